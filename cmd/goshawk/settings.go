@@ -1,0 +1,117 @@
+package main
+
+import (
+	"runtime"
+	"time"
+)
+
+// kafkaSettings are shared by every subcommand that talks to Kafka.
+type kafkaSettings struct {
+	Brokers []string
+	Topic   string
+}
+
+func (k *kafkaSettings) register(f *flags) {
+	f.List(&k.Brokers, "brokers", "localhost:9092", "Kafka bootstrap brokers")
+	f.String(&k.Topic, "topic", "messages", "topic of message events (record key = conversation_id)")
+}
+
+func (k *kafkaSettings) validate(f *flags) {
+	f.check(len(k.Brokers) == 0, "brokers", "at least one broker address is required")
+	f.check(k.Topic == "", "topic", "must not be empty")
+}
+
+// storeSettings choose and configure the flag store.
+type storeSettings struct {
+	Sink               string
+	ClickHouseAddr     []string
+	ClickHouseDatabase string
+	ClickHouseUser     string
+	ClickHousePassword string
+	SQLitePath         string
+}
+
+func (s *storeSettings) register(f *flags, defaultSink string) {
+	f.String(&s.Sink, "sink", defaultSink, "flag store: clickhouse or sqlite")
+	f.List(&s.ClickHouseAddr, "clickhouse-addr", "localhost:9000", "ClickHouse native-protocol addresses")
+	f.String(&s.ClickHouseDatabase, "clickhouse-database", "goshawk", "ClickHouse database (created by migrate)")
+	f.String(&s.ClickHouseUser, "clickhouse-user", "default", "ClickHouse user")
+	f.String(&s.ClickHousePassword, "clickhouse-password", "", "ClickHouse password")
+	f.String(&s.SQLitePath, "sqlite-path", "goshawk.db", "SQLite database file (sink sqlite)")
+}
+
+func (s *storeSettings) validate(f *flags) {
+	switch s.Sink {
+	case "clickhouse":
+		f.check(len(s.ClickHouseAddr) == 0, "clickhouse-addr", "required when --sink=clickhouse")
+		f.check(s.ClickHouseDatabase == "", "clickhouse-database", "required when --sink=clickhouse")
+	case "sqlite":
+		f.check(s.SQLitePath == "", "sqlite-path", "required when --sink=sqlite")
+	default:
+		f.check(true, "sink", "%q is not one of clickhouse, sqlite", s.Sink)
+	}
+}
+
+// pipelineSettings are the settings of `goshawk run` (and the demo).
+type pipelineSettings struct {
+	Group           string
+	DLQTopic        string
+	FlagsTopic      string
+	Workers         int
+	BatchSize       int
+	BatchInterval   time.Duration
+	ShutdownTimeout time.Duration
+	MetricsAddr     string
+	Detectors       []string
+	EvidenceContext int
+	LogLevel        string
+}
+
+func (p *pipelineSettings) register(f *flags) {
+	f.String(&p.Group, "group", "goshawk", "Kafka consumer group")
+	f.String(&p.DLQTopic, "dlq-topic", "", "dead-letter topic for rejected events (default <topic>.dlq)")
+	f.String(&p.FlagsTopic, "flags-topic", "", "also write flags to this Kafka topic (off when empty)")
+	f.Int(&p.Workers, "workers", runtime.NumCPU(), "detection workers (conversations are sharded over them)")
+	f.Int(&p.BatchSize, "batch-size", 5000, "flush the sink when this many messages are pending")
+	f.Duration(&p.BatchInterval, "batch-interval", 500*time.Millisecond, "flush the sink at least this often")
+	f.Duration(&p.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, flush and commit within this time")
+	f.String(&p.MetricsAddr, "metrics-addr", ":9464", "address of /metrics, /healthz and /readyz (empty: off)")
+	f.List(&p.Detectors, "detectors", "", "detectors to run (empty: all registered)")
+	f.Int(&p.EvidenceContext, "evidence-context", 40, "characters of context kept each side of a match in evidence")
+	f.String(&p.LogLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+func (p *pipelineSettings) validate(f *flags) {
+	f.check(p.Group == "", "group", "must not be empty")
+	f.check(p.Workers < 1 || p.Workers > 1024, "workers", "%d is not between 1 and 1024", p.Workers)
+	f.check(p.BatchSize < 1 || p.BatchSize > 1_000_000, "batch-size", "%d is not between 1 and 1000000", p.BatchSize)
+	f.check(p.BatchInterval < time.Millisecond, "batch-interval", "%s is shorter than 1ms", p.BatchInterval)
+	f.check(p.ShutdownTimeout < time.Second, "shutdown-timeout", "%s is shorter than 1s", p.ShutdownTimeout)
+	f.check(p.EvidenceContext < 0 || p.EvidenceContext > 200, "evidence-context", "%d is not between 0 and 200", p.EvidenceContext)
+	if _, err := parseLogLevel(p.LogLevel); err != nil {
+		f.bad("log-level", err)
+	}
+}
+
+// produceSettings are the settings of `goshawk produce`.
+type produceSettings struct {
+	Count    int
+	Rate     float64
+	Seed     int
+	BadRatio float64
+	Output   string
+}
+
+func (p *produceSettings) register(f *flags) {
+	f.Int(&p.Count, "count", 10000, "number of events to produce (0: until interrupted)")
+	f.Float(&p.Rate, "rate", 0, "events per second (0: as fast as possible)")
+	f.Int(&p.Seed, "seed", 1, "generator seed; the same seed gives the same events")
+	f.Float(&p.BadRatio, "bad-ratio", 0, "share of deliberately invalid events (0–1), for testing the dead-letter path")
+	f.String(&p.Output, "output", "", "write JSON lines to this file ('-' for stdout) instead of Kafka")
+}
+
+func (p *produceSettings) validate(f *flags) {
+	f.check(p.Count < 0, "count", "%d is negative", p.Count)
+	f.check(p.Rate < 0, "rate", "%g is negative", p.Rate)
+	f.check(p.BadRatio < 0 || p.BadRatio > 1, "bad-ratio", "%g is not between 0 and 1", p.BadRatio)
+}

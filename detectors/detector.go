@@ -1,0 +1,101 @@
+// Package detectors holds the detection engine: the Detector interface that
+// every detector implements, the registry that lists them, the Flag record
+// they produce, and the Engine that runs them over an ordered stream of
+// messages. The streaming pipeline, replay and tests all drive the same
+// Engine, so a rule behaves identically in each.
+package detectors
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/goshawk-safety/goshawk/event"
+)
+
+// Finding is what a detector reports about one message. The engine turns it
+// into a Flag, filling in the ids, times and a bounded evidence excerpt.
+type Finding struct {
+	Rule     string
+	Category Category
+	Severity Severity
+	Score    float64 // 0–1
+	// Start and End are byte offsets into the message text of what matched;
+	// the engine cuts the evidence excerpt around them.
+	Start, End int
+	// Evidence, when set, replaces the excerpt (for conversation-level
+	// findings that cite more than the current message). It is truncated to
+	// the engine's evidence limit.
+	Evidence string
+}
+
+// Detector examines messages in order. A detector instance is used by one
+// goroutine at a time and sees every message of a conversation in order, so
+// it may keep per-conversation state without locking. It must not read the
+// wall clock: time is the message's SentAt, which keeps replay and the
+// stream identical.
+type Detector interface {
+	// Name is the stable detector name stored in every flag.
+	Name() string
+	// Inspect appends what it finds in m to out and returns out.
+	Inspect(m *event.Message, out []Finding) []Finding
+}
+
+// Factory builds a fresh detector instance; the pipeline builds one per
+// worker so that instances never share mutable state.
+type Factory struct {
+	Name        string
+	Description string
+	New         func() (Detector, error)
+}
+
+// Registry is the list of detectors a binary knows about. It is built once at
+// start-up (see detectors/builtin) and read-only afterwards.
+type Registry struct {
+	factories []Factory
+}
+
+// NewRegistry returns a registry of the given factories; names must be unique
+// lower-case words.
+func NewRegistry(factories ...Factory) (*Registry, error) {
+	r := &Registry{}
+	for _, f := range factories {
+		if f.Name == "" || strings.ToLower(f.Name) != f.Name || strings.ContainsAny(f.Name, " ,") {
+			return nil, fmt.Errorf("detector name %q: must be a non-empty lower-case word", f.Name)
+		}
+		if f.New == nil {
+			return nil, fmt.Errorf("detector %q: no constructor", f.Name)
+		}
+		if slices.ContainsFunc(r.factories, func(g Factory) bool { return g.Name == f.Name }) {
+			return nil, fmt.Errorf("detector %q registered twice", f.Name)
+		}
+		r.factories = append(r.factories, f)
+	}
+	return r, nil
+}
+
+// Names lists the registered detector names in registration order.
+func (r *Registry) Names() []string {
+	names := make([]string, len(r.factories))
+	for i, f := range r.factories {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// Factories returns the factories of the named detectors, or of all of them
+// when names is empty. An unknown name is an error that lists the known ones.
+func (r *Registry) Factories(names []string) ([]Factory, error) {
+	if len(names) == 0 {
+		return slices.Clone(r.factories), nil
+	}
+	out := make([]Factory, 0, len(names))
+	for _, n := range names {
+		i := slices.IndexFunc(r.factories, func(f Factory) bool { return f.Name == n })
+		if i < 0 {
+			return nil, fmt.Errorf("unknown detector %q (known: %s)", n, strings.Join(r.Names(), ", "))
+		}
+		out = append(out, r.factories[i])
+	}
+	return out, nil
+}

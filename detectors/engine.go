@@ -1,0 +1,163 @@
+package detectors
+
+import (
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/goshawk-safety/goshawk/event"
+)
+
+// DefaultEvidenceContext is how many characters of context the evidence
+// excerpt keeps on each side of what matched.
+const DefaultEvidenceContext = 40
+
+// MaxEvidenceBytes bounds every evidence excerpt, whatever a detector asks.
+const MaxEvidenceBytes = 512
+
+// Clock stamps detected_at. The pipeline passes the wall clock; replay
+// passes EventTime so that its output is reproducible.
+type Clock func(m *event.Message) time.Time
+
+// EventTime is the Clock that stamps a flag with its message's sent_at.
+func EventTime(m *event.Message) time.Time { return m.SentAt }
+
+// WallClock is the Clock that stamps a flag with the current time.
+func WallClock(*event.Message) time.Time { return time.Now().UTC() }
+
+// EngineOptions configure an Engine.
+type EngineOptions struct {
+	Clock           Clock // default WallClock
+	EvidenceContext int   // characters each side; default DefaultEvidenceContext
+}
+
+// Engine runs a set of detector instances over messages. It is not safe for
+// concurrent use: each pipeline worker owns one.
+type Engine struct {
+	detectors []Detector
+	clock     Clock
+	context   int
+	findings  []Finding
+}
+
+// NewEngine builds one instance of each factory.
+func NewEngine(factories []Factory, opts EngineOptions) (*Engine, error) {
+	e := &Engine{clock: opts.Clock, context: opts.EvidenceContext}
+	if e.clock == nil {
+		e.clock = WallClock
+	}
+	if e.context <= 0 {
+		e.context = DefaultEvidenceContext
+	}
+	for _, f := range factories {
+		d, err := f.New()
+		if err != nil {
+			return nil, fmt.Errorf("detector %s: %w", f.Name, err)
+		}
+		e.detectors = append(e.detectors, d)
+	}
+	return e, nil
+}
+
+// DetectorNames lists the engine's detectors in the order they run.
+func (e *Engine) DetectorNames() []string {
+	names := make([]string, len(e.detectors))
+	for i, d := range e.detectors {
+		names[i] = d.Name()
+	}
+	return names
+}
+
+// Observer receives the time each detector took on a message; the pipeline
+// uses it for the detector latency histogram. It may be nil.
+type Observer func(detector string, elapsed time.Duration)
+
+// Inspect runs every detector on m, in order, and appends the resulting flags
+// to out. The same message always yields the same flags (apart from
+// DetectedAt under the wall clock).
+func (e *Engine) Inspect(m *event.Message, out []Flag, observe Observer) []Flag {
+	detectedAt := e.clock(m)
+	var recipients []string
+	for _, d := range e.detectors {
+		var start time.Time
+		if observe != nil {
+			start = time.Now()
+		}
+		e.findings = d.Inspect(m, e.findings[:0])
+		if observe != nil {
+			observe(d.Name(), time.Since(start))
+		}
+		for _, f := range e.findings {
+			if recipients == nil {
+				recipients = m.RecipientIDs()
+			}
+			evidence := f.Evidence
+			if evidence == "" {
+				evidence = Excerpt(m.Text, f.Start, f.End, e.context)
+			}
+			out = append(out, Flag{
+				FlagID:         FlagID(m.MessageID, d.Name(), f.Rule),
+				MessageID:      m.MessageID,
+				ConversationID: m.ConversationID,
+				SenderID:       m.Sender.ID,
+				RecipientIDs:   recipients,
+				Category:       f.Category,
+				Detector:       d.Name(),
+				Rule:           f.Rule,
+				Severity:       f.Severity,
+				Score:          clamp01(f.Score),
+				Evidence:       truncate(evidence, MaxEvidenceBytes),
+				SentAt:         m.SentAt,
+				DetectedAt:     detectedAt,
+			})
+		}
+	}
+	return out
+}
+
+func clamp01(x float64) float64 {
+	switch {
+	case x < 0 || x != x:
+		return 0
+	case x > 1:
+		return 1
+	}
+	return x
+}
+
+// Excerpt returns text[start:end] with up to context characters on each side,
+// cut at character boundaries, with "…" where text was cut off.
+func Excerpt(text string, start, end, context int) string {
+	if start < 0 || end > len(text) || start > end {
+		start, end = 0, 0
+	}
+	from := start
+	for n := 0; n < context && from > 0; n++ {
+		_, size := utf8.DecodeLastRuneInString(text[:from])
+		from -= size
+	}
+	to := end
+	for n := 0; n < context && to < len(text); n++ {
+		_, size := utf8.DecodeRuneInString(text[to:])
+		to += size
+	}
+	s := text[from:to]
+	if from > 0 {
+		s = "…" + s
+	}
+	if to < len(text) {
+		s += "…"
+	}
+	return s
+}
+
+// truncate cuts s to at most n bytes at a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
