@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -102,21 +104,26 @@ func reject(r Reason, field, format string, args ...any) *Error {
 	return &Error{Reason: r, Field: field, Detail: fmt.Sprintf(format, args...)}
 }
 
-// wire mirrors Message with raw fields so that the decoder can tell a
-// missing field from an empty one and report mistyped fields by name.
+// wire mirrors Message with pointer fields, so that one json.Unmarshal
+// tells a missing (or null) field from an empty one.
 type wire struct {
-	MessageID      json.RawMessage `json:"message_id"`
-	ConversationID json.RawMessage `json:"conversation_id"`
-	SentAt         json.RawMessage `json:"sent_at"`
-	Sender         json.RawMessage `json:"sender"`
-	Recipients     json.RawMessage `json:"recipients"`
-	Text           json.RawMessage `json:"text"`
+	MessageID      *string          `json:"message_id"`
+	ConversationID *string          `json:"conversation_id"`
+	SentAt         *string          `json:"sent_at"`
+	Sender         *wireParticipant `json:"sender"`
+	Recipients     []wireRecipient  `json:"recipients"`
+	Text           *string          `json:"text"`
 }
 
 type wireParticipant struct {
-	ID               json.RawMessage `json:"id"`
-	Age              json.RawMessage `json:"age"`
-	AccountCreatedAt json.RawMessage `json:"account_created_at"`
+	ID               *string `json:"id"`
+	Age              *int    `json:"age"`
+	AccountCreatedAt *string `json:"account_created_at"`
+}
+
+type wireRecipient struct {
+	ID  *string `json:"id"`
+	Age *int    `json:"age"`
 }
 
 // Decode parses and validates one event. Unknown fields are ignored. The
@@ -140,7 +147,10 @@ func Decode(data []byte) (*Message, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, reject(ReasonWrongType, "", "event must be a JSON object")
+			if te.Field == "" {
+				return nil, reject(ReasonWrongType, "", "event must be a JSON object")
+			}
+			return nil, reject(ReasonWrongType, te.Field, "must be %s", expected(te.Field))
 		}
 		return nil, reject(ReasonInvalidJSON, "", "%v", err)
 	}
@@ -152,113 +162,95 @@ func Decode(data []byte) (*Message, error) {
 	if m.ConversationID, err = idField(w.ConversationID, "conversation_id"); err != nil {
 		return nil, err
 	}
-	if m.SentAt, err = timeField(w.SentAt, "sent_at", true); err != nil {
+	if m.SentAt, err = timeField(w.SentAt, "sent_at"); err != nil {
 		return nil, err
 	}
-	if isAbsent(w.Sender) {
+	if w.Sender == nil {
 		return nil, reject(ReasonMissingField, "sender", "required")
 	}
-	if m.Sender, err = participant(w.Sender, "sender", true); err != nil {
+	if m.Sender.ID, err = idField(w.Sender.ID, "sender.id"); err != nil {
 		return nil, err
 	}
-	if isAbsent(w.Recipients) {
-		return nil, reject(ReasonMissingField, "recipients", "required")
+	if m.Sender.Age, err = ageField(w.Sender.Age, "sender.age"); err != nil {
+		return nil, err
 	}
-	var rawRecipients []json.RawMessage
-	if err := json.Unmarshal(w.Recipients, &rawRecipients); err != nil {
-		return nil, reject(ReasonWrongType, "recipients", "must be an array of objects")
+	if w.Sender.AccountCreatedAt != nil {
+		t, err := timeField(w.Sender.AccountCreatedAt, "sender.account_created_at")
+		if err != nil {
+			return nil, err
+		}
+		m.Sender.AccountCreatedAt = &t
 	}
 	switch {
-	case len(rawRecipients) == 0:
+	case w.Recipients == nil:
+		return nil, reject(ReasonMissingField, "recipients", "required")
+	case len(w.Recipients) == 0:
 		return nil, reject(ReasonInvalidValue, "recipients", "must have at least one entry")
-	case len(rawRecipients) > MaxRecipients:
-		return nil, reject(ReasonTooManyRecipients, "recipients", "%d entries, limit %d", len(rawRecipients), MaxRecipients)
+	case len(w.Recipients) > MaxRecipients:
+		return nil, reject(ReasonTooManyRecipients, "recipients", "%d entries, limit %d", len(w.Recipients), MaxRecipients)
 	}
-	m.Recipients = make([]Participant, len(rawRecipients))
-	for i, raw := range rawRecipients {
-		if m.Recipients[i], err = participant(raw, fmt.Sprintf("recipients[%d]", i), false); err != nil {
+	m.Recipients = make([]Participant, len(w.Recipients))
+	for i, r := range w.Recipients {
+		if m.Recipients[i].ID, err = idField(r.ID, "recipients["+strconv.Itoa(i)+"].id"); err != nil {
+			return nil, err
+		}
+		if m.Recipients[i].Age, err = ageField(r.Age, "recipients["+strconv.Itoa(i)+"].age"); err != nil {
 			return nil, err
 		}
 	}
-	if isAbsent(w.Text) {
+	if w.Text == nil {
 		return nil, reject(ReasonMissingField, "text", "required")
 	}
-	if err := json.Unmarshal(w.Text, &m.Text); err != nil {
-		return nil, reject(ReasonWrongType, "text", "must be a string")
+	if len(*w.Text) > MaxTextBytes {
+		return nil, reject(ReasonTooLong, "text", "%d bytes, limit %d", len(*w.Text), MaxTextBytes)
 	}
-	if len(m.Text) > MaxTextBytes {
-		return nil, reject(ReasonTooLong, "text", "%d bytes, limit %d", len(m.Text), MaxTextBytes)
-	}
+	m.Text = *w.Text
 	return m, nil
 }
 
-func isAbsent(raw json.RawMessage) bool {
-	return len(raw) == 0 || string(raw) == "null"
+// expected describes the JSON type a field must have, for error details.
+func expected(field string) string {
+	switch {
+	case field == "sender":
+		return "an object"
+	case field == "recipients":
+		return "an array of objects"
+	case strings.HasSuffix(field, ".age"):
+		return "an integer"
+	case strings.HasSuffix(field, "_at"):
+		return "an RFC 3339 string"
+	}
+	return "a string"
 }
 
-func idField(raw json.RawMessage, field string) (string, error) {
-	if isAbsent(raw) {
+func idField(v *string, field string) (string, error) {
+	switch {
+	case v == nil:
 		return "", reject(ReasonMissingField, field, "required")
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", reject(ReasonWrongType, field, "must be a string")
-	}
-	if len(s) == 0 {
+	case len(*v) == 0:
 		return "", reject(ReasonInvalidValue, field, "must not be empty")
+	case len(*v) > MaxIDBytes:
+		return "", reject(ReasonTooLong, field, "%d bytes, limit %d", len(*v), MaxIDBytes)
 	}
-	if len(s) > MaxIDBytes {
-		return "", reject(ReasonTooLong, field, "%d bytes, limit %d", len(s), MaxIDBytes)
-	}
-	return s, nil
+	return *v, nil
 }
 
-func timeField(raw json.RawMessage, field string, required bool) (time.Time, error) {
-	if isAbsent(raw) {
-		if required {
-			return time.Time{}, reject(ReasonMissingField, field, "required")
-		}
-		return time.Time{}, nil
+func timeField(v *string, field string) (time.Time, error) {
+	if v == nil {
+		return time.Time{}, reject(ReasonMissingField, field, "required")
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return time.Time{}, reject(ReasonWrongType, field, "must be an RFC 3339 string")
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(time.RFC3339Nano, *v)
 	if err != nil {
 		return time.Time{}, reject(ReasonInvalidValue, field, "not an RFC 3339 timestamp")
 	}
 	return t.UTC(), nil
 }
 
-func participant(raw json.RawMessage, field string, sender bool) (Participant, error) {
-	var w wireParticipant
-	if err := json.Unmarshal(raw, &w); err != nil {
-		return Participant{}, reject(ReasonWrongType, field, "must be an object")
+func ageField(v *int, field string) (*int, error) {
+	if v != nil && (*v < 0 || *v > MaxDeclaredAge) {
+		return nil, reject(ReasonInvalidValue, field, "must be between 0 and %d", MaxDeclaredAge)
 	}
-	var p Participant
-	var err error
-	if p.ID, err = idField(w.ID, field+".id"); err != nil {
-		return Participant{}, err
-	}
-	if !isAbsent(w.Age) {
-		var age int
-		if err := json.Unmarshal(w.Age, &age); err != nil {
-			return Participant{}, reject(ReasonWrongType, field+".age", "must be an integer")
-		}
-		if age < 0 || age > MaxDeclaredAge {
-			return Participant{}, reject(ReasonInvalidValue, field+".age", "must be between 0 and %d", MaxDeclaredAge)
-		}
-		p.Age = &age
-	}
-	if sender && !isAbsent(w.AccountCreatedAt) {
-		t, err := timeField(w.AccountCreatedAt, field+".account_created_at", false)
-		if err != nil {
-			return Participant{}, err
-		}
-		p.AccountCreatedAt = &t
-	}
-	return p, nil
+	return v, nil
 }
 
 // nestingDepth returns the maximum depth of JSON arrays and objects in data,

@@ -102,11 +102,13 @@ type produceSettings struct {
 	Output   string
 }
 
-func (p *produceSettings) register(f *flags) {
-	f.Int(&p.Count, "count", 10000, "number of events to produce (0: until interrupted)")
-	f.Float(&p.Rate, "rate", 0, "events per second (0: as fast as possible)")
+// register declares the settings with the defaults in def (Count, Rate and
+// BadRatio are read from it; produce and demo differ).
+func (p *produceSettings) register(f *flags, def produceSettings) {
+	f.Int(&p.Count, "count", def.Count, "number of events to produce (0: until interrupted)")
+	f.Float(&p.Rate, "rate", def.Rate, "events per second (0: as fast as possible)")
 	f.Int(&p.Seed, "seed", 1, "generator seed; the same seed gives the same events")
-	f.Float(&p.BadRatio, "bad-ratio", 0, "share of deliberately invalid events (0–1), for testing the dead-letter path")
+	f.Float(&p.BadRatio, "bad-ratio", def.BadRatio, "share of deliberately invalid events (0–1), for testing the dead-letter path")
 	f.String(&p.Output, "output", "", "write JSON lines to this file ('-' for stdout) instead of Kafka")
 }
 

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/generator"
+	"github.com/goshawk-safety/goshawk/pipeline"
+	"github.com/goshawk-safety/goshawk/sinks/sqlite"
+)
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("demo",
+		"Run Goshawk on this machine with nothing installed: an embedded Kafka-protocol broker, the real\n"+
+			"consumer pipeline against it, the SQLite store, generated mixed traffic (some of it deliberately\n"+
+			"invalid, for the dead-letter topic) and /metrics. Stops when every generated event is processed\n"+
+			"(--count 0: keeps producing until interrupted).", stderr)
+	c := &runConfig{}
+	var p produceSettings
+	c.pipeline.register(f)
+	// A few thousand events at a visible pace, 2% of them invalid.
+	p.register(f, produceSettings{Count: 5000, Rate: 2500, BadRatio: 0.02})
+	f.String(&c.store.SQLitePath, "sqlite-path", "", "SQLite file for the flags (default: a new file in a temporary directory)")
+	if err := f.Parse(args); err != nil {
+		return usageError(err)
+	}
+	c.pipeline.validate(f)
+	p.validate(f)
+	if err := f.validated(); err != nil {
+		return usageError(err)
+	}
+	if c.store.SQLitePath == "" {
+		dir, err := os.MkdirTemp("", "goshawk-demo-")
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		c.store.SQLitePath = filepath.Join(dir, "flags.db")
+	}
+	c.store.Sink = "sqlite"
+	c.kafka.Topic = "messages"
+	c.pipeline.DLQTopic = "messages.dlq"
+	log := newLogger(stderr, c.pipeline.LogLevel)
+
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, c.kafka.Topic, c.pipeline.DLQTopic), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		return fmt.Errorf("demo: embedded broker: %w", err)
+	}
+	defer cluster.Close()
+	c.kafka.Brokers = cluster.ListenAddrs()
+
+	store, err := sqlite.Open(ctx, c.store.SQLitePath)
+	if err != nil {
+		return fmt.Errorf("demo: sqlite %s: %w", c.store.SQLitePath, err)
+	}
+	defer store.Close()
+
+	fmt.Fprintf(stdout, "Goshawk demo\n  embedded Kafka broker: %v (topics %s, %s)\n  flags (SQLite):        %s\n",
+		c.kafka.Brokers, c.kafka.Topic, c.pipeline.DLQTopic, c.store.SQLitePath)
+	if c.pipeline.MetricsAddr != "" {
+		fmt.Fprintf(stdout, "  metrics:               http://localhost%s/metrics  (also /healthz, /readyz)\n", portOf(c.pipeline.MetricsAddr))
+	}
+	fmt.Fprintf(stdout, "  traffic:               %d generated events at %g/s, %.0f%% invalid\n\n", p.Count, p.Rate, p.BadRatio*100)
+
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	reg := prometheus.NewRegistry()
+	runErr := make(chan error, 1)
+	go func() { runErr <- runPipeline(runCtx, c, store, log, reg) }()
+
+	gen := generator.New(int64(p.Seed), generator.Options{BadRatio: p.BadRatio})
+	produced, err := produceKafka(ctx, gen, c.kafka, p)
+	if err != nil {
+		stopRun()
+		<-runErr
+		return fmt.Errorf("demo: %w", err)
+	}
+	if p.Count > 0 && ctx.Err() == nil {
+		lag := pipeline.NewLagMonitor(c.kafka.Brokers, c.kafka.Topic, c.pipeline.Group, pipeline.NewMetrics(prometheus.NewRegistry(), nil), log)
+		if err := waitCaughtUp(ctx, lag, runErr); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	stopRun()
+	if err := <-runErr; err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	return printDemoSummary(context.WithoutCancel(ctx), stdout, store, produced, reg)
+}
+
+// waitCaughtUp waits until the group has committed everything produced.
+func waitCaughtUp(ctx context.Context, lag *pipeline.LagMonitor, runErr chan error) error {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-runErr:
+			runErr <- err
+			if err == nil {
+				err = errors.New("pipeline stopped early")
+			}
+			return err
+		case <-tick.C:
+		}
+		l, err := lag.Lag(ctx)
+		if err != nil {
+			continue
+		}
+		var total int64
+		for _, n := range l {
+			total += n
+		}
+		if total == 0 {
+			return nil
+		}
+	}
+}
+
+func printDemoSummary(ctx context.Context, w io.Writer, store *sqlite.Writer, produced int, reg *prometheus.Registry) error {
+	byCat, err := store.CountsByCategory(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	total := 0
+	for _, n := range byCat {
+		total += n
+	}
+	consumed, rejected := gatheredValue(reg, "goshawk_messages_consumed_total"), gatheredValue(reg, "goshawk_dead_letters_total")
+	fmt.Fprintf(w, "Processed %d of %d produced events; %d rejected to the dead-letter topic.\n", int(consumed), produced, int(rejected))
+	fmt.Fprintf(w, "Flags stored: %d\n", total)
+	for _, c := range detectors.Categories {
+		fmt.Fprintf(w, "  %-10s %d\n", c, byCat[string(c)])
+	}
+	recent, err := store.Flags(ctx, 500)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintln(w, "\nExamples (newest first, medium severity and above):")
+	shown := map[detectors.Category]int{}
+	for _, f := range recent {
+		if f.Severity.Rank() < detectors.Medium.Rank() || shown[f.Category] >= 3 {
+			continue
+		}
+		shown[f.Category]++
+		fmt.Fprintf(w, "  [%s/%s] %s rule=%s conversation=%s evidence=%q\n", f.Category, f.Severity, f.Detector, f.Rule, f.ConversationID, f.Evidence)
+	}
+	return nil
+}
+
+func gatheredValue(reg *prometheus.Registry, name string) float64 {
+	families, err := reg.Gather()
+	if err != nil {
+		return 0
+	}
+	for _, mf := range families {
+		if mf.GetName() != name {
+			continue
+		}
+		var v float64
+		for _, m := range mf.GetMetric() {
+			v += m.GetCounter().GetValue()
+		}
+		return v
+	}
+	return 0
+}
+
+func portOf(addr string) string {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == ':' {
+			return addr[i:]
+		}
+	}
+	return addr
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/detectors/builtin"
+	"github.com/goshawk-safety/goshawk/pipeline"
+	"github.com/goshawk-safety/goshawk/sinks"
+	"github.com/goshawk-safety/goshawk/sinks/clickhouse"
+	flagstopic "github.com/goshawk-safety/goshawk/sinks/kafka"
+	"github.com/goshawk-safety/goshawk/sinks/sqlite"
+)
+
+type runConfig struct {
+	kafka    kafkaSettings
+	store    storeSettings
+	pipeline pipelineSettings
+}
+
+func parseRun(name, usage string, args []string, stderr io.Writer, defaultSink string) (*runConfig, error) {
+	c := &runConfig{}
+	f := newFlags(name, usage, stderr)
+	c.kafka.register(f)
+	c.store.register(f, defaultSink)
+	c.pipeline.register(f)
+	if err := f.Parse(args); err != nil {
+		return nil, usageError(err)
+	}
+	c.kafka.validate(f)
+	c.store.validate(f)
+	c.pipeline.validate(f)
+	if c.pipeline.DLQTopic == "" {
+		c.pipeline.DLQTopic = c.kafka.Topic + ".dlq"
+	}
+	f.check(c.pipeline.DLQTopic == c.kafka.Topic, "dlq-topic", "must differ from --topic")
+	f.check(c.pipeline.FlagsTopic != "" && c.pipeline.FlagsTopic == c.kafka.Topic, "flags-topic", "must differ from --topic")
+	return c, usageError(f.validated())
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseRun("run", "Consume message events from Kafka, run the detectors, write flags to the store.", args, stderr, "clickhouse")
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, c.pipeline.LogLevel)
+	store, err := openStore(ctx, c.store, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return runPipeline(ctx, c, store, log, nil)
+}
+
+// runPipeline wires and runs the pipeline with its HTTP endpoints. Metrics
+// are registered on reg (a new registry when nil).
+func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slog.Logger, reg *prometheus.Registry) error {
+	registry, err := builtin.Registry()
+	if err != nil {
+		return fmt.Errorf("detectors: %w", err)
+	}
+	factories, err := registry.Factories(c.pipeline.Detectors)
+	if err != nil {
+		return usageError(fmt.Errorf("setting --detectors (%s): %w", envName("detectors"), err))
+	}
+	names := make([]string, len(factories))
+	for i, f := range factories {
+		names[i] = f.Name
+	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := pipeline.NewMetrics(reg, names)
+
+	source := pipeline.NewKafkaSource(pipeline.KafkaConfig{Brokers: c.kafka.Brokers, Topic: c.kafka.Topic, Group: c.pipeline.Group}, log)
+	dead := pipeline.NewKafkaDeadLetters(c.kafka.Brokers, c.pipeline.DLQTopic)
+	defer dead.Close()
+	deps := pipeline.Deps{
+		Source:     source,
+		Store:      store,
+		DeadLetter: dead,
+		Lag:        pipeline.NewLagMonitor(c.kafka.Brokers, c.kafka.Topic, c.pipeline.Group, metrics, log),
+		Metrics:    metrics,
+		Log:        log,
+	}
+	if c.pipeline.FlagsTopic != "" {
+		ft := flagstopic.New(c.kafka.Brokers, c.pipeline.FlagsTopic)
+		defer ft.Close()
+		deps.FlagsTopic = ft
+	}
+	p, err := pipeline.New(pipeline.Config{
+		Workers:         c.pipeline.Workers,
+		BatchSize:       c.pipeline.BatchSize,
+		BatchInterval:   c.pipeline.BatchInterval,
+		ShutdownTimeout: c.pipeline.ShutdownTimeout,
+		Detectors:       factories,
+		Engine:          detectors.EngineOptions{Clock: detectors.WallClock, EvidenceContext: c.pipeline.EvidenceContext},
+	}, deps)
+	if err != nil {
+		return err
+	}
+	if c.pipeline.MetricsAddr != "" {
+		srv, err := serveHTTP(c.pipeline.MetricsAddr, reg, p.Ready, log)
+		if err != nil {
+			return err
+		}
+		defer shutdownHTTP(srv)
+	}
+	log.Info("consuming", "topic", c.kafka.Topic, "group", c.pipeline.Group, "dlq_topic", c.pipeline.DLQTopic,
+		"sink", c.store.Sink, "detectors", names)
+	return p.Run(ctx)
+}
+
+func openStore(ctx context.Context, s storeSettings, log *slog.Logger) (sinks.Writer, error) {
+	switch s.Sink {
+	case "clickhouse":
+		cfg := clickhouseConfig(s)
+		if err := clickhouse.Migrate(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("clickhouse at %v: %w", s.ClickHouseAddr, err)
+		}
+		w, err := clickhouse.Open(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("clickhouse at %v: %w", s.ClickHouseAddr, err)
+		}
+		log.Info("flag store ready", "sink", "clickhouse", "database", s.ClickHouseDatabase)
+		return w, nil
+	case "sqlite":
+		w, err := sqlite.Open(ctx, s.SQLitePath)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite %s: %w", s.SQLitePath, err)
+		}
+		log.Info("flag store ready", "sink", "sqlite", "path", s.SQLitePath)
+		return w, nil
+	}
+	return nil, fmt.Errorf("unknown sink %q", s.Sink)
+}
+
+func clickhouseConfig(s storeSettings) clickhouse.Config {
+	return clickhouse.Config{
+		Addr:        s.ClickHouseAddr,
+		Database:    s.ClickHouseDatabase,
+		User:        s.ClickHouseUser,
+		Password:    s.ClickHousePassword,
+		DialTimeout: 10 * time.Second,
+	}
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	l, _ := parseLogLevel(level) // validated with the settings
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// serveHTTP serves /metrics, /healthz (the process is alive) and /readyz
+// (consuming, and the sinks accept writes).
+func serveHTTP(addr string, reg *prometheus.Registry, ready func() bool, log *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("setting --metrics-addr (%s): %w", envName("metrics-addr"), err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server", "error", err)
+		}
+	}()
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return srv, nil
+}
+
+func shutdownHTTP(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+}

@@ -1,0 +1,225 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/goshawk-safety/goshawk/detectors"
+)
+
+// pending is what the batcher holds between flushes.
+type pending struct {
+	tickets []Ticket
+	flags   []detectors.Flag
+	dead    []DeadLetter
+	sentAt  []time.Time // of decoded messages, for end-to-end latency
+	recTime []time.Time
+}
+
+func (b *pending) add(r result) {
+	b.tickets = append(b.tickets, r.ticket)
+	b.flags = append(b.flags, r.flags...)
+	if r.dead != nil {
+		b.dead = append(b.dead, *r.dead)
+	} else {
+		b.sentAt = append(b.sentAt, r.sentAt)
+	}
+	b.recTime = append(b.recTime, r.recordTime)
+}
+
+func (b *pending) reset() {
+	b.tickets, b.flags, b.dead = b.tickets[:0], b.flags[:0], b.dead[:0]
+	b.sentAt, b.recTime = b.sentAt[:0], b.recTime[:0]
+}
+
+// batch collects results and flushes them by size and by time. It returns
+// when results is closed (after a final flush and commit) or ctx ends.
+func (p *Pipeline) batch(ctx context.Context, results <-chan result) error {
+	var b pending
+	timer := time.NewTimer(p.cfg.BatchInterval)
+	defer timer.Stop()
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				if err := p.flush(ctx, &b); err != nil {
+					return err
+				}
+				return p.commit(ctx)
+			}
+			b.add(r)
+			if len(b.tickets) >= p.cfg.BatchSize {
+				if err := p.flush(ctx, &b); err != nil {
+					return err
+				}
+				p.commitSoon(ctx)
+			}
+		case <-timer.C:
+			if err := p.flush(ctx, &b); err != nil {
+				return err
+			}
+			p.commitSoon(ctx)
+			timer.Reset(p.cfg.BatchInterval)
+		}
+	}
+}
+
+// flush writes dead letters, then flags, each retried until it succeeds or
+// ctx ends, and only then marks the batch's records done.
+func (p *Pipeline) flush(ctx context.Context, b *pending) error {
+	if len(b.tickets) == 0 {
+		return nil
+	}
+	m := p.deps.Metrics
+	if len(b.dead) > 0 {
+		if err := p.retry(ctx, SinkDeadLetter, func(ctx context.Context) error {
+			return p.deps.DeadLetter.WriteDeadLetters(ctx, b.dead)
+		}); err != nil {
+			return err
+		}
+		m.DeadLetters.Add(float64(len(b.dead)))
+		for _, d := range b.dead {
+			m.Rejected.WithLabelValues(string(d.Reason)).Inc()
+		}
+	}
+	if len(b.flags) > 0 {
+		if err := p.retry(ctx, SinkStore, func(ctx context.Context) error {
+			return p.deps.Store.Write(ctx, b.flags)
+		}); err != nil {
+			return err
+		}
+		if p.deps.FlagsTopic != nil {
+			if err := p.retry(ctx, SinkFlagsTopic, func(ctx context.Context) error {
+				return p.deps.FlagsTopic.Write(ctx, b.flags)
+			}); err != nil {
+				return err
+			}
+		}
+		for _, f := range b.flags {
+			m.Flags.WithLabelValues(string(f.Category), string(f.Severity), f.Detector).Inc()
+		}
+	}
+	p.tracker.Done(b.tickets...)
+	now := time.Now()
+	for _, t := range b.sentAt {
+		m.EndToEnd.WithLabelValues("sent_at").Observe(now.Sub(t).Seconds())
+	}
+	for _, t := range b.recTime {
+		if !t.IsZero() {
+			m.EndToEnd.WithLabelValues("record").Observe(now.Sub(t).Seconds())
+		}
+	}
+	m.BatchMessages.Observe(float64(len(b.tickets)))
+	m.BatchFlags.Observe(float64(len(b.flags)))
+	m.InFlight.Set(float64(p.tracker.InFlight()))
+	b.reset()
+	return nil
+}
+
+// retry calls write until it succeeds, with exponential backoff and jitter
+// and no limit on elapsed time: a sink outage pauses the pipeline (the
+// bounded channels behind the batcher fill up and fetching stops) instead
+// of dropping anything. Only the end of ctx stops it.
+func (p *Pipeline) retry(ctx context.Context, sink string, write func(context.Context) error) error {
+	m := p.deps.Metrics
+	attempt := 0
+	op := func() error {
+		attempt++
+		m.SinkWrites.WithLabelValues(sink).Inc()
+		start := time.Now()
+		err := write(ctx)
+		if err != nil {
+			m.SinkErrors.WithLabelValues(sink).Inc()
+			p.failing.Store(true)
+			return err
+		}
+		m.SinkWriteTime.WithLabelValues(sink).Observe(time.Since(start).Seconds())
+		return nil
+	}
+	notify := func(err error, wait time.Duration) {
+		p.deps.Log.Warn("sink write failed; retrying", "sink", sink, "attempt", attempt, "retry_in", wait, "error", err)
+	}
+	err := backoff.RetryNotify(op, p.newBackOff(ctx), notify)
+	if err != nil {
+		return fmt.Errorf("write to %s: %w", sink, err)
+	}
+	if attempt > 1 {
+		p.deps.Log.Info("sink recovered", "sink", sink, "attempts", attempt)
+	}
+	p.failing.Store(false)
+	return nil
+}
+
+func (p *Pipeline) newBackOff(ctx context.Context) backoff.BackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = p.cfg.RetryInitial
+	b.MaxInterval = p.cfg.RetryMax
+	b.RandomizationFactor = 0.5
+	b.MaxElapsedTime = 0 // never stop by itself; see retry
+	b.Reset()
+	return backoff.WithContext(b, ctx)
+}
+
+// commitSoon commits what is committable; a failure is logged and the
+// positions are kept for the next attempt (they are only an optimisation of
+// re-delivery, never a reason to stop).
+func (p *Pipeline) commitSoon(ctx context.Context) {
+	positions := p.tracker.Committable()
+	if len(positions) == 0 {
+		return
+	}
+	p.deps.Metrics.Commits.Inc()
+	if err := p.deps.Source.Commit(ctx, positions); err != nil {
+		p.deps.Metrics.CommitErrors.Inc()
+		p.deps.Metrics.KafkaErrors.WithLabelValues("commit").Inc()
+		p.deps.Log.Warn("offset commit failed; will retry", "positions", len(positions), "error", err)
+		p.tracker.Requeue(positions)
+	}
+}
+
+// commit is the final commit at shutdown: it retries for a while, since the
+// process is about to exit.
+func (p *Pipeline) commit(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.ShutdownTimeout)
+	defer cancel()
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = p.cfg.RetryInitial
+	b.MaxElapsedTime = 0
+	return backoff.Retry(func() error {
+		positions := p.tracker.Committable()
+		if len(positions) == 0 {
+			return nil
+		}
+		p.deps.Metrics.Commits.Inc()
+		if err := p.deps.Source.Commit(ctx, positions); err != nil {
+			p.deps.Metrics.CommitErrors.Inc()
+			p.tracker.Requeue(positions)
+			return err
+		}
+		return nil
+	}, backoff.WithContext(b, ctx))
+}
+
+// stats refreshes lag, rebalance and in-flight figures until ctx ends.
+func (p *Pipeline) stats(ctx context.Context) {
+	if p.deps.Lag != nil {
+		go p.deps.Lag.Run(ctx, p.cfg.StatsInterval)
+	}
+	rebalancer, _ := p.deps.Source.(interface{ Rebalances() int64 })
+	t := time.NewTicker(min(p.cfg.StatsInterval, time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if rebalancer != nil {
+			p.deps.Metrics.Rebalances.Add(float64(rebalancer.Rebalances()))
+		}
+		p.deps.Metrics.InFlight.Set(float64(p.tracker.InFlight()))
+	}
+}

@@ -1,0 +1,237 @@
+// Package pipeline moves message events from Kafka through the detection
+// engine to the flag stores: it fetches records of a consumer group, decodes
+// and validates them, runs the detectors on workers sharded by conversation
+// (so each conversation is seen in order), batches the results into the
+// sinks, dead-letters what cannot be decoded, and commits an offset only
+// once everything up to it is durably written. Replay drives the same engine
+// from files.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/event"
+	"github.com/goshawk-safety/goshawk/sinks"
+)
+
+// Config tunes the pipeline.
+type Config struct {
+	Workers         int           // detection workers; conversations are sharded over them
+	BatchSize       int           // flush when this many messages are pending
+	BatchInterval   time.Duration // flush at least this often
+	ShutdownTimeout time.Duration // time allowed to flush and commit after stop
+	Detectors       []detectors.Factory
+	Engine          detectors.EngineOptions
+	// RetryInitial and RetryMax bound the exponential backoff between sink
+	// attempts (defaults 100ms and 10s). Retries never give up on their own.
+	RetryInitial, RetryMax time.Duration
+	// StatsInterval is how often lag and rebalance figures are refreshed
+	// (default 10s).
+	StatsInterval time.Duration
+}
+
+// Deps are what the pipeline reads from and writes to.
+type Deps struct {
+	Source     Source
+	Store      sinks.Writer     // required: the flag store
+	FlagsTopic sinks.Writer     // optional: downstream flags topic
+	DeadLetter DeadLetterWriter // required
+	Lag        *LagMonitor      // optional
+	Metrics    *Metrics
+	Log        *slog.Logger
+}
+
+// Pipeline is one consumer instance. Run it once.
+type Pipeline struct {
+	cfg     Config
+	deps    Deps
+	tracker *Tracker
+	seed    maphash.Seed
+	ready   atomic.Bool
+	failing atomic.Bool
+}
+
+// New validates the configuration.
+func New(cfg Config, deps Deps) (*Pipeline, error) {
+	switch {
+	case cfg.Workers < 1:
+		return nil, errors.New("pipeline: Workers must be at least 1")
+	case cfg.BatchSize < 1:
+		return nil, errors.New("pipeline: BatchSize must be at least 1")
+	case cfg.BatchInterval <= 0:
+		return nil, errors.New("pipeline: BatchInterval must be positive")
+	case cfg.ShutdownTimeout <= 0:
+		return nil, errors.New("pipeline: ShutdownTimeout must be positive")
+	case deps.Source == nil || deps.Store == nil || deps.DeadLetter == nil || deps.Metrics == nil:
+		return nil, errors.New("pipeline: Source, Store, DeadLetter and Metrics are required")
+	}
+	if cfg.RetryInitial <= 0 {
+		cfg.RetryInitial = 100 * time.Millisecond
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = 10 * time.Second
+	}
+	if cfg.StatsInterval <= 0 {
+		cfg.StatsInterval = 10 * time.Second
+	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Pipeline{cfg: cfg, deps: deps, tracker: NewTracker(), seed: maphash.MakeSeed()}, nil
+}
+
+// Ready reports whether the pipeline is consuming and its sinks accept
+// writes (for /readyz).
+func (p *Pipeline) Ready() bool { return p.ready.Load() && !p.failing.Load() }
+
+// result is what a worker hands the batcher for one record.
+type result struct {
+	ticket     Ticket
+	flags      []detectors.Flag
+	dead       *DeadLetter
+	sentAt     time.Time
+	recordTime time.Time
+}
+
+// Run consumes until ctx is cancelled, then stops fetching, flushes what it
+// holds, commits, and returns nil. It returns an error if a component fails
+// for good or the shutdown does not finish within ShutdownTimeout.
+func (p *Pipeline) Run(ctx context.Context) error {
+	engines := make([]*detectors.Engine, p.cfg.Workers)
+	for i := range engines {
+		e, err := detectors.NewEngine(p.cfg.Detectors, p.cfg.Engine)
+		if err != nil {
+			return fmt.Errorf("pipeline: %w", err)
+		}
+		engines[i] = e
+	}
+	// Work continues after ctx ends, until everything fetched is flushed;
+	// workCtx ends only when the shutdown deadline passes.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+
+	results := make(chan result, 1024)
+	inputs := make([]chan Record, p.cfg.Workers)
+	var workers sync.WaitGroup
+	for i := range inputs {
+		inputs[i] = make(chan Record, 256)
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			p.work(workCtx, engines[i], inputs[i], results)
+		}()
+	}
+	go func() {
+		workers.Wait()
+		close(results)
+	}()
+	batcherDone := make(chan error, 1)
+	go func() { batcherDone <- p.batch(workCtx, results) }()
+
+	statsCtx, stopStats := context.WithCancel(ctx)
+	defer stopStats()
+	go p.stats(statsCtx)
+
+	p.ready.Store(true)
+	p.deps.Log.Info("pipeline started", "workers", p.cfg.Workers, "detectors", len(p.cfg.Detectors))
+	fetchErr := p.fetch(ctx, inputs)
+	p.ready.Store(false)
+	for _, in := range inputs {
+		close(in)
+	}
+	stopping := time.Now()
+	p.deps.Log.Info("pipeline stopping: flushing and committing", "in_flight", p.tracker.InFlight())
+	deadline := time.AfterFunc(p.cfg.ShutdownTimeout, cancelWork)
+	batchErr := <-batcherDone
+	deadline.Stop()
+	p.deps.Metrics.ShutdownFlushS.Set(time.Since(stopping).Seconds())
+	closeErr := p.deps.Source.Close()
+	if closeErr != nil {
+		p.deps.Log.Warn("closing the consumer", "error", closeErr)
+	}
+	if workCtx.Err() != nil {
+		return fmt.Errorf("pipeline: shutdown did not finish within %s; uncommitted records will be re-delivered", p.cfg.ShutdownTimeout)
+	}
+	p.deps.Log.Info("pipeline stopped", "flush_seconds", time.Since(stopping).Seconds())
+	return errors.Join(fetchErr, batchErr)
+}
+
+// fetch reads records and hands each to the worker that owns its
+// conversation, until ctx ends.
+func (p *Pipeline) fetch(ctx context.Context, inputs []chan Record) error {
+	retry := p.newBackOff(ctx)
+	for {
+		rec, err := p.deps.Source.Fetch(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			p.deps.Metrics.KafkaErrors.WithLabelValues("fetch").Inc()
+			wait := retry.NextBackOff()
+			p.deps.Log.Warn("fetch failed; retrying", "error", err, "retry_in", wait)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
+			continue
+		}
+		retry.Reset()
+		p.deps.Metrics.Consumed.Inc()
+		rec.ticket = p.tracker.Track(rec.TopicPartition, rec.Offset)
+		select {
+		case inputs[p.shard(rec)] <- rec:
+		case <-ctx.Done():
+			return nil // tracked but never done: it is not committed, and is re-delivered
+		}
+	}
+}
+
+// shard picks the worker for a record: by key (the conversation id), so one
+// conversation always goes to one worker, in order.
+func (p *Pipeline) shard(rec Record) int {
+	n := uint64(p.cfg.Workers)
+	if len(rec.Key) == 0 {
+		return rec.Partition % int(n)
+	}
+	return int(maphash.Bytes(p.seed, rec.Key) % n)
+}
+
+// work decodes and inspects records in order.
+func (p *Pipeline) work(ctx context.Context, engine *detectors.Engine, in <-chan Record, out chan<- result) {
+	m := p.deps.Metrics
+	observe := func(detector string, d time.Duration) {
+		m.DetectorTime.WithLabelValues(detector).Observe(d.Seconds())
+	}
+	for rec := range in {
+		r := result{ticket: rec.ticket, recordTime: rec.Time}
+		msg, err := event.Decode(rec.Value)
+		if err != nil {
+			var detail string
+			var e *event.Error
+			if errors.As(err, &e) {
+				detail = e.Error()
+			} else {
+				detail = err.Error()
+			}
+			r.dead = &DeadLetter{Record: rec, Reason: event.ReasonOf(err), Detail: detail, RejectedAt: time.Now().UTC()}
+		} else {
+			m.Decoded.Inc()
+			r.sentAt = msg.SentAt
+			r.flags = engine.Inspect(msg, nil, observe)
+		}
+		select {
+		case out <- r:
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,232 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Record is one Kafka record as the pipeline sees it.
+type Record struct {
+	TopicPartition
+	Offset  int64
+	Key     []byte
+	Value   []byte
+	Time    time.Time // the record's timestamp (append or create time)
+	Headers []kafka.Header
+
+	ticket Ticket // set by the pipeline when the record is tracked
+}
+
+// Source delivers records of a consumer group, in order per partition, and
+// commits positions. Implementations: KafkaSource; tests may drive the
+// pipeline with their own.
+type Source interface {
+	Fetch(ctx context.Context) (Record, error)
+	Commit(ctx context.Context, positions []Position) error
+	Close() error
+}
+
+// KafkaConfig configures the consumer group.
+type KafkaConfig struct {
+	Brokers []string
+	Topic   string
+	Group   string
+	// StartOffset for a group without committed offsets: kafka.FirstOffset
+	// (default) or kafka.LastOffset.
+	StartOffset int64
+}
+
+// KafkaSource is a kafka-go group reader used with FetchMessage and
+// synchronous commits (CommitInterval 0), so that an offset is committed
+// only when the pipeline says so.
+type KafkaSource struct {
+	reader *kafka.Reader
+	log    *slog.Logger
+}
+
+// NewKafkaSource creates the group reader. It does not contact the brokers
+// until the first Fetch.
+func NewKafkaSource(cfg KafkaConfig, log *slog.Logger) *KafkaSource {
+	start := cfg.StartOffset
+	if start == 0 {
+		start = kafka.FirstOffset
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:        cfg.Brokers,
+		GroupID:        cfg.Group,
+		Topic:          cfg.Topic,
+		StartOffset:    start,
+		CommitInterval: 0, // synchronous: CommitMessages returns the broker's answer
+		MinBytes:       1,
+		MaxBytes:       16 << 20,
+		MaxWait:        250 * time.Millisecond,
+		QueueCapacity:  1000,
+		ReadBackoffMin: 100 * time.Millisecond,
+		ReadBackoffMax: 2 * time.Second,
+		// Partitions added to the topic are picked up without a restart.
+		WatchPartitionChanges: true,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			log.Warn("kafka reader", "detail", fmt.Sprintf(msg, args...))
+		}),
+	})
+	return &KafkaSource{reader: r, log: log}
+}
+
+// Fetch returns the next record; it blocks until one arrives or ctx ends.
+func (s *KafkaSource) Fetch(ctx context.Context) (Record, error) {
+	m, err := s.reader.FetchMessage(ctx)
+	if err != nil {
+		return Record{}, fmt.Errorf("fetch: %w", err)
+	}
+	return Record{
+		TopicPartition: TopicPartition{Topic: m.Topic, Partition: m.Partition},
+		Offset:         m.Offset,
+		Key:            m.Key,
+		Value:          m.Value,
+		Time:           m.Time,
+		Headers:        m.Headers,
+	}, nil
+}
+
+// Commit commits each position (kafka-go commits Offset+1, the next offset
+// to read).
+func (s *KafkaSource) Commit(ctx context.Context, positions []Position) error {
+	if len(positions) == 0 {
+		return nil
+	}
+	msgs := make([]kafka.Message, len(positions))
+	for i, p := range positions {
+		msgs[i] = kafka.Message{Topic: p.Topic, Partition: p.Partition, Offset: p.Offset}
+	}
+	if err := s.reader.CommitMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("commit %d positions: %w", len(positions), err)
+	}
+	return nil
+}
+
+// Rebalances returns the rebalances since the previous call.
+func (s *KafkaSource) Rebalances() int64 { return s.reader.Stats().Rebalances }
+
+// Close leaves the group. kafka-go's Close has been seen to hang, so it
+// gives up after timeout.
+func (s *KafkaSource) Close() error { return closeWithin(s.reader.Close, 10*time.Second) }
+
+func closeWithin(closeFn func() error, timeout time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- closeFn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(timeout):
+		return fmt.Errorf("close did not finish within %s", timeout)
+	}
+}
+
+// LagMonitor exports per-partition consumer lag: the high-water mark of each
+// partition minus the group's committed offset, both asked of the brokers
+// (kafka-go's own Lag is unavailable in group mode).
+type LagMonitor struct {
+	Client  *kafka.Client
+	Topic   string
+	Group   string
+	Metrics *Metrics
+	Log     *slog.Logger
+}
+
+// NewLagMonitor returns a monitor that talks to the given brokers.
+func NewLagMonitor(brokers []string, topic, group string, m *Metrics, log *slog.Logger) *LagMonitor {
+	return &LagMonitor{
+		Client: &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second},
+		Topic:  topic, Group: group, Metrics: m, Log: log,
+	}
+}
+
+// Run updates the lag gauges every interval until ctx ends.
+func (l *LagMonitor) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := l.Update(ctx); err != nil && ctx.Err() == nil {
+			l.Metrics.KafkaErrors.WithLabelValues("lag").Inc()
+			l.Log.Warn("consumer lag unavailable", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Lag returns the lag of every partition of the topic.
+func (l *LagMonitor) Lag(ctx context.Context) (map[int]int64, error) {
+	meta, err := l.Client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{l.Topic}})
+	if err != nil {
+		return nil, fmt.Errorf("metadata of %s: %w", l.Topic, err)
+	}
+	var partitions []int
+	for _, t := range meta.Topics {
+		if t.Name != l.Topic {
+			continue
+		}
+		if t.Error != nil {
+			return nil, fmt.Errorf("metadata of %s: %w", l.Topic, t.Error)
+		}
+		for _, p := range t.Partitions {
+			partitions = append(partitions, p.ID)
+		}
+	}
+	if len(partitions) == 0 {
+		return nil, fmt.Errorf("topic %s has no partitions", l.Topic)
+	}
+	reqs := make([]kafka.OffsetRequest, len(partitions))
+	for i, p := range partitions {
+		reqs[i] = kafka.LastOffsetOf(p)
+	}
+	ends, err := l.Client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{l.Topic: reqs}})
+	if err != nil {
+		return nil, fmt.Errorf("list offsets of %s: %w", l.Topic, err)
+	}
+	committed, err := l.Client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: l.Group, Topics: map[string][]int{l.Topic: partitions}})
+	if err != nil {
+		return nil, fmt.Errorf("committed offsets of group %s: %w", l.Group, err)
+	}
+	if committed.Error != nil {
+		return nil, fmt.Errorf("committed offsets of group %s: %w", l.Group, committed.Error)
+	}
+	done := map[int]int64{}
+	for _, p := range committed.Topics[l.Topic] {
+		if p.Error == nil {
+			done[p.Partition] = p.CommittedOffset
+		}
+	}
+	lag := map[int]int64{}
+	var errs []error
+	for _, p := range ends.Topics[l.Topic] {
+		if p.Error != nil {
+			errs = append(errs, fmt.Errorf("partition %d: %w", p.Partition, p.Error))
+			continue
+		}
+		c, ok := done[p.Partition]
+		if !ok || c < 0 {
+			c = p.FirstOffset // nothing committed yet: everything retained is lag
+		}
+		lag[p.Partition] = max(0, p.LastOffset-c)
+	}
+	return lag, errors.Join(errs...)
+}
+
+// Update refreshes the gauges once.
+func (l *LagMonitor) Update(ctx context.Context) error {
+	lag, err := l.Lag(ctx)
+	for p, n := range lag {
+		l.Metrics.ConsumerLag.WithLabelValues(strconv.Itoa(p)).Set(float64(n))
+	}
+	return err
+}
