@@ -131,7 +131,7 @@ func printDemoSummary(ctx context.Context, w io.Writer, store *sqlite.Writer, pr
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	total := 0
+	var total int64
 	for _, n := range byCat {
 		total += n
 	}
@@ -139,7 +139,7 @@ func printDemoSummary(ctx context.Context, w io.Writer, store *sqlite.Writer, pr
 	fmt.Fprintf(w, "Processed %d of %d produced events; %d rejected to the dead-letter topic.\n", int(consumed), produced, int(rejected))
 	fmt.Fprintf(w, "Flags stored: %d\n", total)
 	for _, c := range detectors.Categories {
-		fmt.Fprintf(w, "  %-10s %d\n", c, byCat[string(c)])
+		fmt.Fprintf(w, "  %-10s %d\n", c, byCat[c])
 	}
 	recent, err := store.Flags(ctx, 500)
 	if err != nil {

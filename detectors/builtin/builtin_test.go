@@ -1,0 +1,41 @@
+package builtin_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/detectors/builtin"
+	"github.com/goshawk-safety/goshawk/event"
+)
+
+func TestRegistryBuildsEveryDetector(t *testing.T) {
+	reg, err := builtin.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(reg.Names(), "keyword") {
+		t.Fatalf("Names() = %v, want keyword among them", reg.Names())
+	}
+	factories, err := reg.Factories(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := detectors.NewEngine(factories, detectors.EngineOptions{Clock: detectors.EventTime})
+	if err != nil {
+		t.Fatalf("building every built-in detector: %v", err)
+	}
+	if got := eng.DetectorNames(); !slices.Equal(got, reg.Names()) {
+		t.Fatalf("engine runs %v, registry lists %v", got, reg.Names())
+	}
+	m := &event.Message{
+		MessageID: "m1", ConversationID: "c1", SentAt: time.Date(2026, 3, 2, 16, 0, 0, 0, time.UTC),
+		Sender: event.Participant{ID: "u1"}, Recipients: []event.Participant{{ID: "u2"}},
+		Text: "this is our little secret, ok?",
+	}
+	flags := eng.Inspect(m, nil, nil)
+	if len(flags) == 0 {
+		t.Fatal("no flag for a grooming secrecy phrase through the built-in registry")
+	}
+}

@@ -1,0 +1,123 @@
+package keyword
+
+import "time"
+
+// idleEvictionsPerMessage bounds how many idle entries one message may
+// evict. Eviction keeps pace with insertion (one per message at most), and a
+// message with a far-future sent_at cannot wipe the whole state at once.
+const idleEvictionsPerMessage = 4
+
+// escalationState remembers, per (conversation, sender), the event times of
+// that sender's most recent qualifying messages. It is a size-capped LRU:
+// the least recently touched entry is dropped when the cap is reached, and
+// entries idle (by event time) for longer than the window plus the allowed
+// lateness are dropped as messages arrive.
+//
+// Results are the same however conversations interleave (stream or replay,
+// one worker or many) as long as the cap is not reached and event time in
+// the conversations one instance sees stays within the allowed lateness of
+// each other. State is in memory: a restart starts every count afresh.
+type escalationState struct {
+	cfg     Escalation
+	entries map[string]*escEntry
+	// Doubly linked list in touch order, most recent at head.
+	head, tail *escEntry
+}
+
+type escEntry struct {
+	key        string
+	times      []int64 // ring of the last cfg.Messages event times, Unix ns
+	n, next    int     // valid times; ring position of the next write
+	last       int64   // latest event time recorded
+	prev, succ *escEntry
+}
+
+func newEscalationState(cfg Escalation) *escalationState {
+	return &escalationState{cfg: cfg, entries: make(map[string]*escEntry)}
+}
+
+// len returns the number of remembered (conversation, sender) pairs.
+func (s *escalationState) len() int { return len(s.entries) }
+
+// record notes a qualifying message at t and returns how many of the
+// remembered messages, this one included, lie within the window of t.
+func (s *escalationState) record(conversation, sender string, t time.Time) int {
+	key := conversation + "\x00" + sender
+	e := s.entries[key]
+	if e == nil {
+		if len(s.entries) >= s.cfg.MaxEntries {
+			s.remove(s.tail)
+		}
+		e = &escEntry{key: key, times: make([]int64, s.cfg.Messages)}
+		s.entries[key] = e
+		s.pushFront(e)
+	} else {
+		s.moveToFront(e)
+	}
+	now := t.UnixNano()
+	e.times[e.next] = now
+	e.next = (e.next + 1) % len(e.times)
+	e.n = min(e.n+1, len(e.times))
+	e.last = max(e.last, now)
+	window := int64(s.cfg.Window)
+	count := 0
+	for _, x := range e.times[:e.n] {
+		if d := now - x; d <= window && d >= -window {
+			count++
+		}
+	}
+	return count
+}
+
+// evictIdle drops up to idleEvictionsPerMessage of the least recently
+// touched entries whose latest message is more than the window plus the
+// allowed lateness before t. t may come from another conversation; the
+// lateness allowance keeps an entry whose own conversation is merely
+// consumed behind the others.
+func (s *escalationState) evictIdle(t time.Time) {
+	now, idle := t.UnixNano(), int64(s.cfg.Window+s.cfg.AllowedLateness)
+	for range idleEvictionsPerMessage {
+		if s.tail == nil || now-s.tail.last <= idle {
+			return
+		}
+		s.remove(s.tail)
+	}
+}
+
+func (s *escalationState) pushFront(e *escEntry) {
+	e.prev, e.succ = nil, s.head
+	if s.head != nil {
+		s.head.prev = e
+	}
+	s.head = e
+	if s.tail == nil {
+		s.tail = e
+	}
+}
+
+func (s *escalationState) unlink(e *escEntry) {
+	if e.prev != nil {
+		e.prev.succ = e.succ
+	} else {
+		s.head = e.succ
+	}
+	if e.succ != nil {
+		e.succ.prev = e.prev
+	} else {
+		s.tail = e.prev
+	}
+	e.prev, e.succ = nil, nil
+}
+
+func (s *escalationState) moveToFront(e *escEntry) {
+	if s.head == e {
+		return
+	}
+	s.unlink(e)
+	s.pushFront(e)
+}
+
+func (s *escalationState) remove(e *escEntry) {
+	s.unlink(e)
+	delete(s.entries, e.key)
+}
