@@ -99,7 +99,7 @@ func TestDefaultRulesCoverEveryCategory(t *testing.T) {
 	}
 	e, ok := rs.Escalation()
 	if !ok || e.Messages != 3 || e.Window != 10*time.Minute || e.Severity != detectors.High || e.Category != detectors.Harassment || e.MaxEntries != 100_000 ||
-		e.AllowedLateness != time.Hour {
+		e.AllowedLateness != 24*time.Hour {
 		t.Errorf("escalation = %+v, %v; want 3 harassment messages in 10m → high, 100000 entries", e, ok)
 	}
 }
