@@ -344,6 +344,7 @@ func TestPipelineOnEmbeddedBroker(t *testing.T) {
 	if problems, err := testutil.GatherAndLint(h.registry); err != nil || len(problems) > 0 {
 		t.Errorf("metrics lint: %v %v", err, problems)
 	}
+	promtoolCheck(t, h.registry)
 }
 
 // A stop in the middle of the stream commits nothing whose flags are not
