@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/goshawk-safety/goshawk/generator"
@@ -83,10 +85,27 @@ func produceKafka(ctx context.Context, gen *generator.Generator, k kafkaSettings
 		for i, e := range batch {
 			msgs[i] = kafka.Message{Key: e.Key, Value: e.Value}
 		}
-		if err := w.WriteMessages(ctx, msgs...); err != nil {
-			return fmt.Errorf("produce to %s: %w", k.Topic, err)
-		}
-		return nil
+		// A topic that is being auto-created, or a leader that is moving,
+		// fails writes for a moment: retry for up to a minute, resending
+		// only the records that failed.
+		retry := backoff.WithContext(backoff.NewExponentialBackOff(backoff.WithMaxElapsedTime(time.Minute)), ctx)
+		return backoff.Retry(func() error {
+			err := w.WriteMessages(ctx, msgs...)
+			var failed kafka.WriteErrors
+			if errors.As(err, &failed) && len(failed) == len(msgs) {
+				var again []kafka.Message
+				for i, e := range failed {
+					if e != nil {
+						again = append(again, msgs[i])
+					}
+				}
+				msgs = again
+			}
+			if err != nil {
+				return fmt.Errorf("produce to %s: %w", k.Topic, err)
+			}
+			return nil
+		}, retry)
 	}, gen)
 }
 
