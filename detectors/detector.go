@@ -16,10 +16,12 @@ import (
 // Finding is what a detector reports about one message. The engine turns it
 // into a Flag, filling in the ids, times and a bounded evidence excerpt.
 type Finding struct {
-	Rule     string
-	Category Category
-	Severity Severity
-	Score    float64 // 0–1
+	Rule        string
+	RuleVersion string // content hash of the rule (see detectors/rules)
+	Mode        Mode   // Live when empty
+	Category    Category
+	Severity    Severity
+	Score       float64 // 0–1
 	// Start and End are byte offsets into the message text of what matched;
 	// the engine cuts the evidence excerpt around them.
 	Start, End int

@@ -95,6 +95,10 @@ func (e *Engine) Inspect(m *event.Message, out []Flag, observe Observer) []Flag 
 			if evidence == "" {
 				evidence = Excerpt(m.Text, f.Start, f.End, e.context)
 			}
+			mode := f.Mode
+			if mode == "" {
+				mode = Live
+			}
 			out = append(out, Flag{
 				FlagID:         FlagID(m.MessageID, d.Name(), f.Rule),
 				MessageID:      m.MessageID,
@@ -104,6 +108,8 @@ func (e *Engine) Inspect(m *event.Message, out []Flag, observe Observer) []Flag 
 				Category:       f.Category,
 				Detector:       d.Name(),
 				Rule:           f.Rule,
+				RuleVersion:    f.RuleVersion,
+				Mode:           mode,
 				Severity:       f.Severity,
 				Score:          clamp01(f.Score),
 				Evidence:       truncate(evidence, MaxEvidenceBytes),

@@ -62,6 +62,26 @@ func ParseSeverity(s string) (Severity, error) {
 	return Severity(s), nil
 }
 
+// Mode says what a rule's flags are for. Live flags reach analysts; shadow
+// flags are stored and counted for engineers evaluating a rule, but never
+// enter the analysts' queue or alerts; rules that are off do not run.
+type Mode string
+
+const (
+	Live   Mode = "live"
+	Shadow Mode = "shadow"
+	Off    Mode = "off"
+)
+
+// ParseMode checks that s names a Mode.
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case Live, Shadow, Off:
+		return Mode(s), nil
+	}
+	return "", fmt.Errorf("unknown mode %q (want one of live, shadow, off)", s)
+}
+
 // Flag is the one output record of Goshawk. The same fields are stored in
 // ClickHouse and SQLite, printed by replay and written to the flags topic.
 type Flag struct {
@@ -73,6 +93,8 @@ type Flag struct {
 	Category       Category  `json:"category"`
 	Detector       string    `json:"detector"`
 	Rule           string    `json:"rule"`
+	RuleVersion    string    `json:"rule_version"` // content hash of the rule that matched
+	Mode           Mode      `json:"mode"`         // live, or shadow (kept out of analysts' views)
 	Severity       Severity  `json:"severity"`
 	Score          float64   `json:"score"`
 	Evidence       string    `json:"evidence"`

@@ -99,7 +99,7 @@ func (p *Pipeline) flush(ctx context.Context, b *pending) error {
 			}
 		}
 		for _, f := range b.flags {
-			m.Flags.WithLabelValues(string(f.Category), string(f.Severity), f.Detector).Inc()
+			m.Flags.WithLabelValues(string(f.Category), string(f.Severity), f.Detector, string(f.Mode)).Inc()
 		}
 	}
 	p.tracker.Done(b.tickets...)

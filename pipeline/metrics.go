@@ -14,7 +14,7 @@ type Metrics struct {
 	Consumed       prometheus.Counter
 	Decoded        prometheus.Counter
 	Rejected       *prometheus.CounterVec // reason
-	Flags          *prometheus.CounterVec // category, severity, detector
+	Flags          *prometheus.CounterVec // category, severity, detector, mode
 	DetectorTime   *prometheus.HistogramVec
 	BatchMessages  prometheus.Histogram
 	BatchFlags     prometheus.Histogram
@@ -51,7 +51,7 @@ func NewMetrics(reg prometheus.Registerer, detectorNames []string) *Metrics {
 		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "goshawk_messages_rejected_total", Help: "Records rejected by decoding or validation, by reason."}, []string{"reason"}),
 		Flags: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "goshawk_flags_total", Help: "Flags durably written, by category, severity and detector."}, []string{"category", "severity", "detector"}),
+			Name: "goshawk_flags_total", Help: "Flags durably written, by category, severity, detector and rule mode (live or shadow)."}, []string{"category", "severity", "detector", "mode"}),
 		DetectorTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "goshawk_detector_duration_seconds", Help: "Time a detector spent on one message.",
 			Buckets: []float64{1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2}}, []string{"detector"}),
@@ -98,7 +98,9 @@ func NewMetrics(reg prometheus.Registerer, detectorNames []string) *Metrics {
 		m.DetectorTime.WithLabelValues(d)
 		for _, c := range detectors.Categories {
 			for _, s := range detectors.Severities {
-				m.Flags.WithLabelValues(string(c), string(s), d)
+				for _, mode := range []detectors.Mode{detectors.Live, detectors.Shadow} {
+					m.Flags.WithLabelValues(string(c), string(s), d, string(mode))
+				}
 			}
 		}
 	}

@@ -119,7 +119,11 @@ func TestCreateFlagsTable(t *testing.T) {
 				cols[name] = strings.TrimSpace(typ)
 				order = append(order, name)
 			}
-			want := append(flagFields(t), "inserted_at")
+			// Migration 1's table; migration 2 adds rule_version and mode
+			// (the integration test checks the migrated table's order).
+			want := slices.DeleteFunc(append(flagFields(t), "inserted_at"), func(c string) bool {
+				return c == "rule_version" || c == "mode"
+			})
 			if !slices.Equal(order, want) {
 				t.Fatalf("columns %v, want %v\n%s", order, want, ddl)
 			}
@@ -162,8 +166,11 @@ func TestMigrationsNumbering(t *testing.T) {
 		if m.Version != uint32(i+1) {
 			t.Errorf("migration %d has version %d, want %d (numbered 1, 2, ... without gaps)", i, m.Version, i+1)
 		}
-		if m.Name == "" || m.Statements == nil {
-			t.Errorf("migration %d has no name or no statements", m.Version)
+		if m.Name == "" || (m.Statements == nil && m.Apply == nil) {
+			t.Errorf("migration %d has no name or nothing to do", m.Version)
+		}
+		if m.Statements == nil {
+			continue // Apply steps check the schema themselves (tested on the server)
 		}
 		for _, v := range []ServerVersion{{18, 16, 1}, {24, 8, 0}} {
 			for _, stmt := range m.Statements("db", v) {

@@ -88,6 +88,8 @@ func testFlags(n int, salt string) []detectors.Flag {
 			Category:       detectors.Categories[i%len(detectors.Categories)],
 			Detector:       "keyword",
 			Rule:           rule,
+			RuleVersion:    fmt.Sprintf("%016x", i*7919),
+			Mode:           []detectors.Mode{detectors.Live, detectors.Shadow}[i%2],
 			Severity:       detectors.Severities[i%len(detectors.Severities)],
 			Score:          float64(i%10) / 10,
 			Evidence:       fmt.Sprintf("…don't tell ur mum 🤫 #%d — ta mère, Ärger, 秘密, مرحبا…", i),
@@ -118,6 +120,9 @@ func stored(f detectors.Flag, v ServerVersion) detectors.Flag {
 	f.DetectedAt = f.DetectedAt.UTC().Truncate(prec)
 	if f.RecipientIDs == nil {
 		f.RecipientIDs = []string{}
+	}
+	if f.Mode == "" {
+		f.Mode = detectors.Live
 	}
 	return f
 }

@@ -18,6 +18,9 @@ type migration struct {
 	Name    string
 	// Statements returns the step's SQL for database db on server v.
 	Statements func(db string, v ServerVersion) []string
+	// Apply, when set, runs after Statements, for steps that must look at
+	// the schema first (18.16 has no ADD COLUMN IF NOT EXISTS).
+	Apply func(ctx context.Context, conn driver.Conn, db string, v ServerVersion) error
 }
 
 // migrations lists every step in version order. Append new steps; never
@@ -31,7 +34,38 @@ func migrations() []migration {
 				return []string{createFlagsTable(db, v)}
 			},
 		},
+		{
+			Version: 2,
+			Name:    "flags: rule_version and mode",
+			Apply: func(ctx context.Context, conn driver.Conn, db string, v ServerVersion) error {
+				lowCard := "String"
+				if v.HasLowCardinality() {
+					lowCard = "LowCardinality(String)"
+				}
+				if err := addColumn(ctx, conn, db, "flags", "rule_version", "String DEFAULT ''", "rule"); err != nil {
+					return err
+				}
+				return addColumn(ctx, conn, db, "flags", "mode", lowCard+" DEFAULT 'live'", "rule_version")
+			},
+		},
 	}
+}
+
+// addColumn adds a column unless the table has it already.
+func addColumn(ctx context.Context, conn driver.Conn, db, tbl, name, typ, after string) error {
+	var n uint64
+	q := "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?"
+	if err := conn.QueryRow(ctx, q, db, tbl, name).Scan(&n); err != nil {
+		return fmt.Errorf("look up column %s.%s: %w", tbl, name, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	stmt := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s AFTER %s", table(db, tbl), name, typ, after)
+	if err := conn.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("add column %s.%s: %w", tbl, name, err)
+	}
+	return nil
 }
 
 // createFlagsTable is migration 1.
@@ -137,8 +171,15 @@ func MigrateConn(ctx context.Context, conn driver.Conn, database string) error {
 		if applied[m.Version] {
 			continue
 		}
-		for _, stmt := range m.Statements(database, v) {
-			if err := conn.Exec(ctx, stmt); err != nil {
+		if m.Statements != nil {
+			for _, stmt := range m.Statements(database, v) {
+				if err := conn.Exec(ctx, stmt); err != nil {
+					return fmt.Errorf("clickhouse: migration %d (%s) on server %s: %w", m.Version, m.Name, v, err)
+				}
+			}
+		}
+		if m.Apply != nil {
+			if err := m.Apply(ctx, conn, database, v); err != nil {
 				return fmt.Errorf("clickhouse: migration %d (%s) on server %s: %w", m.Version, m.Name, v, err)
 			}
 		}

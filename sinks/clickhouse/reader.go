@@ -181,8 +181,8 @@ func (r *Reader) Flags(ctx context.Context, f Filter) ([]detectors.Flag, error) 
 	var out []detectors.Flag
 	for rows.Next() {
 		var (
-			fl                 detectors.Flag
-			category, severity string
+			fl                       detectors.Flag
+			category, severity, mode string
 		)
 		if err := rows.Scan(
 			&fl.FlagID,
@@ -193,6 +193,8 @@ func (r *Reader) Flags(ctx context.Context, f Filter) ([]detectors.Flag, error) 
 			&category,
 			&fl.Detector,
 			&fl.Rule,
+			&fl.RuleVersion,
+			&mode,
 			&severity,
 			&fl.Score,
 			&fl.Evidence,
@@ -201,7 +203,7 @@ func (r *Reader) Flags(ctx context.Context, f Filter) ([]detectors.Flag, error) 
 		); err != nil {
 			return nil, fmt.Errorf("clickhouse: scan flag: %w", err)
 		}
-		fl.Category, fl.Severity = detectors.Category(category), detectors.Severity(severity)
+		fl.Category, fl.Severity, fl.Mode = detectors.Category(category), detectors.Severity(severity), detectors.Mode(mode)
 		if fl.RecipientIDs == nil {
 			fl.RecipientIDs = []string{}
 		}

@@ -177,6 +177,8 @@ func (w *Writer) Write(ctx context.Context, flags []detectors.Flag) (err error) 
 			string(f.Category),
 			f.Detector,
 			f.Rule,
+			f.RuleVersion,
+			string(mode(f.Mode)),
 			string(f.Severity),
 			f.Score,
 			f.Evidence,
@@ -203,7 +205,15 @@ func (w *Writer) Close() error {
 // flagColumns is the column list of every insert into flags, in the order
 // Write appends values. inserted_at is left to its DEFAULT.
 const flagColumns = "flag_id, message_id, conversation_id, sender_id, recipient_ids, " +
-	"category, detector, rule, severity, score, evidence, sent_at, detected_at"
+	"category, detector, rule, rule_version, mode, severity, score, evidence, sent_at, detected_at"
+
+// mode stores an unset mode as live, the column's default.
+func mode(m detectors.Mode) detectors.Mode {
+	if m == "" {
+		return detectors.Live
+	}
+	return m
+}
 
 // table returns the quoted, database-qualified name of a table.
 func table(db, name string) string {

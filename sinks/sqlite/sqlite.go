@@ -108,6 +108,10 @@ func migrations() []migration {
 			`CREATE INDEX flags_sent_at ON flags (sent_at)`,
 			`CREATE INDEX flags_category_severity ON flags (category, severity)`,
 		}},
+		{2, "flags: rule_version and mode", []string{
+			`ALTER TABLE flags ADD COLUMN rule_version TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE flags ADD COLUMN mode TEXT NOT NULL DEFAULT 'live'`,
+		}},
 	}
 }
 
@@ -178,7 +182,7 @@ func (w *Writer) Write(ctx context.Context, flags []detectors.Flag) (err error) 
 		}
 	}()
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO flags (`+flagColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (flag_id) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("sqlite: prepare insert into %s: %w", w.path, err)
@@ -196,7 +200,7 @@ func (w *Writer) Write(ctx context.Context, flags []detectors.Flag) (err error) 
 		}
 		if _, err := stmt.ExecContext(ctx,
 			f.FlagID, f.MessageID, f.ConversationID, f.SenderID, string(rj),
-			string(f.Category), f.Detector, f.Rule, string(f.Severity), f.Score, f.Evidence,
+			string(f.Category), f.Detector, f.Rule, f.RuleVersion, string(mode(f.Mode)), string(f.Severity), f.Score, f.Evidence,
 			formatTime(f.SentAt), formatTime(f.DetectedAt),
 		); err != nil {
 			return fmt.Errorf("sqlite: insert flag %s (row %d of %d): %w", f.FlagID, i+1, len(flags), err)
@@ -234,13 +238,14 @@ func (w *Writer) Flags(ctx context.Context, limit int) ([]detectors.Flag, error)
 		var (
 			f                         detectors.Flag
 			recipients, category, sev string
+			mode                      string
 			sentAt, detectedAt        string
 		)
 		if err := rows.Scan(&f.FlagID, &f.MessageID, &f.ConversationID, &f.SenderID, &recipients,
-			&category, &f.Detector, &f.Rule, &sev, &f.Score, &f.Evidence, &sentAt, &detectedAt); err != nil {
+			&category, &f.Detector, &f.Rule, &f.RuleVersion, &mode, &sev, &f.Score, &f.Evidence, &sentAt, &detectedAt); err != nil {
 			return nil, fmt.Errorf("sqlite: scan flag in %s: %w", w.path, err)
 		}
-		f.Category, f.Severity = detectors.Category(category), detectors.Severity(sev)
+		f.Category, f.Severity, f.Mode = detectors.Category(category), detectors.Severity(sev), detectors.Mode(mode)
 		if err := json.Unmarshal([]byte(recipients), &f.RecipientIDs); err != nil {
 			return nil, fmt.Errorf("sqlite: flag %s: decode recipient_ids %q: %w", f.FlagID, recipients, err)
 		}
@@ -306,7 +311,15 @@ func (w *Writer) countBy(ctx context.Context, column string, put func(string, in
 
 // flagColumns lists the columns of flags in detectors.Flag's field order.
 const flagColumns = "flag_id, message_id, conversation_id, sender_id, recipient_ids, " +
-	"category, detector, rule, severity, score, evidence, sent_at, detected_at"
+	"category, detector, rule, rule_version, mode, severity, score, evidence, sent_at, detected_at"
+
+// mode stores an unset mode as live, the column's default.
+func mode(m detectors.Mode) detectors.Mode {
+	if m == "" {
+		return detectors.Live
+	}
+	return m
+}
 
 func formatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 
