@@ -48,7 +48,36 @@ func migrations() []migration {
 				return addColumn(ctx, conn, db, "flags", "mode", lowCard+" DEFAULT 'live'", "rule_version")
 			},
 		},
+		{
+			Version: 3,
+			Name:    "create verdicts",
+			Statements: func(db string, v ServerVersion) []string {
+				return []string{createVerdictsTable(db, v)}
+			},
+		},
 	}
+}
+
+// createVerdictsTable is migration 3: analysts' verdicts on flags. Every
+// decision is a row; the latest per flag_id (by decided_at) is the flag's
+// verdict, which readers get with FINAL or argMax(verdict, decided_at).
+// There is no PARTITION BY, so that a verdict changed months later still
+// collapses with the earlier one.
+func createVerdictsTable(db string, v ServerVersion) string {
+	lowCard, timeType := "String", "DateTime('UTC')"
+	if v.HasLowCardinality() {
+		lowCard = "LowCardinality(String)"
+	}
+	if v.HasDateTime64() {
+		timeType = "DateTime64(3, 'UTC')"
+	}
+	return "CREATE TABLE IF NOT EXISTS " + table(db, "verdicts") + "\n(\n" +
+		"    flag_id         String,\n" +
+		"    verdict         " + lowCard + ", -- confirmed | dismissed | escalated\n" +
+		"    note            String,\n" +
+		"    analyst         String,\n" +
+		"    decided_at      " + timeType + "\n" +
+		")\nENGINE = ReplacingMergeTree(decided_at)\nORDER BY flag_id"
 }
 
 // addColumn adds a column unless the table has it already.

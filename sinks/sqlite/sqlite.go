@@ -112,6 +112,17 @@ func migrations() []migration {
 			`ALTER TABLE flags ADD COLUMN rule_version TEXT NOT NULL DEFAULT ''`,
 			`ALTER TABLE flags ADD COLUMN mode TEXT NOT NULL DEFAULT 'live'`,
 		}},
+		{3, "create verdicts", []string{
+			// Every decision is a row; the latest per flag is its verdict.
+			`CREATE TABLE verdicts (
+				flag_id    TEXT NOT NULL,
+				verdict    TEXT NOT NULL, -- confirmed | dismissed | escalated
+				note       TEXT NOT NULL,
+				analyst    TEXT NOT NULL,
+				decided_at TEXT NOT NULL  -- RFC 3339, UTC, milliseconds
+			)`,
+			`CREATE INDEX verdicts_flag ON verdicts (flag_id, decided_at)`,
+		}},
 	}
 }
 
