@@ -7,6 +7,7 @@ package detectors
 
 import (
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -16,9 +17,12 @@ import (
 // Finding is what a detector reports about one message. The engine turns it
 // into a Flag, filling in the ids, times and a bounded evidence excerpt.
 type Finding struct {
-	Rule        string
-	RuleVersion string // content hash of the rule (see detectors/rules)
-	Mode        Mode   // Live when empty
+	Rule string
+	// RuleVersion and Mode are filled by the engine from the rule set for
+	// rules loaded from rule files; a detector sets them only for rules it
+	// defines in code (Mode empty means live).
+	RuleVersion string
+	Mode        Mode
 	Category    Category
 	Severity    Severity
 	Score       float64 // 0–1
@@ -48,7 +52,23 @@ type Detector interface {
 type Factory struct {
 	Name        string
 	Description string
-	New         func() (Detector, error)
+	// RuleFields lists the detector-specific fields of its rules (beyond
+	// the common ones, see rules.go); nil when the detector takes no rules.
+	RuleFields []string
+	// Rules holds the detector's built-in rule files, normally embedded.
+	Rules fs.FS
+	// New builds an instance that runs the given rules: the detector's
+	// rules of the active RuleSet whose mode is live or shadow.
+	New func(rules []*Rule) (Detector, error)
+}
+
+// Reloader is implemented by detectors that can switch to new rules while
+// keeping their state. The engine calls it between two messages. Reload
+// must be atomic: it either switches to the new rules or returns an error
+// and keeps the old ones. A detector without it is rebuilt on reload, and
+// loses its state.
+type Reloader interface {
+	Reload(rules []*Rule) error
 }
 
 // Registry is the list of detectors a binary knows about. It is built once at

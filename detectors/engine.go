@@ -34,29 +34,60 @@ type EngineOptions struct {
 // Engine runs a set of detector instances over messages. It is not safe for
 // concurrent use: each pipeline worker owns one.
 type Engine struct {
+	factories []Factory
 	detectors []Detector
+	rules     *RuleSet
 	clock     Clock
 	context   int
 	findings  []Finding
 }
 
-// NewEngine builds one instance of each factory.
-func NewEngine(factories []Factory, opts EngineOptions) (*Engine, error) {
-	e := &Engine{clock: opts.Clock, context: opts.EvidenceContext}
+// NewEngine builds one instance of each factory, running the rules of set
+// (which may be nil for detectors that take no rules).
+func NewEngine(factories []Factory, set *RuleSet, opts EngineOptions) (*Engine, error) {
+	e := &Engine{factories: factories, clock: opts.Clock, context: opts.EvidenceContext}
 	if e.clock == nil {
 		e.clock = WallClock
 	}
 	if e.context <= 0 {
 		e.context = DefaultEvidenceContext
 	}
+	if set == nil {
+		set = &RuleSet{}
+	}
+	e.rules = set
 	for _, f := range factories {
-		d, err := f.New()
+		d, err := f.New(set.For(f.Name))
 		if err != nil {
 			return nil, fmt.Errorf("detector %s: %w", f.Name, err)
 		}
 		e.detectors = append(e.detectors, d)
 	}
 	return e, nil
+}
+
+// Rules returns the rule set the engine runs.
+func (e *Engine) Rules() *RuleSet { return e.rules }
+
+// Reload switches the engine to a new rule set. Detectors that implement
+// Reloader keep their state; others are rebuilt. On error the engine keeps
+// running the old rules. Call it between messages.
+func (e *Engine) Reload(set *RuleSet) error {
+	next := make([]Detector, len(e.detectors))
+	for i, f := range e.factories {
+		var err error
+		if r, ok := e.detectors[i].(Reloader); ok {
+			err = r.Reload(set.For(f.Name)) // atomic: switches or fails unchanged
+			next[i] = e.detectors[i]
+		} else {
+			next[i], err = f.New(set.For(f.Name))
+		}
+		if err != nil {
+			return fmt.Errorf("detector %s: %w", f.Name, err)
+		}
+	}
+	e.detectors, e.rules = next, set
+	return nil
 }
 
 // DetectorNames lists the engine's detectors in the order they run.
@@ -95,7 +126,10 @@ func (e *Engine) Inspect(m *event.Message, out []Flag, observe Observer) []Flag 
 			if evidence == "" {
 				evidence = Excerpt(m.Text, f.Start, f.End, e.context)
 			}
-			mode := f.Mode
+			version, mode := f.RuleVersion, f.Mode
+			if rule, ok := e.rules.Lookup(d.Name(), f.Rule); ok {
+				version, mode = rule.Version, rule.Mode
+			}
 			if mode == "" {
 				mode = Live
 			}
@@ -108,7 +142,7 @@ func (e *Engine) Inspect(m *event.Message, out []Flag, observe Observer) []Flag 
 				Category:       f.Category,
 				Detector:       d.Name(),
 				Rule:           f.Rule,
-				RuleVersion:    f.RuleVersion,
+				RuleVersion:    version,
 				Mode:           mode,
 				Severity:       f.Severity,
 				Score:          clamp01(f.Score),

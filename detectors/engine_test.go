@@ -72,7 +72,7 @@ func TestEngineFillsFlags(t *testing.T) {
 		{"detector evidence, bounded", strings.Repeat("é", detectors.MaxEvidenceBytes), strings.Repeat("é", detectors.MaxEvidenceBytes/2)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, err := detectors.NewEngine([]detectors.Factory{{Name: "fixed", New: func() (detectors.Detector, error) { return fixed{tc.evidence}, nil }}},
+			e, err := detectors.NewEngine([]detectors.Factory{{Name: "fixed", New: func([]*detectors.Rule) (detectors.Detector, error) { return fixed{tc.evidence}, nil }}}, nil,
 				detectors.EngineOptions{Clock: detectors.EventTime, EvidenceContext: 3})
 			if err != nil {
 				t.Fatal(err)
@@ -99,7 +99,7 @@ func TestEngineFillsFlags(t *testing.T) {
 }
 
 func TestRegistry(t *testing.T) {
-	newFixed := func() (detectors.Detector, error) { return fixed{}, nil }
+	newFixed := func([]*detectors.Rule) (detectors.Detector, error) { return fixed{}, nil }
 	if _, err := detectors.NewRegistry(detectors.Factory{Name: "a", New: newFixed}, detectors.Factory{Name: "a", New: newFixed}); err == nil {
 		t.Error("duplicate names accepted")
 	}
@@ -124,8 +124,8 @@ func TestRegistry(t *testing.T) {
 	if _, err := r.Factories([]string{"c"}); err == nil || !strings.Contains(err.Error(), "known: a, b") {
 		t.Errorf("unknown detector error %v does not list the known ones", err)
 	}
-	failing := detectors.Factory{Name: "f", New: func() (detectors.Detector, error) { return nil, errors.New("boom") }}
-	if _, err := detectors.NewEngine([]detectors.Factory{failing}, detectors.EngineOptions{}); err == nil || !strings.Contains(err.Error(), "detector f") {
+	failing := detectors.Factory{Name: "f", New: func([]*detectors.Rule) (detectors.Detector, error) { return nil, errors.New("boom") }}
+	if _, err := detectors.NewEngine([]detectors.Factory{failing}, nil, detectors.EngineOptions{}); err == nil || !strings.Contains(err.Error(), "detector f") {
 		t.Errorf("engine error %v does not name the detector", err)
 	}
 }

@@ -59,7 +59,11 @@ func TestDetectionOnGeneratedTraffic(t *testing.T) {
 	}
 	for _, seed := range []int64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			eng, err := detectors.NewEngine(factories, detectors.EngineOptions{Clock: detectors.EventTime})
+			set, err := detectors.LoadCheckedRules(factories, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := detectors.NewEngine(factories, set, detectors.EngineOptions{Clock: detectors.EventTime})
 			if err != nil {
 				t.Fatal(err)
 			}

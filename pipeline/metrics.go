@@ -30,6 +30,9 @@ type Metrics struct {
 	InFlight       prometheus.Gauge
 	KafkaErrors    *prometheus.CounterVec // op
 	ShutdownFlushS prometheus.Gauge
+	RulesReloads   *prometheus.CounterVec // result
+	RulesInfo      *prometheus.GaugeVec   // version
+	RulesRunning   *prometheus.GaugeVec   // detector, mode
 }
 
 // Sink names used as label values.
@@ -87,10 +90,19 @@ func NewMetrics(reg prometheus.Registerer, detectorNames []string) *Metrics {
 			Name: "goshawk_kafka_errors_total", Help: "Kafka client errors, by operation (each is retried)."}, []string{"op"}),
 		ShutdownFlushS: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "goshawk_shutdown_flush_seconds", Help: "Duration of the last shutdown flush and commit (0 until shutdown)."}),
+		RulesReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "goshawk_rules_reloads_total", Help: "Rule reloads, by result: ok, or invalid (refused; the old rules keep running), or error."}, []string{"result"}),
+		RulesInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "goshawk_rules_info", Help: "1 for the version of the active rule set."}, []string{"version"}),
+		RulesRunning: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "goshawk_rules", Help: "Rules of the active rule set, by detector and mode."}, []string{"detector", "mode"}),
 	}
 	reg.MustRegister(m.Consumed, m.Decoded, m.Rejected, m.Flags, m.DetectorTime, m.BatchMessages, m.BatchFlags,
 		m.SinkWriteTime, m.SinkWrites, m.SinkErrors, m.DeadLetters, m.EndToEnd, m.ConsumerLag, m.Commits,
-		m.CommitErrors, m.Rebalances, m.InFlight, m.KafkaErrors, m.ShutdownFlushS)
+		m.CommitErrors, m.Rebalances, m.InFlight, m.KafkaErrors, m.ShutdownFlushS, m.RulesReloads, m.RulesInfo, m.RulesRunning)
+	for _, r := range []string{"ok", "invalid", "error"} {
+		m.RulesReloads.WithLabelValues(r)
+	}
 	for _, r := range event.Reasons {
 		m.Rejected.WithLabelValues(string(r))
 	}
@@ -116,4 +128,17 @@ func NewMetrics(reg prometheus.Registerer, detectorNames []string) *Metrics {
 		m.KafkaErrors.WithLabelValues(op)
 	}
 	return m
+}
+
+// setRules exports the active rule set's version and size.
+func (m *Metrics) setRules(set *detectors.RuleSet) {
+	m.RulesInfo.Reset()
+	m.RulesRunning.Reset()
+	if set == nil {
+		return
+	}
+	m.RulesInfo.WithLabelValues(set.Version()).Set(1)
+	for _, r := range set.All() {
+		m.RulesRunning.WithLabelValues(r.Detector, string(r.Mode)).Inc()
+	}
 }

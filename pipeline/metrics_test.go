@@ -61,7 +61,7 @@ func TestMetricsExposition(t *testing.T) {
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
 				switch l.GetName() {
-				case "reason", "category", "severity", "detector", "mode", "sink", "from", "op", "partition":
+				case "reason", "category", "severity", "detector", "mode", "sink", "from", "op", "partition", "result", "version":
 				default:
 					t.Errorf("metric %s has label %q outside the bounded set", mf.GetName(), l.GetName())
 				}

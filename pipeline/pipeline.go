@@ -29,6 +29,7 @@ type Config struct {
 	BatchInterval   time.Duration // flush at least this often
 	ShutdownTimeout time.Duration // time allowed to flush and commit after stop
 	Detectors       []detectors.Factory
+	Rules           *detectors.RuleSet // the validated rules to start with; see SetRules
 	Engine          detectors.EngineOptions
 	// RetryInitial and RetryMax bound the exponential backoff between sink
 	// attempts (defaults 100ms and 10s). Retries never give up on their own.
@@ -57,6 +58,7 @@ type Pipeline struct {
 	seed    maphash.Seed
 	ready   atomic.Bool
 	failing atomic.Bool
+	rules   atomic.Pointer[detectors.RuleSet]
 }
 
 // New validates the configuration.
@@ -85,7 +87,19 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Pipeline{cfg: cfg, deps: deps, tracker: NewTracker(), seed: maphash.MakeSeed()}, nil
+	p := &Pipeline{cfg: cfg, deps: deps, tracker: NewTracker(), seed: maphash.MakeSeed()}
+	p.rules.Store(cfg.Rules)
+	deps.Metrics.setRules(cfg.Rules)
+	return p, nil
+}
+
+// SetRules makes every worker switch to set before its next message. The
+// set must be loaded and checked already (detectors.LoadCheckedRules): a
+// reload never drops or repeats a message, because each worker swaps its
+// rules between two messages it processes.
+func (p *Pipeline) SetRules(set *detectors.RuleSet) {
+	p.rules.Store(set)
+	p.deps.Metrics.setRules(set)
 }
 
 // Ready reports whether the pipeline is consuming and its sinks accept
@@ -107,7 +121,7 @@ type result struct {
 func (p *Pipeline) Run(ctx context.Context) error {
 	engines := make([]*detectors.Engine, p.cfg.Workers)
 	for i := range engines {
-		e, err := detectors.NewEngine(p.cfg.Detectors, p.cfg.Engine)
+		e, err := detectors.NewEngine(p.cfg.Detectors, p.rules.Load(), p.cfg.Engine)
 		if err != nil {
 			return fmt.Errorf("pipeline: %w", err)
 		}
@@ -212,6 +226,12 @@ func (p *Pipeline) work(ctx context.Context, engine *detectors.Engine, in <-chan
 		m.DetectorTime.WithLabelValues(detector).Observe(d.Seconds())
 	}
 	for rec := range in {
+		if set := p.rules.Load(); set != engine.Rules() && set != nil {
+			if err := engine.Reload(set); err != nil {
+				m.RulesReloads.WithLabelValues("error").Inc()
+				p.deps.Log.Error("worker could not switch rules; keeps the old ones", "rules_version", set.Version(), "error", err)
+			}
+		}
 		r := result{ticket: rec.ticket, recordTime: rec.Time}
 		msg, err := event.Decode(rec.Value)
 		if err != nil {

@@ -61,7 +61,7 @@ func replayFlags(t testing.TB, tr *traffic) map[string]detectors.Flag {
 	factories := allDetectors(t)
 	var out bytes.Buffer
 	sum, err := pipeline.Replay(context.Background(), []pipeline.ReplayInput{{Name: "traffic", R: bytes.NewReader(tr.lines.Bytes())}},
-		factories, detectors.EngineOptions{Clock: detectors.EventTime}, &out)
+		factories, builtinRules(t, factories), detectors.EngineOptions{Clock: detectors.EventTime}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +96,16 @@ func allDetectors(t testing.TB) []detectors.Factory {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// builtinRules loads and checks the built-in rules of factories.
+func builtinRules(t testing.TB, factories []detectors.Factory) *detectors.RuleSet {
+	t.Helper()
+	set, err := detectors.LoadCheckedRules(factories, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
 }
 
 // recordingSink is an in-memory flag store that fails its first failures
@@ -170,7 +180,7 @@ func startPipeline(t *testing.T, broker, topic, group string, store interface {
 	t.Cleanup(func() { dead.Close() })
 	p, err := pipeline.New(pipeline.Config{
 		Workers: 2, BatchSize: batchSize, BatchInterval: 100 * time.Millisecond, ShutdownTimeout: 30 * time.Second,
-		Detectors: factories, RetryInitial: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond, StatsInterval: time.Second,
+		Detectors: factories, Rules: builtinRules(t, factories), RetryInitial: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond, StatsInterval: time.Second,
 	}, pipeline.Deps{
 		Source:     pipeline.NewKafkaSource(pipeline.KafkaConfig{Brokers: []string{broker}, Topic: topic, Group: group}, log),
 		Store:      store,

@@ -42,9 +42,9 @@ type ReplaySummary struct {
 // per-conversation state as the streaming pipeline), and writes each flag as
 // one JSON line to out. Bad lines are skipped and listed in the summary.
 // With detectors.EventTime as the engine clock the output is reproducible.
-func Replay(ctx context.Context, inputs []ReplayInput, factories []detectors.Factory, opts detectors.EngineOptions, out io.Writer) (ReplaySummary, error) {
+func Replay(ctx context.Context, inputs []ReplayInput, factories []detectors.Factory, rules *detectors.RuleSet, opts detectors.EngineOptions, out io.Writer) (ReplaySummary, error) {
 	sum := ReplaySummary{ByCategory: map[detectors.Category]int{}, BySeverity: map[detectors.Severity]int{}}
-	engine, err := detectors.NewEngine(factories, opts)
+	engine, err := detectors.NewEngine(factories, rules, opts)
 	if err != nil {
 		return sum, fmt.Errorf("replay: %w", err)
 	}

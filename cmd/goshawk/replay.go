@@ -49,7 +49,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer file.Close()
 		inputs = append(inputs, pipeline.ReplayInput{Name: name, R: file})
 	}
-	sum, err := pipeline.Replay(ctx, inputs, factories, detectors.EngineOptions{Clock: detectors.EventTime, EvidenceContext: evidence}, stdout)
+	sum, err := pipeline.Replay(ctx, inputs, factories, nil, detectors.EngineOptions{Clock: detectors.EventTime, EvidenceContext: evidence}, stdout)
 	sum.WriteSummary(stderr)
 	return err
 }

@@ -45,7 +45,9 @@ func Factory() detectors.Factory {
 	return detectors.Factory{
 		Name:        Name,
 		Description: "lexicon of grooming, harassment and spam phrases (rules.yaml), with harassment escalation per conversation",
-		New:         New,
+		New: func([]*detectors.Rule) (detectors.Detector, error) {
+			return New()
+		},
 	}
 }
 

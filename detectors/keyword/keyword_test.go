@@ -498,7 +498,7 @@ func TestFactory(t *testing.T) {
 	if _, err := detectors.NewRegistry(f); err != nil {
 		t.Fatal(err)
 	}
-	d, err := f.New()
+	d, err := f.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +506,7 @@ func TestFactory(t *testing.T) {
 		t.Fatalf("Name() = %q", d.Name())
 	}
 	// Instances do not share escalation state.
-	d2, _ := f.New()
+	d2, _ := f.New(nil)
 	for k := range 3 {
 		d.Inspect(msg("c", "a", t0.Add(time.Duration(k)*time.Second), "nobody likes you"), nil)
 	}
