@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -38,10 +37,11 @@ type ReplaySummary struct {
 }
 
 // Replay reads message events as JSON lines, in input order, runs them
-// through one engine built from factories (the same detectors, code and
-// per-conversation state as the streaming pipeline), and writes each flag as
-// one JSON line to out. Bad lines are skipped and listed in the summary.
-// With detectors.EventTime as the engine clock the output is reproducible.
+// through one engine built from factories and rules (the same detectors,
+// code and per-conversation state as the streaming pipeline), and writes
+// each flag as one JSON line to out. Bad lines are skipped and listed in the
+// summary. With detectors.EventTime as the engine clock the output is
+// reproducible.
 func Replay(ctx context.Context, inputs []ReplayInput, factories []detectors.Factory, rules *detectors.RuleSet, opts detectors.EngineOptions, out io.Writer) (ReplaySummary, error) {
 	sum := ReplaySummary{ByCategory: map[detectors.Category]int{}, BySeverity: map[detectors.Severity]int{}}
 	engine, err := detectors.NewEngine(factories, rules, opts)
@@ -52,44 +52,53 @@ func Replay(ctx context.Context, inputs []ReplayInput, factories []detectors.Fac
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	var flags []detectors.Flag
+	err = ScanEvents(ctx, inputs, func(msg *event.Message) error {
+		sum.Messages++
+		flags = engine.Inspect(msg, flags[:0], nil)
+		for i := range flags {
+			sum.Flags++
+			sum.ByCategory[flags[i].Category]++
+			sum.BySeverity[flags[i].Severity]++
+			if err := enc.Encode(&flags[i]); err != nil {
+				return fmt.Errorf("replay: write flags: %w", err)
+			}
+		}
+		return nil
+	}, func(r Rejection) { sum.Rejected = append(sum.Rejected, r) })
+	if err != nil {
+		return sum, err
+	}
+	if err := w.Flush(); err != nil {
+		return sum, fmt.Errorf("replay: write flags: %w", err)
+	}
+	return sum, nil
+}
+
+// ScanEvents decodes every line of the inputs, in order, calling onEvent for
+// each valid event and onReject for each bad line. Blank lines are skipped.
+// It stops at the first error onEvent returns.
+func ScanEvents(ctx context.Context, inputs []ReplayInput, onEvent func(*event.Message) error, onReject func(Rejection)) error {
 	for _, in := range inputs {
 		r := bufio.NewReaderSize(in.R, 64<<10)
 		for line := 1; ; line++ {
 			if line%1024 == 0 && ctx.Err() != nil {
-				return sum, ctx.Err()
+				return ctx.Err()
 			}
 			data, tooLong, err := readLine(r, event.MaxEventBytes)
-			if err == io.EOF && len(data) == 0 && !tooLong {
-				break
-			}
 			if err != nil && err != io.EOF {
-				return sum, fmt.Errorf("replay: read %s: %w", in.Name, err)
+				return fmt.Errorf("read %s: %w", in.Name, err)
 			}
-			if len(bytes.TrimSpace(data)) == 0 && !tooLong {
-				if err == io.EOF {
-					break
-				}
-				continue // blank lines separate nothing; they are not events
-			}
-			if tooLong {
-				sum.Rejected = append(sum.Rejected, Rejection{in.Name, line, event.ReasonTooLarge, fmt.Sprintf("line longer than %d bytes", event.MaxEventBytes)})
-			} else if msg, derr := event.Decode(data); derr != nil {
-				var e *event.Error
-				detail := derr.Error()
-				if errors.As(derr, &e) {
-					detail = e.Error()
-				}
-				sum.Rejected = append(sum.Rejected, Rejection{in.Name, line, event.ReasonOf(derr), detail})
-			} else {
-				sum.Messages++
-				flags = engine.Inspect(msg, flags[:0], nil)
-				for i := range flags {
-					sum.Flags++
-					sum.ByCategory[flags[i].Category]++
-					sum.BySeverity[flags[i].Severity]++
-					if err := enc.Encode(&flags[i]); err != nil {
-						return sum, fmt.Errorf("replay: write flags: %w", err)
-					}
+			switch {
+			case tooLong:
+				onReject(Rejection{in.Name, line, event.ReasonTooLarge, fmt.Sprintf("line longer than %d bytes", event.MaxEventBytes)})
+			case len(bytes.TrimSpace(data)) == 0:
+				// blank lines separate nothing; they are not events
+			default:
+				msg, derr := event.Decode(data)
+				if derr != nil {
+					onReject(Rejection{in.Name, line, event.ReasonOf(derr), derr.Error()})
+				} else if err := onEvent(msg); err != nil {
+					return err
 				}
 			}
 			if err == io.EOF {
@@ -97,10 +106,7 @@ func Replay(ctx context.Context, inputs []ReplayInput, factories []detectors.Fac
 			}
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return sum, fmt.Errorf("replay: write flags: %w", err)
-	}
-	return sum, nil
+	return nil
 }
 
 // readLine returns the next line without its newline. A line longer than

@@ -35,6 +35,7 @@ func commands() map[string]command {
 		"replay":  {"run the detectors over JSON-lines files (- for stdin) and print flags", cmdReplay},
 		"produce": {"produce generated message events to Kafka or a file", cmdProduce},
 		"migrate": {"create or upgrade the flag store schema", cmdMigrate},
+		"rules":   {"check rule files and run their examples (rules test DIR), or list the rules", cmdRules},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/goshawk-safety/goshawk/detectors"
@@ -15,10 +16,17 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	f := newFlags("replay [flags] FILE... ('-' for stdin)",
 		"Run every enabled detector over message events (JSON lines) in file order, exactly as the\n"+
 			"streaming pipeline does; print one flag per line as JSON to stdout and a summary to stderr.\n"+
-			"detected_at is the message's sent_at, so the output is reproducible.", stderr)
+			"detected_at is the message's sent_at, so the output is reproducible.\n\n"+
+			"With --rules-candidate DIR, run the current rules and the candidate rules side by side over the\n"+
+			"same events and print what the change does instead: flags added, removed and re-graded, per\n"+
+			"rule, with examples.", stderr)
 	var dets []string
-	var evidence int
+	var evidence, examples int
+	var rulesDir, candidateDir string
 	f.List(&dets, "detectors", "", "detectors to run (empty: all registered)")
+	f.String(&rulesDir, "rules-dir", "", "directory of rule files overriding or extending the built-in rules")
+	f.String(&candidateDir, "rules-candidate", "", "backtest: directory of candidate rule files (over the built-in rules) to compare with --rules-dir")
+	f.Int(&examples, "examples", 3, "backtest: examples shown per rule")
 	f.Int(&evidence, "evidence-context", 40, "characters of context kept each side of a match in evidence")
 	if err := f.Parse(args); err != nil {
 		return usageError(err)
@@ -28,13 +36,13 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.validated(); err != nil {
 		return usageError(err)
 	}
-	registry, err := builtin.Registry()
+	factories, err := selectDetectors(dets)
 	if err != nil {
-		return fmt.Errorf("detectors: %w", err)
+		return err
 	}
-	factories, err := registry.Factories(dets)
+	base, err := loadRules(factories, "rules-dir", rulesDir)
 	if err != nil {
-		return usageError(fmt.Errorf("setting --detectors (%s): %w", envName("detectors"), err))
+		return err
 	}
 	var inputs []pipeline.ReplayInput
 	for _, name := range f.Args() {
@@ -49,7 +57,50 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer file.Close()
 		inputs = append(inputs, pipeline.ReplayInput{Name: name, R: file})
 	}
-	sum, err := pipeline.Replay(ctx, inputs, factories, nil, detectors.EngineOptions{Clock: detectors.EventTime, EvidenceContext: evidence}, stdout)
+	opts := detectors.EngineOptions{Clock: detectors.EventTime, EvidenceContext: evidence}
+	if candidateDir != "" {
+		candidate, err := loadRules(factories, "rules-candidate", candidateDir)
+		if err != nil {
+			return err
+		}
+		rep, err := pipeline.Backtest(ctx, inputs, factories, base, candidate, opts, examples)
+		if err != nil {
+			return err
+		}
+		return rep.Write(stdout)
+	}
+	sum, err := pipeline.Replay(ctx, inputs, factories, base, opts, stdout)
 	sum.WriteSummary(stderr)
 	return err
+}
+
+// selectDetectors returns the factories of the named built-in detectors (all
+// when names is empty).
+func selectDetectors(names []string) ([]detectors.Factory, error) {
+	registry, err := builtin.Registry()
+	if err != nil {
+		return nil, fmt.Errorf("detectors: %w", err)
+	}
+	factories, err := registry.Factories(names)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("setting --detectors (%s): %w", envName("detectors"), err))
+	}
+	return factories, nil
+}
+
+// loadRules loads and checks the built-in rules with dir (the value of the
+// named setting, may be empty) over them.
+func loadRules(factories []detectors.Factory, setting, dir string) (*detectors.RuleSet, error) {
+	var override fs.FS
+	if dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, usageError(fmt.Errorf("setting --%s (%s): %w", setting, envName(setting), err))
+		}
+		override = os.DirFS(dir)
+	}
+	set, err := detectors.LoadCheckedRules(factories, override)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("setting --%s (%s): %w", setting, envName(setting), err))
+	}
+	return set, nil
 }

@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -83,6 +86,11 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := pipeline.NewMetrics(reg, names)
+	watcher := &pipeline.RuleWatcher{Dir: c.pipeline.RulesDir, Factories: factories, Metrics: metrics, Log: log}
+	rules, err := watcher.Load()
+	if err != nil {
+		return usageError(fmt.Errorf("setting --rules-dir (%s): %w", envName("rules-dir"), err))
+	}
 
 	source := pipeline.NewKafkaSource(pipeline.KafkaConfig{Brokers: c.kafka.Brokers, Topic: c.kafka.Topic, Group: c.pipeline.Group}, log)
 	dead := pipeline.NewKafkaDeadLetters(c.kafka.Brokers, c.pipeline.DLQTopic)
@@ -106,11 +114,19 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		BatchInterval:   c.pipeline.BatchInterval,
 		ShutdownTimeout: c.pipeline.ShutdownTimeout,
 		Detectors:       factories,
+		Rules:           rules,
 		Engine:          detectors.EngineOptions{Clock: detectors.WallClock, EvidenceContext: c.pipeline.EvidenceContext},
 	}, deps)
 	if err != nil {
 		return err
 	}
+	watcher.Apply = p.SetRules
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go watcher.Run(watchCtx, rules, hup)
 	if c.pipeline.MetricsAddr != "" {
 		srv, err := serveHTTP(c.pipeline.MetricsAddr, reg, p.Ready, log)
 		if err != nil {
@@ -119,7 +135,7 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		defer shutdownHTTP(srv)
 	}
 	log.Info("consuming", "topic", c.kafka.Topic, "group", c.pipeline.Group, "dlq_topic", c.pipeline.DLQTopic,
-		"sink", c.store.Sink, "detectors", names)
+		"sink", c.store.Sink, "detectors", names, "rules_version", rules.Version(), "rules", len(rules.All()))
 	return p.Run(ctx)
 }
 

@@ -63,6 +63,7 @@ type pipelineSettings struct {
 	ShutdownTimeout time.Duration
 	MetricsAddr     string
 	Detectors       []string
+	RulesDir        string
 	EvidenceContext int
 	LogLevel        string
 }
@@ -77,6 +78,7 @@ func (p *pipelineSettings) register(f *flags) {
 	f.Duration(&p.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, flush and commit within this time")
 	f.String(&p.MetricsAddr, "metrics-addr", ":9464", "address of /metrics, /healthz and /readyz (empty: off)")
 	f.List(&p.Detectors, "detectors", "", "detectors to run (empty: all registered)")
+	f.String(&p.RulesDir, "rules-dir", "", "directory of rule files overriding or extending the built-in rules; reloaded on SIGHUP and when its files change")
 	f.Int(&p.EvidenceContext, "evidence-context", 40, "characters of context kept each side of a match in evidence")
 	f.String(&p.LogLevel, "log-level", "info", "debug, info, warn or error")
 }
