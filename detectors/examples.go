@@ -9,16 +9,24 @@ import (
 	"github.com/goshawk-safety/goshawk/event"
 )
 
-// exampleStart is the sent_at of an example's first message: a weekday
-// afternoon. Later messages follow by their After.
-var exampleStart = time.Date(2026, 3, 2, 16, 0, 0, 0, time.UTC)
+// ExampleStart is the sent_at of an example conversation's first message: a
+// weekday afternoon. Later messages follow by their After.
+var ExampleStart = time.Date(2026, 3, 2, 16, 0, 0, 0, time.UTC)
 
-// ExampleMessages turns an example into message events: every distinct
-// From is a participant, and each message goes to all the others.
+// ExampleMessages turns an example into message events.
 func ExampleMessages(rule *Rule, ex Example) []*event.Message {
+	return Conversation("example:"+rule.ID+":"+strconv.Itoa(ex.Source.Line), ex.Messages)
+}
+
+// Conversation turns messages into the events of one conversation: every
+// distinct From is a participant (plus "recipient" when there is only one),
+// each message goes to all the others, a person's age is the first one
+// declared, and sent_at starts at a fixed weekday afternoon and advances by
+// each message's After.
+func Conversation(id string, msgs []ExampleMessage) []*event.Message {
 	var people []string
 	ages := map[string]*int{}
-	for _, m := range ex.Messages {
+	for _, m := range msgs {
 		if _, ok := ages[m.From]; !ok {
 			people = append(people, m.From)
 			ages[m.From] = nil
@@ -30,16 +38,15 @@ func ExampleMessages(rule *Rule, ex Example) []*event.Message {
 	if len(people) == 1 {
 		people = append(people, "recipient")
 	}
-	conv := "example:" + rule.ID + ":" + strconv.Itoa(ex.Source.Line)
-	at := exampleStart
-	out := make([]*event.Message, len(ex.Messages))
-	for i, m := range ex.Messages {
+	at := ExampleStart
+	out := make([]*event.Message, len(msgs))
+	for i, m := range msgs {
 		if i > 0 {
 			at = at.Add(m.After)
 		}
 		msg := &event.Message{
-			MessageID:      conv + ":" + strconv.Itoa(i+1),
-			ConversationID: conv,
+			MessageID:      id + "-m" + strconv.Itoa(i+1),
+			ConversationID: id,
 			SentAt:         at,
 			Sender:         event.Participant{ID: m.From, Age: ages[m.From]},
 			Text:           m.Text,
@@ -63,6 +70,11 @@ func CheckExamples(factories []Factory, set *RuleSet) error {
 	var errs []error
 	for _, f := range factories {
 		rules := set.For(f.Name)
+		if _, err := f.New(rules); err != nil {
+			// The detector refuses its rules: report that once, not per example.
+			errs = append(errs, fmt.Errorf("detector %s: %w", f.Name, err))
+			continue
+		}
 		for _, rule := range rules {
 			for _, ex := range rule.Examples {
 				if err := checkExample(f, rules, rule, ex); err != nil {

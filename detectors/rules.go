@@ -245,6 +245,16 @@ func loadLayers(factories []Factory, layers ...fs.FS) (*RuleSet, error) {
 					continue
 				}
 				seen[k] = r.Source
+				if r.Version == "" { // a bare `mode: off` switch
+					old, ok := set.byKey[k]
+					if !ok {
+						errs = append(errs, &RuleError{Source: r.Source, Rule: r.ID, Field: "mode", Msg: "switches off a rule that no earlier layer defines"})
+						continue
+					}
+					off := *old
+					off.Mode, off.Source = Off, r.Source
+					r = &off
+				}
 				if old, ok := set.byKey[k]; ok {
 					i := slices.Index(set.rules, old)
 					set.rules[i] = r
@@ -410,6 +420,12 @@ func parseRule(file, detector string, n *yaml.Node, allowed []string) (*Rule, []
 	r := &Rule{Detector: detector, ID: h.ID, Description: strings.TrimSpace(h.Description), Owner: h.Owner, Replaces: h.Replaces, Source: src, node: n}
 	if !ruleIDPattern.MatchString(h.ID) {
 		bad(line("id"), "id", "%q is not a dotted lower-case name such as harassment.threat", h.ID)
+	}
+	// A bare switch (`id` and `mode: off`, nothing else) turns off a rule of
+	// an earlier layer; loadLayers resolves it (its Version stays empty).
+	if h.Mode == string(Off) && len(lines) == 2 && lines["id"] > 0 && lines["mode"] > 0 {
+		r.Mode = Off
+		return r, errs
 	}
 	var err error
 	if r.Category, err = ParseCategory(h.Category); err != nil {

@@ -5,6 +5,7 @@ package builtin
 
 import (
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/detectors/contactshare"
 	"github.com/goshawk-safety/goshawk/detectors/keyword"
 )
 
@@ -13,5 +14,6 @@ import (
 func Registry() (*detectors.Registry, error) {
 	return detectors.NewRegistry(
 		keyword.Factory(),
+		contactshare.Factory(),
 	)
 }

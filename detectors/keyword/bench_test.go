@@ -9,8 +9,9 @@ import (
 	"github.com/goshawk-safety/goshawk/generator"
 )
 
-// BenchmarkInspect runs the detector over a realistic mix of generated
-// traffic, in order, so that the escalation state is exercised too.
+// BenchmarkInspect runs the detector with its built-in rules over a
+// realistic mix of generated traffic, in order, so that the escalation state
+// is exercised too.
 func BenchmarkInspect(b *testing.B) {
 	g := generator.New(1, generator.Options{})
 	msgs := make([]*event.Message, 10_000)
@@ -23,7 +24,11 @@ func BenchmarkInspect(b *testing.B) {
 		msgs[i] = m
 		textBytes += len(m.Text)
 	}
-	d, err := keyword.New()
+	set, err := detectors.LoadRules([]detectors.Factory{keyword.Factory()}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := keyword.New(set.For(keyword.Name))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,9 +16,10 @@ const idleEvictionsPerMessage = 4
 // Results are the same however conversations interleave (stream or replay,
 // one worker or many) as long as the cap is not reached and event time in
 // the conversations one instance sees stays within the allowed lateness of
-// each other. State is in memory: a restart starts every count afresh.
+// each other. State is in memory: a restart starts every count afresh, but
+// a rules reload keeps it (see reconfigure).
 type escalationState struct {
-	cfg     Escalation
+	cfg     escalation
 	entries map[string]*escEntry
 	// Doubly linked list in touch order, most recent at head.
 	head, tail *escEntry
@@ -32,8 +33,36 @@ type escEntry struct {
 	prev, succ *escEntry
 }
 
-func newEscalationState(cfg Escalation) *escalationState {
+func newEscalationState(cfg escalation) *escalationState {
 	return &escalationState{cfg: cfg, entries: make(map[string]*escEntry)}
+}
+
+// reconfigure applies a new configuration of the same rule (after a rules
+// reload) and keeps what it remembers: when Messages changes, each entry
+// keeps its most recent times that fit; when MaxEntries shrinks, the least
+// recently used entries go. The new Window and AllowedLateness apply from
+// the next message on.
+func (s *escalationState) reconfigure(cfg escalation) {
+	if cfg.Messages != s.cfg.Messages {
+		for e := s.head; e != nil; e = e.succ {
+			e.resize(cfg.Messages)
+		}
+	}
+	for len(s.entries) > cfg.MaxEntries {
+		s.remove(s.tail)
+	}
+	s.cfg = cfg
+}
+
+// resize moves the entry's most recently recorded times, as many as fit,
+// into a ring of size.
+func (e *escEntry) resize(size int) {
+	times := make([]int64, size)
+	keep, old := min(e.n, size), len(e.times)
+	for i := range keep { // i-th most recent, written i+1 places before next
+		times[keep-1-i] = e.times[((e.next-1-i)%old+old)%old]
+	}
+	e.times, e.n, e.next = times, keep, keep%size
 }
 
 // len returns the number of remembered (conversation, sender) pairs.

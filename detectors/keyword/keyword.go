@@ -2,10 +2,14 @@
 // known harmful phrases, and escalates when one sender keeps harassing in a
 // conversation.
 //
-// The rules are data, in the embedded rules.yaml. Each rule has a category,
-// a severity, a score, a list of phrases and examples that must and must not
-// match; the examples are checked whenever the rules are loaded, so a rules
-// edit that breaks one fails at start-up and in tests.
+// Its rules are in the common rule format (see detectors.LoadRules): the
+// built-in ones in the embedded rules.yaml, others in a rules directory. A
+// phrase rule adds score, phrases and unless_after to the common fields; an
+// escalation rule (kind: escalation) adds score, min_severity, messages,
+// window, allowed_lateness and max_entries. Every rule has examples that
+// must and must not match, checked whenever the rules are loaded
+// (detectors.CheckExamples), so a rules edit that breaks one fails at
+// start-up, on reload and in tests.
 //
 // Matching is on words, never on substrings: a text is lower-cased and split
 // into runs of letters and digits (apostrophes inside words kept), and a
@@ -17,13 +21,20 @@
 // score: quoted text is often someone reporting what was said to them.
 //
 // The detector reports at most one finding per rule per message: the first
-// match in the text. Its one piece of state is the escalation rule, which
-// counts messages per (conversation, sender) in a window of event time.
+// match in the text. Its one piece of state is the escalation rules' count
+// of messages per (conversation, sender) in a window of event time, which a
+// rules reload keeps (Detector.Reload).
+//
+// A shadow rule runs exactly like a live one; the engine marks its flags.
+// The one difference is what escalation counts: a live escalation rule
+// counts matches of live rules only, so that a rule under evaluation never
+// causes a live flag, while a shadow escalation rule counts both.
 package keyword
 
 import (
-	_ "embed"
+	"embed"
 	"fmt"
+	"slices"
 
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/event"
@@ -33,63 +44,91 @@ import (
 const Name = "keyword"
 
 //go:embed rules.yaml
-var defaultRules []byte
-
-// DefaultRules parses the embedded rules.yaml.
-func DefaultRules() (*Ruleset, error) {
-	return Parse("rules.yaml", defaultRules)
-}
+var builtinFS embed.FS
 
 // Factory returns the registry entry of the keyword detector.
 func Factory() detectors.Factory {
 	return detectors.Factory{
 		Name:        Name,
 		Description: "lexicon of grooming, harassment and spam phrases (rules.yaml), with harassment escalation per conversation",
-		New: func([]*detectors.Rule) (detectors.Detector, error) {
-			return New()
+		RuleFields:  slices.Clone(ruleFields),
+		Rules:       builtinFS,
+		New: func(rules []*detectors.Rule) (detectors.Detector, error) {
+			d, err := New(rules)
+			if err != nil {
+				return nil, err
+			}
+			return d, nil
 		},
 	}
 }
 
-// New returns a keyword detector with the embedded rules.
-func New() (detectors.Detector, error) {
-	rs, err := DefaultRules()
-	if err != nil {
-		return nil, fmt.Errorf("keyword: %w", err)
-	}
-	return NewDetector(rs), nil
-}
-
 // Detector is the keyword detector. Like every detector it is used by one
-// goroutine at a time; several instances may share one Ruleset.
+// goroutine at a time.
 type Detector struct {
-	rs  *Ruleset
+	rs  *ruleset
 	m   *matcher
-	esc *escalationState // nil when the rules have no escalation
+	esc []*escalationState // one per escalation rule, in rs.escalations order
 }
 
-// NewDetector returns a detector applying rs.
-func NewDetector(rs *Ruleset) *Detector {
-	d := &Detector{rs: rs, m: newMatcher(rs)}
-	if rs.escalation != nil {
-		d.esc = newEscalationState(*rs.escalation)
+var _ detectors.Reloader = (*Detector)(nil)
+
+// New returns a detector running rules: the keyword rules of a RuleSet
+// whose mode is live or shadow (RuleSet.For). It validates their
+// keyword-specific fields; every error names the file, line and field.
+func New(rules []*detectors.Rule) (*Detector, error) {
+	d := &Detector{}
+	if err := d.Reload(rules); err != nil {
+		return nil, err
 	}
-	return d
+	return d, nil
+}
+
+// Reload implements detectors.Reloader: it switches the detector to rules,
+// or returns an error and keeps the old ones. Escalation state is kept for
+// every escalation rule whose id is still there, under its new
+// configuration (see escalationState.reconfigure); the state of a rule that
+// is gone is dropped, and a new rule starts empty. Like Inspect, it must be
+// called from the goroutine that uses the detector.
+func (d *Detector) Reload(rules []*detectors.Rule) error {
+	rs, err := compile(rules)
+	if err != nil {
+		return err
+	}
+	// Nothing below can fail: the switch is all or nothing.
+	esc := make([]*escalationState, len(rs.escalations))
+	for i, cfg := range rs.escalations {
+		j := slices.IndexFunc(d.esc, func(s *escalationState) bool { return s.cfg.ID == cfg.ID })
+		if j < 0 {
+			esc[i] = newEscalationState(cfg)
+			continue
+		}
+		esc[i] = d.esc[j]
+		esc[i].reconfigure(cfg)
+	}
+	d.rs, d.m, d.esc = rs, newMatcher(rs, d.m), esc
+	return nil
 }
 
 // Name implements detectors.Detector.
 func (d *Detector) Name() string { return Name }
 
+// grade returns the severity and score of a hit of rule r: quoted matches
+// are low, at half the score.
+func grade(r *phraseRule, h hit) (detectors.Severity, float64) {
+	if h.quoted {
+		return detectors.Low, r.Score / 2
+	}
+	return r.Severity, r.Score
+}
+
 // Inspect implements detectors.Detector.
 func (d *Detector) Inspect(m *event.Message, out []detectors.Finding) []detectors.Finding {
+	rs := d.rs
 	hits := d.m.match(m.Text)
-	counted := -1 // the first hit that counts towards escalation
-	for i, h := range hits {
-		r := &d.rs.rules[h.rule]
-		severity, score := r.Severity, r.Score
-		if h.quoted {
-			severity, score = detectors.Low, score/2
-		}
+	for _, h := range hits {
+		r := &rs.rules[h.rule]
+		severity, score := grade(r, h)
 		out = append(out, detectors.Finding{
 			Rule:     r.ID,
 			Category: r.Category,
@@ -98,19 +137,31 @@ func (d *Detector) Inspect(m *event.Message, out []detectors.Finding) []detector
 			Start:    h.start,
 			End:      h.end,
 		})
-		if counted < 0 && d.esc != nil && r.Category == d.esc.cfg.Category && severity.Rank() >= d.esc.cfg.MinSeverity.Rank() {
+	}
+	for _, s := range d.esc {
+		out = s.inspect(m, rs, hits, out)
+	}
+	return out
+}
+
+// inspect counts the message towards the escalation when one of its hits
+// qualifies, and appends the escalation finding when the count is reached.
+func (s *escalationState) inspect(m *event.Message, rs *ruleset, hits []hit, out []detectors.Finding) []detectors.Finding {
+	cfg := &s.cfg
+	counted := -1 // the first hit that counts
+	for i, h := range hits {
+		r := &rs.rules[h.rule]
+		severity, _ := grade(r, h)
+		if r.Category == cfg.Category && severity.Rank() >= cfg.MinSeverity.Rank() && (cfg.Shadow || !r.Shadow) {
 			counted = i
+			break
 		}
 	}
-	if d.esc == nil {
-		return out
-	}
-	d.esc.evictIdle(m.SentAt)
+	s.evictIdle(m.SentAt)
 	if counted < 0 {
 		return out
 	}
-	cfg := &d.esc.cfg
-	n := d.esc.record(m.ConversationID, m.Sender.ID, m.SentAt)
+	n := s.record(m.ConversationID, m.Sender.ID, m.SentAt)
 	if n < cfg.Messages {
 		return out
 	}

@@ -2,8 +2,10 @@ package keyword
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/goshawk-safety/goshawk/detectors"
@@ -23,13 +25,51 @@ func msg(conv, sender string, at time.Time, text string) *event.Message {
 	}
 }
 
-func defaultDetector(t testing.TB) *Detector {
+// loadSet loads rule files (name → YAML) as the only keyword rules, without
+// the built-in ones, through the generic loader. Examples are not run.
+func loadSet(files map[string]string) (*detectors.RuleSet, error) {
+	f := Factory()
+	f.Rules = nil
+	fsys := fstest.MapFS{}
+	for name, src := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(src)}
+	}
+	return detectors.LoadRules([]detectors.Factory{f}, fsys)
+}
+
+// loadRules is loadSet of one file named test.yaml, returning the rules
+// that run; it fails the test on an error.
+func loadRules(t testing.TB, src string) []*detectors.Rule {
 	t.Helper()
-	rs, err := DefaultRules()
+	set, err := loadSet(map[string]string{"test.yaml": src})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewDetector(rs)
+	return set.For(Name)
+}
+
+// builtinRules returns the built-in keyword rules.
+func builtinRules(t testing.TB) []*detectors.Rule {
+	t.Helper()
+	set, err := detectors.LoadRules([]detectors.Factory{Factory()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set.For(Name)
+}
+
+func newDetector(t testing.TB, rules []*detectors.Rule) *Detector {
+	t.Helper()
+	d, err := New(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func defaultDetector(t testing.TB) *Detector {
+	t.Helper()
+	return newDetector(t, builtinRules(t))
 }
 
 func inspect(d *Detector, text string) []detectors.Finding {
@@ -45,49 +85,26 @@ func withRule(fs []detectors.Finding, rule string) (detectors.Finding, bool) {
 	return detectors.Finding{}, false
 }
 
-// TestRuleExamples runs every example of every rule in rules.yaml through
-// the detector: each match example raises its rule, with a span that cuts a
-// phrase out of the text; no no_match example raises it.
-func TestRuleExamples(t *testing.T) {
-	rs, err := DefaultRules()
+// TestBuiltinRules checks the built-in rules as the pipeline loads them:
+// every example of every rule behaves as stated (detectors.CheckExamples),
+// and the rule set has what the rest of Goshawk relies on.
+func TestBuiltinRules(t *testing.T) {
+	set, err := detectors.LoadCheckedRules([]detectors.Factory{Factory()}, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("built-in rules: %v", err)
 	}
-	rules := rs.Rules()
-	if len(rules) < 10 {
-		t.Fatalf("only %d rules", len(rules))
+	rules := set.For(Name)
+	d := newDetector(t, rules)
+	if len(d.rs.rules) < 10 {
+		t.Fatalf("only %d phrase rules", len(d.rs.rules))
 	}
 	for _, r := range rules {
-		t.Run(r.ID, func(t *testing.T) {
-			if len(r.Match) == 0 || len(r.NoMatch) == 0 {
-				t.Fatal("rule without examples loaded")
-			}
-			for _, ex := range r.Match {
-				f, ok := withRule(inspect(NewDetector(rs), ex), r.ID)
-				if !ok {
-					t.Errorf("match example %q: no %s finding", ex, r.ID)
-					continue
-				}
-				if f.Category != r.Category || f.Start < 0 || f.End > len(ex) || f.Start >= f.End {
-					t.Errorf("match example %q: finding %+v", ex, f)
-				}
-			}
-			for _, ex := range r.NoMatch {
-				if f, ok := withRule(inspect(NewDetector(rs), ex), r.ID); ok {
-					t.Errorf("no_match example %q raised %s at %q", ex, r.ID, ex[f.Start:f.End])
-				}
-			}
-		})
-	}
-}
-
-func TestDefaultRulesCoverEveryCategory(t *testing.T) {
-	rs, err := DefaultRules()
-	if err != nil {
-		t.Fatal(err)
+		if r.Mode != detectors.Live || !strings.HasPrefix(r.Owner, "safety-") || r.Version == "" {
+			t.Errorf("rule %s: mode %s, owner %q, version %q; want live, a safety team, a version", r.ID, r.Mode, r.Owner, r.Version)
+		}
 	}
 	actionable := map[detectors.Category]int{}
-	for _, r := range rs.Rules() {
+	for _, r := range d.rs.rules {
 		if r.Severity.Rank() >= detectors.Medium.Rank() {
 			actionable[r.Category]++
 		}
@@ -97,10 +114,33 @@ func TestDefaultRulesCoverEveryCategory(t *testing.T) {
 			t.Errorf("no rule of category %s at medium severity or above", c)
 		}
 	}
-	e, ok := rs.Escalation()
-	if !ok || e.Messages != 3 || e.Window != 10*time.Minute || e.Severity != detectors.High || e.Category != detectors.Harassment || e.MaxEntries != 100_000 ||
-		e.AllowedLateness != 24*time.Hour {
-		t.Errorf("escalation = %+v, %v; want 3 harassment messages in 10m → high, 100000 entries", e, ok)
+	want := escalation{ID: "harassment.escalation", Category: detectors.Harassment, Severity: detectors.High, Score: 0.9,
+		MinSeverity: detectors.Medium, Messages: 3, Window: 10 * time.Minute, AllowedLateness: 24 * time.Hour, MaxEntries: 100_000}
+	if len(d.rs.escalations) != 1 || d.rs.escalations[0] != want {
+		t.Errorf("escalations = %+v, want [%+v]", d.rs.escalations, want)
+	}
+}
+
+// TestMatchExampleSpans runs every single-text match example of the
+// built-in phrase rules: the finding's span must cut a phrase out of the
+// text, in the rule's category (CheckExamples checks only that it fires).
+func TestMatchExampleSpans(t *testing.T) {
+	rules := builtinRules(t)
+	for _, r := range rules {
+		for _, ex := range r.Examples {
+			if !ex.Match || len(ex.Messages) != 1 {
+				continue
+			}
+			text := ex.Messages[0].Text
+			f, ok := withRule(inspect(newDetector(t, rules), text), r.ID)
+			if !ok {
+				t.Errorf("%s: example %q: no finding", ex.Source, text)
+				continue
+			}
+			if f.Category != r.Category || f.Start < 0 || f.End > len(text) || f.Start >= f.End {
+				t.Errorf("%s: example %q: finding %+v", ex.Source, text, f)
+			}
+		}
 	}
 }
 
@@ -167,7 +207,6 @@ func TestUnlessAfter(t *testing.T) {
 
 func TestQuotedMatchesAreLow(t *testing.T) {
 	d := defaultDetector(t)
-	rs, _ := DefaultRules()
 	tests := []struct {
 		text, rule string
 		severity   detectors.Severity
@@ -188,8 +227,8 @@ func TestQuotedMatchesAreLow(t *testing.T) {
 		if f.Severity != tt.severity {
 			t.Errorf("%q: severity %s, want %s", tt.text, f.Severity, tt.severity)
 		}
-		var rule Rule
-		for _, r := range rs.Rules() {
+		var rule phraseRule
+		for _, r := range d.rs.rules {
 			if r.ID == tt.rule {
 				rule = r
 			}
@@ -262,51 +301,77 @@ func TestTrickyBenignTexts(t *testing.T) {
 	}
 }
 
-// escalationRules is a small rules file for escalation tests: one medium
-// and one low harassment rule, and an escalation with the given cap.
-func escalationRules(t testing.TB, maxEntries int) *Ruleset {
-	t.Helper()
-	src := fmt.Sprintf(`
-version: 1
-escalation:
-  id: harassment.escalation
-  category: harassment
-  severity: high
-  score: 0.9
-  description: repeated harassment
-  min_severity: medium
-  messages: 3
-  window: 10m
-  allowed_lateness: 5m
-  max_entries: %d
+// escalationSrc is a small rules file for escalation tests: a medium and a
+// low harassment rule, a spam rule, and an escalation with the given
+// number of messages, window and cap.
+func escalationSrc(messages int, window string, maxEntries int) string {
+	return fmt.Sprintf(`detector: keyword
 rules:
-  - id: harassment.degrading
+  - id: harassment.escalation
+    kind: escalation
+    category: harassment
+    severity: high
+    score: 0.9
+    description: repeated harassment
+    owner: test
+    min_severity: medium
+    messages: %d
+    window: %s
+    allowed_lateness: 5m
+    max_entries: %d
+    examples:
+      - conversation: [{from: a, text: nobody likes you}, {from: a, text: nobody likes you}, {from: a, text: nobody likes you}]
+        expect: match
+      - {text: nobody likes you, expect: no_match}
+`, messages, window, maxEntries) + phraseRulesSrc
+}
+
+// phraseRulesSrc are the phrase rules of escalationSrc.
+const phraseRulesSrc = `  - id: harassment.degrading
     category: harassment
     severity: medium
     score: 0.6
     description: degrading
+    owner: test
     phrases: [nobody likes you, you're worthless]
-    examples: {match: [nobody likes you], no_match: [nobody likes mondays]}
+    examples: [{text: nobody likes you, expect: match}, {text: nobody likes mondays, expect: no_match}]
   - id: harassment.insult
     category: harassment
     severity: low
     score: 0.3
     description: insult
+    owner: test
     phrases: [you idiot]
-    examples: {match: [you idiot], no_match: [idiot]}
+    examples: [{text: you idiot, expect: match}, {text: idiot, expect: no_match}]
   - id: spam.prize
     category: spam
     severity: high
     score: 0.8
     description: prize
+    owner: test
     phrases: [claim your prize]
-    examples: {match: [claim your prize], no_match: [prize]}
-`, maxEntries)
-	rs, err := Parse("test.yaml", []byte(src))
+    examples: [{text: claim your prize, expect: match}, {text: prize, expect: no_match}]
+`
+
+// escalationRules returns the rules of escalationSrc with three messages in
+// ten minutes and the given cap.
+func escalationRules(t testing.TB, maxEntries int) []*detectors.Rule {
+	t.Helper()
+	return loadRules(t, escalationSrc(3, "10m", maxEntries))
+}
+
+// TestEscalationFixture checks that the test rules themselves hold: their
+// examples pass.
+func TestEscalationFixture(t *testing.T) {
+	f := Factory()
+	f.Rules = nil
+	set, err := detectors.LoadCheckedRules([]detectors.Factory{f}, fstest.MapFS{"test.yaml": {Data: []byte(escalationSrc(3, "10m", 1000))}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rs
+	if n := len(set.For(Name)); n != 4 {
+		t.Fatalf("%d rules, want 4", n)
+	}
 }
 
 const escalationRule = "harassment.escalation"
@@ -385,7 +450,7 @@ func TestEscalation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := NewDetector(escalationRules(t, 1000))
+			d := newDetector(t, escalationRules(t, 1000))
 			for i, mm := range tt.msgs {
 				fs := d.Inspect(msg(mm.conv, mm.sender, t0.Add(mm.at), mm.text), nil)
 				f, got := withRule(fs, escalationRule)
@@ -405,14 +470,14 @@ func TestEscalation(t *testing.T) {
 
 func TestEscalationStateBounded(t *testing.T) {
 	const capacity = 10
-	d := NewDetector(escalationRules(t, capacity))
+	d := newDetector(t, escalationRules(t, capacity))
 	for i := range 1000 {
 		d.Inspect(msg(fmt.Sprint("c", i), "a", t0.Add(time.Duration(i)*time.Millisecond), "nobody likes you"), nil)
-		if n := d.esc.len(); n > capacity {
+		if n := d.esc[0].len(); n > capacity {
 			t.Fatalf("after %d conversations: %d entries, cap %d", i+1, n, capacity)
 		}
 	}
-	if n := d.esc.len(); n != capacity {
+	if n := d.esc[0].len(); n != capacity {
 		t.Fatalf("%d entries, want the cap %d", n, capacity)
 	}
 	// The state still works at the cap: a fresh burst escalates.
@@ -426,7 +491,7 @@ func TestEscalationStateBounded(t *testing.T) {
 }
 
 func TestEscalationEvictsLeastRecentlyUsed(t *testing.T) {
-	d := NewDetector(escalationRules(t, 3))
+	d := newDetector(t, escalationRules(t, 3))
 	send := func(conv string, at time.Duration) []detectors.Finding {
 		return d.Inspect(msg(conv, "a", t0.Add(at), "nobody likes you"), nil)
 	}
@@ -436,11 +501,11 @@ func TestEscalationEvictsLeastRecentlyUsed(t *testing.T) {
 	send("A", 3*time.Second) // A is now the most recently used; B the least
 	send("D", 4*time.Second) // evicts B
 	for _, key := range []string{"A\x00a", "C\x00a", "D\x00a"} {
-		if d.esc.entries[key] == nil {
+		if d.esc[0].entries[key] == nil {
 			t.Errorf("entry %q evicted", key)
 		}
 	}
-	if d.esc.entries["B\x00a"] != nil {
+	if d.esc[0].entries["B\x00a"] != nil {
 		t.Error("least recently used entry B kept")
 	}
 	// A kept its history: its third message escalates.
@@ -450,17 +515,17 @@ func TestEscalationEvictsLeastRecentlyUsed(t *testing.T) {
 }
 
 func TestEscalationDropsIdleEntries(t *testing.T) {
-	d := NewDetector(escalationRules(t, 1000))
+	d := newDetector(t, escalationRules(t, 1000))
 	for i := range 10 {
 		d.Inspect(msg(fmt.Sprint("c", i), "a", t0, "nobody likes you"), nil)
 	}
-	if n := d.esc.len(); n != 10 {
+	if n := d.esc[0].len(); n != 10 {
 		t.Fatalf("%d entries, want 10", n)
 	}
 	// Within the window plus the allowed lateness (10m + 5m) nothing is
 	// idle.
 	d.Inspect(msg("x", "b", t0.Add(15*time.Minute), "hello"), nil)
-	if n := d.esc.len(); n != 10 {
+	if n := d.esc[0].len(); n != 10 {
 		t.Fatalf("%d entries within window and lateness, want 10", n)
 	}
 	// Later messages, harmful or not, drop idle entries a few at a time,
@@ -468,49 +533,279 @@ func TestEscalationDropsIdleEntries(t *testing.T) {
 	later := t0.Add(15*time.Minute + time.Millisecond)
 	d.Inspect(msg("x", "b", later, "nobody likes you"), nil)
 	want := 10 - idleEvictionsPerMessage + 1
-	if n := d.esc.len(); n != want {
+	if n := d.esc[0].len(); n != want {
 		t.Fatalf("%d entries after one later message, want %d", n, want)
 	}
 	for range 5 {
 		d.Inspect(msg("x", "b", later, "hello"), nil)
 	}
-	if n := d.esc.len(); n != 1 || d.esc.entries["x\x00b"] == nil {
+	if n := d.esc[0].len(); n != 1 || d.esc[0].entries["x\x00b"] == nil {
 		t.Fatalf("%d entries, want only the active one", n)
 	}
 }
 
 func TestEscalationFutureTimestampEvictsLittle(t *testing.T) {
-	d := NewDetector(escalationRules(t, 1000))
+	d := newDetector(t, escalationRules(t, 1000))
 	for i := range 50 {
 		d.Inspect(msg(fmt.Sprint("c", i), "a", t0, "nobody likes you"), nil)
 	}
 	d.Inspect(msg("x", "b", t0.AddDate(50, 0, 0), "hello"), nil)
-	if n := d.esc.len(); n != 50-idleEvictionsPerMessage {
+	if n := d.esc[0].len(); n != 50-idleEvictionsPerMessage {
 		t.Fatalf("%d entries after one far-future message, want %d", n, 50-idleEvictionsPerMessage)
 	}
 }
 
-func TestFactory(t *testing.T) {
-	f := Factory()
-	if f.Name != "keyword" || f.New == nil || f.Description == "" {
-		t.Fatalf("Factory() = %+v", f)
+// TestReloadKeepsEscalationState sends insults before and after a Reload:
+// the escalation state survives, under the reloaded configuration.
+func TestReloadKeepsEscalationState(t *testing.T) {
+	const bad = "nobody likes you"
+	type send struct {
+		conv      string
+		at        time.Duration // after t0
+		escalates bool
 	}
-	if _, err := detectors.NewRegistry(f); err != nil {
+	tests := []struct {
+		name   string
+		before []send
+		reload string // the rules file reloaded between before and after
+		after  []send
+	}{
+		{"same rules", []send{{"c", 0, false}, {"c", time.Minute, false}},
+			escalationSrc(3, "10m", 1000),
+			[]send{{"c", 2 * time.Minute, true}}},
+		{"another rule edited", []send{{"c", 0, false}, {"c", time.Minute, false}},
+			strings.Replace(escalationSrc(3, "10m", 1000), "[you idiot]", "[you idiot, you muppet]", 1),
+			[]send{{"c", 2 * time.Minute, true}}},
+		{"longer window keeps the entries", []send{{"c", 0, false}, {"c", time.Minute, false}},
+			escalationSrc(3, "1h", 1000),
+			[]send{{"c", 30 * time.Minute, true}}}, // 30m: a fresh state or the old 10m window would not escalate
+		{"shorter window applies at once", []send{{"c", 0, false}, {"c", time.Minute, false}},
+			escalationSrc(3, "90s", 1000),
+			[]send{{"c", 2 * time.Minute, false}, {"c", 2*time.Minute + 30*time.Second, true}}}, // 1m, 2m, 2m30s within 90s
+		{"fewer messages", []send{{"c", 0, false}},
+			escalationSrc(2, "10m", 1000),
+			[]send{{"c", time.Minute, true}}},
+		{"more messages keep the history", []send{{"c", 0, false}, {"c", time.Minute, false}},
+			escalationSrc(4, "10m", 1000),
+			[]send{{"c", 2 * time.Minute, false}, {"c", 3 * time.Minute, true}}},
+		{"smaller cap keeps the most recently used", []send{{"A", 0, false}, {"A", time.Second, false}, {"B", 2 * time.Second, false}, {"B", 3 * time.Second, false}},
+			escalationSrc(3, "10m", 1),
+			[]send{{"B", 4 * time.Second, true}, {"A", 5 * time.Second, false}}}, // B kept, A dropped
+		{"renamed escalation starts afresh", []send{{"c", 0, false}, {"c", time.Minute, false}},
+			strings.Replace(escalationSrc(3, "10m", 1000), "id: harassment.escalation", "id: harassment.escalation_v2", 1),
+			[]send{{"c", 2 * time.Minute, false}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newDetector(t, escalationRules(t, 1000))
+			check := func(phase string, s send) {
+				t.Helper()
+				found := d.Inspect(msg(s.conv, "a", t0.Add(s.at), bad), nil)
+				got := slices.ContainsFunc(found, func(f detectors.Finding) bool { return strings.HasPrefix(f.Rule, escalationRule) })
+				if got != s.escalates {
+					t.Fatalf("%s: message in %s at +%s: escalation %v, want %v; findings %+v", phase, s.conv, s.at, got, s.escalates, found)
+				}
+			}
+			for _, s := range tt.before {
+				check("before reload", s)
+			}
+			if err := d.Reload(loadRules(t, tt.reload)); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tt.after {
+				check("after reload", s)
+			}
+		})
+	}
+}
+
+// TestReloadRemovesEscalation drops the state of an escalation rule that is
+// no longer there: when it comes back it starts afresh.
+func TestReloadRemovesEscalation(t *testing.T) {
+	d := newDetector(t, escalationRules(t, 1000))
+	for k := range 2 {
+		d.Inspect(msg("c", "a", t0.Add(time.Duration(k)*time.Minute), "nobody likes you"), nil)
+	}
+	if err := d.Reload(loadRules(t, "detector: keyword\nrules:\n"+phraseRulesSrc)); err != nil {
 		t.Fatal(err)
 	}
-	d, err := f.New(nil)
+	if len(d.esc) != 0 {
+		t.Fatalf("%d escalation states without an escalation rule", len(d.esc))
+	}
+	if err := d.Reload(escalationRules(t, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := withRule(d.Inspect(msg("c", "a", t0.Add(2*time.Minute), "nobody likes you"), nil), escalationRule); ok {
+		t.Fatal("escalated on state from before the rule was removed")
+	}
+}
+
+// TestReloadFailureChangesNothing reloads invalid rules: the error names
+// the field, and the old rules and state stay.
+func TestReloadFailureChangesNothing(t *testing.T) {
+	d := newDetector(t, escalationRules(t, 1000))
+	for k := range 2 {
+		d.Inspect(msg("c", "a", t0.Add(time.Duration(k)*time.Minute), "nobody likes you"), nil)
+	}
+	broken := strings.Replace(escalationSrc(3, "10m", 1), "score: 0.8", "score: 8", 1) // and a cap of 1
+	err := d.Reload(loadRules(t, broken))
+	if err == nil || !strings.Contains(err.Error(), "test.yaml:") || !strings.Contains(err.Error(), "field score") {
+		t.Fatalf("Reload error %v, want one naming test.yaml and the score field", err)
+	}
+	if d.esc[0].cfg.MaxEntries != 1000 {
+		t.Fatalf("a failed reload applied its cap %d", d.esc[0].cfg.MaxEntries)
+	}
+	if _, ok := withRule(d.Inspect(msg("c", "a", t0.Add(2*time.Minute), "nobody likes you"), nil), escalationRule); !ok {
+		t.Fatal("state lost by a failed reload")
+	}
+}
+
+// TestEngineReloadKeepsEscalationState is the reload through the engine, as
+// the pipeline does it: the third insult after a reload still escalates,
+// and its flag carries the new rule set's version of the rule.
+func TestEngineReloadKeepsEscalationState(t *testing.T) {
+	f := Factory()
+	f.Rules = nil
+	set1, err := loadSet(map[string]string{"test.yaml": escalationSrc(3, "10m", 1000)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Name() != "keyword" {
-		t.Fatalf("Name() = %q", d.Name())
+	set2, err := loadSet(map[string]string{"test.yaml": escalationSrc(3, "15m", 1000)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Instances do not share escalation state.
-	d2, _ := f.New(nil)
-	for k := range 3 {
-		d.Inspect(msg("c", "a", t0.Add(time.Duration(k)*time.Second), "nobody likes you"), nil)
+	e, err := detectors.NewEngine([]detectors.Factory{f}, set1, detectors.EngineOptions{Clock: detectors.EventTime})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := d2.(*Detector).esc.len(); n != 0 {
-		t.Fatalf("a second instance sees %d entries of the first", n)
+	for k := range 2 {
+		e.Inspect(msg("c", "a", t0.Add(time.Duration(k)*time.Minute), "nobody likes you"), nil, nil)
+	}
+	if err := e.Reload(set2); err != nil {
+		t.Fatal(err)
+	}
+	var esc *detectors.Flag
+	for _, fl := range e.Inspect(msg("c", "a", t0.Add(2*time.Minute), "nobody likes you"), nil, nil) {
+		if fl.Rule == escalationRule {
+			esc = &fl
+		}
+	}
+	r2, _ := set2.Lookup(Name, escalationRule)
+	r1, _ := set1.Lookup(Name, escalationRule)
+	switch {
+	case esc == nil:
+		t.Fatal("no escalation after the engine reloaded")
+	case r1.Version == r2.Version:
+		t.Fatal("test bug: the escalation rule has the same version in both sets")
+	case esc.RuleVersion != r2.Version || esc.Mode != detectors.Live:
+		t.Errorf("escalation flag version %q mode %q, want %q live", esc.RuleVersion, esc.Mode, r2.Version)
+	}
+}
+
+// TestShadowRules: a shadow rule finds exactly what it would live (the
+// engine marks its flags), but a live escalation does not count it.
+func TestShadowRules(t *testing.T) {
+	live := escalationSrc(3, "10m", 1000)
+	shadowDegrading := strings.Replace(live, "description: degrading\n", "description: degrading\n    mode: shadow\n", 1)
+	shadowBoth := strings.Replace(shadowDegrading, "description: repeated harassment\n", "description: repeated harassment\n    mode: shadow\n", 1)
+	if shadowDegrading == live || shadowBoth == shadowDegrading {
+		t.Fatal("test bug: mode not inserted")
+	}
+	f := Factory()
+	f.Rules = nil
+	run := func(src string) (findings []detectors.Finding, flags []detectors.Flag) {
+		t.Helper()
+		set, err := loadSet(map[string]string{"test.yaml": src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := newDetector(t, set.For(Name))
+		e, err := detectors.NewEngine([]detectors.Factory{f}, set, detectors.EngineOptions{Clock: detectors.EventTime})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range 3 {
+			m := msg("c", "a", t0.Add(time.Duration(k)*time.Minute), "nobody likes you")
+			findings = d.Inspect(m, findings)
+			flags = e.Inspect(m, flags, nil)
+		}
+		return findings, flags
+	}
+	mode := func(flags []detectors.Flag, rule string) (modes []detectors.Mode) {
+		for _, fl := range flags {
+			if fl.Rule == rule {
+				modes = append(modes, fl.Mode)
+			}
+		}
+		return modes
+	}
+	liveFindings, _ := run(live)
+	shadowFindings, shadowFlags := run(shadowDegrading)
+	// The degrading findings are the same; only the escalation differs.
+	var liveDegrading, shadowDegradingFindings []detectors.Finding
+	for _, fd := range liveFindings {
+		if fd.Rule == "harassment.degrading" {
+			liveDegrading = append(liveDegrading, fd)
+		}
+	}
+	for _, fd := range shadowFindings {
+		if fd.Rule == "harassment.degrading" {
+			shadowDegradingFindings = append(shadowDegradingFindings, fd)
+		}
+	}
+	if len(liveDegrading) != 3 || !slices.Equal(liveDegrading, shadowDegradingFindings) {
+		t.Errorf("shadow findings %+v differ from live %+v", shadowDegradingFindings, liveDegrading)
+	}
+	if got := mode(shadowFlags, "harassment.degrading"); !slices.Equal(got, []detectors.Mode{detectors.Shadow, detectors.Shadow, detectors.Shadow}) {
+		t.Errorf("shadow rule flags have modes %v", got)
+	}
+	if _, ok := withRule(liveFindings, escalationRule); !ok {
+		t.Error("live escalation over a live rule did not fire")
+	}
+	if _, ok := withRule(shadowFindings, escalationRule); ok {
+		t.Error("a live escalation counted a shadow rule's matches")
+	}
+	// A shadow escalation counts shadow rules, and its flag is shadow.
+	_, flags := run(shadowBoth)
+	if got := mode(flags, escalationRule); !slices.Equal(got, []detectors.Mode{detectors.Shadow}) {
+		t.Errorf("shadow escalation over a shadow rule: flags with modes %v, want one shadow", got)
+	}
+}
+
+// TestLiveAndShadowEscalations runs two escalation rules side by side, each
+// with its own configuration and state.
+func TestLiveAndShadowEscalations(t *testing.T) {
+	src := escalationSrc(3, "10m", 1000) + `  - id: harassment.escalation_v2
+    kind: escalation
+    category: harassment
+    severity: high
+    score: 0.9
+    description: repeated harassment, within a minute
+    owner: test
+    mode: shadow
+    replaces: harassment.escalation
+    min_severity: medium
+    messages: 3
+    window: 1m
+    allowed_lateness: 5m
+    max_entries: 10
+    examples:
+      - conversation: [{from: a, text: nobody likes you, after: 1s}, {from: a, text: nobody likes you, after: 1s}, {from: a, text: nobody likes you, after: 1s}]
+        expect: match
+      - {text: nobody likes you, expect: no_match}
+`
+	d := newDetector(t, loadRules(t, src))
+	if len(d.esc) != 2 {
+		t.Fatalf("%d escalation states, want 2", len(d.esc))
+	}
+	var found []detectors.Finding
+	for _, at := range []time.Duration{0, 3 * time.Minute, 6 * time.Minute} {
+		found = d.Inspect(msg("c", "a", t0.Add(at), "nobody likes you"), nil)
+	}
+	if _, ok := withRule(found, escalationRule); !ok {
+		t.Error("the 10m escalation did not fire on three messages in 6m")
+	}
+	if _, ok := withRule(found, "harassment.escalation_v2"); ok {
+		t.Error("the 1m escalation fired on three messages in 6m")
 	}
 }

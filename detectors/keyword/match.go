@@ -10,7 +10,7 @@ type hit struct {
 // matcher finds rule matches in texts. It reuses its buffers between texts,
 // so one matcher serves one goroutine.
 type matcher struct {
-	rs   *Ruleset
+	rs   *ruleset
 	scan scanner
 	hits []hit
 	// seen[r] == gen marks rule r as already matched in the current text;
@@ -19,8 +19,14 @@ type matcher struct {
 	gen  uint32
 }
 
-func newMatcher(rs *Ruleset) *matcher {
-	return &matcher{rs: rs, seen: make([]uint32, len(rs.rules))}
+// newMatcher returns a matcher of rs. It takes over the buffers of prev,
+// which may be nil and must not be used afterwards.
+func newMatcher(rs *ruleset, prev *matcher) *matcher {
+	m := &matcher{rs: rs, seen: make([]uint32, len(rs.rules))}
+	if prev != nil {
+		m.scan, m.hits = prev.scan, prev.hits[:0]
+	}
+	return m
 }
 
 // match returns the first match of each rule in text, in text order. The

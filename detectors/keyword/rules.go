@@ -1,12 +1,10 @@
 package keyword
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,32 +13,61 @@ import (
 	"github.com/goshawk-safety/goshawk/detectors"
 )
 
-// Rule is one lexicon rule: a finding of Category and Severity is raised on a
-// message containing any of Phrases as a whole-word sequence.
-type Rule struct {
-	ID          string
-	Category    detectors.Category
-	Severity    detectors.Severity
-	Score       float64
-	Description string
-	Phrases     []string
-	// UnlessAfter lists phrases that cancel a match when they come
-	// immediately before it ("don't" before "kill yourself").
-	UnlessAfter []string
-	// Match and NoMatch are the rule's examples: texts that must and must
-	// not raise this rule. They are checked when the rules are loaded.
-	Match, NoMatch []string
+// ruleFields are the keyword detector's own rule fields, beyond the common
+// ones (Factory.RuleFields). ruleDoc decodes exactly these.
+var ruleFields = []string{"score", "phrases", "unless_after", "kind", "min_severity", "messages", "window", "allowed_lateness", "max_entries"}
+
+// ruleDoc holds a rule's keyword-specific fields as YAML nodes, so that each
+// is decoded on its own and an error names its field. A field that is
+// absent has Kind 0.
+type ruleDoc struct {
+	Kind            yaml.Node `yaml:"kind"`
+	Score           yaml.Node `yaml:"score"`
+	Phrases         yaml.Node `yaml:"phrases"`
+	UnlessAfter     yaml.Node `yaml:"unless_after"`
+	MinSeverity     yaml.Node `yaml:"min_severity"`
+	Messages        yaml.Node `yaml:"messages"`
+	Window          yaml.Node `yaml:"window"`
+	AllowedLateness yaml.Node `yaml:"allowed_lateness"`
+	MaxEntries      yaml.Node `yaml:"max_entries"`
 }
 
-// Escalation configures the stateful rule: a finding is raised when one
-// sender's messages in one conversation have matched rules of Category with
-// at least MinSeverity in Messages messages within Window of event time.
-type Escalation struct {
+// The kinds of keyword rule.
+const (
+	kindPhrases    = "phrases"    // the default: a lexicon rule
+	kindEscalation = "escalation" // counts the matches of phrase rules
+)
+
+// Limits on rules, so that a bad edit cannot make matching slow or the
+// escalation state unbounded.
+const (
+	maxPhraseWords = 12
+	maxUnlessWords = 4
+	maxWindow      = 7 * 24 * time.Hour
+	maxMessages    = 100
+	maxStateCap    = 10_000_000
+)
+
+// phraseRule is a compiled lexicon rule: a finding of Category and Severity
+// is raised on a message containing one of its phrases as a whole-word
+// sequence.
+type phraseRule struct {
+	ID       string
+	Category detectors.Category
+	Severity detectors.Severity
+	Score    float64
+	Shadow   bool
+}
+
+// escalation configures a stateful rule: a finding is raised when one
+// sender's messages in one conversation have matched phrase rules of
+// Category with at least MinSeverity in Messages messages within Window of
+// event time.
+type escalation struct {
 	ID          string
 	Category    detectors.Category
 	Severity    detectors.Severity
 	Score       float64
-	Description string
 	MinSeverity detectors.Severity
 	Messages    int
 	Window      time.Duration
@@ -53,15 +80,19 @@ type Escalation struct {
 	// MaxEntries caps the (conversation, sender) pairs whose recent
 	// matches are remembered; the least recently used is dropped first.
 	MaxEntries int
+	// Shadow escalations count the matches of live and shadow rules; live
+	// ones count live rules only, so that a rule under evaluation never
+	// raises a live flag.
+	Shadow bool
 }
 
-// Ruleset is a parsed, validated and indexed rules file. It is immutable and
-// may be shared by any number of detector instances.
-type Ruleset struct {
-	rules      []Rule
-	escalation *Escalation
-	index      map[string][]phrase // first word → phrases starting with it, longest first
-	unless     [][][]string        // per rule, the word sequences of UnlessAfter
+// ruleset is the compiled form of the detector's rules. It is immutable
+// once built.
+type ruleset struct {
+	rules       []phraseRule
+	escalations []escalation
+	index       map[string][]phrase // first word → phrases starting with it, longest first
+	unless      [][][]string        // per rule, the word sequences of unless_after
 }
 
 // phrase is one indexed phrase: the rule it belongs to and its words.
@@ -70,148 +101,136 @@ type phrase struct {
 	words []string
 }
 
-// Rules returns a copy of the rules, in file order.
-func (rs *Ruleset) Rules() []Rule { return slices.Clone(rs.rules) }
-
-// Escalation returns the escalation rule, or false when the file has none.
-func (rs *Ruleset) Escalation() (Escalation, bool) {
-	if rs.escalation == nil {
-		return Escalation{}, false
-	}
-	return *rs.escalation, true
-}
-
-// The YAML documents. Every field is a pointer or slice so that a missing
-// field can be told from a zero one; KnownFields rejects unknown ones.
-type fileDoc struct {
-	Version    int            `yaml:"version"`
-	Escalation *escalationDoc `yaml:"escalation"`
-	Rules      []ruleDoc      `yaml:"rules"`
-}
-
-type ruleDoc struct {
-	ID          string       `yaml:"id"`
-	Category    string       `yaml:"category"`
-	Severity    string       `yaml:"severity"`
-	Score       *float64     `yaml:"score"`
-	Description string       `yaml:"description"`
-	Phrases     []string     `yaml:"phrases"`
-	UnlessAfter []string     `yaml:"unless_after"`
-	Examples    *examplesDoc `yaml:"examples"`
-}
-
-type examplesDoc struct {
-	Match   []string `yaml:"match"`
-	NoMatch []string `yaml:"no_match"`
-}
-
-type escalationDoc struct {
-	ID          string   `yaml:"id"`
-	Category    string   `yaml:"category"`
-	Severity    string   `yaml:"severity"`
-	Score       *float64 `yaml:"score"`
-	Description string   `yaml:"description"`
-	MinSeverity string   `yaml:"min_severity"`
-	Messages    int      `yaml:"messages"`
-	Window      string   `yaml:"window"`
-	Lateness    string   `yaml:"allowed_lateness"`
-	MaxEntries  int      `yaml:"max_entries"`
-}
-
-// FileVersion is the rules file format version this package reads.
-const FileVersion = 1
-
-// Limits on a rules file, so that a bad edit cannot make matching slow.
-const (
-	maxPhraseWords = 12
-	maxUnlessWords = 4
-)
-
-var ruleID = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
-
-// Parse reads a rules file. name is used in error messages (normally the
-// file name). It rejects unknown fields, rules without examples, and rules
-// whose examples do not behave as stated.
-func Parse(name string, data []byte) (*Ruleset, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var doc fileDoc
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: empty rules file", name)
+// compile decodes, validates and indexes rules (the keyword rules of a
+// RuleSet that run). All problems are reported at once, each naming the
+// file, line and field.
+func compile(rules []*detectors.Rule) (*ruleset, error) {
+	rs := &ruleset{index: make(map[string][]phrase)}
+	var errs []error
+	ids := make(map[string]detectors.Source, len(rules))
+	for _, r := range rules {
+		if r.Detector != Name {
+			errs = append(errs, fmt.Errorf("%s: rule %s is for detector %s, not %s", r.Source, r.ID, r.Detector, Name))
+			continue
 		}
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: more than one YAML document", name)
-	}
-	if doc.Version != FileVersion {
-		return nil, fmt.Errorf("%s: version: %d is not supported (want %d)", name, doc.Version, FileVersion)
-	}
-	if len(doc.Rules) == 0 {
-		return nil, fmt.Errorf("%s: rules: at least one rule is required", name)
-	}
-
-	rs := &Ruleset{index: make(map[string][]phrase)}
-	ids := make(map[string]bool)
-	for i, rd := range doc.Rules {
-		r, err := parseRule(rd)
-		if err != nil {
-			return nil, fmt.Errorf("%s: rules[%d] (id %q): %w", name, i, rd.ID, err)
+		if prev, dup := ids[r.ID]; dup {
+			errs = append(errs, r.Errorf("id", "duplicate id (also at %s)", prev))
+			continue
 		}
-		if ids[r.ID] {
-			return nil, fmt.Errorf("%s: rules[%d]: id %q is used twice", name, i, r.ID)
+		ids[r.ID] = r.Source
+		var doc ruleDoc
+		if err := r.Decode(&doc); err != nil {
+			errs = append(errs, err)
+			continue
 		}
-		ids[r.ID] = true
-		unless := make([][]string, 0, len(r.UnlessAfter))
-		for _, u := range r.UnlessAfter {
-			w := words(u)
-			if len(w) == 0 || len(w) > maxUnlessWords {
-				return nil, fmt.Errorf("%s: rules[%d] (id %q): unless_after: %q must have 1 to %d words", name, i, r.ID, u, maxUnlessWords)
-			}
-			unless = append(unless, variants(w)...)
+		fr := &fieldReader{rule: r}
+		if !slices.ContainsFunc(r.Examples, func(ex detectors.Example) bool { return !ex.Match }) {
+			fr.errorf("examples", "at least one example with expect: no_match is required (a false positive the rule must not raise)")
 		}
-		rs.unless = append(rs.unless, unless)
-		seen := make(map[string]bool)
-		for _, p := range r.Phrases {
-			w := words(p)
-			if len(w) == 0 || len(w) > maxPhraseWords {
-				return nil, fmt.Errorf("%s: rules[%d] (id %q): phrases: %q must have 1 to %d words", name, i, r.ID, p, maxPhraseWords)
-			}
-			for _, v := range variants(w) {
-				key := strings.Join(v, " ")
-				if seen[key] {
-					if slices.Equal(v, w) {
-						return nil, fmt.Errorf("%s: rules[%d] (id %q): phrases: %q is listed twice", name, i, r.ID, p)
-					}
-					continue // the apostrophe-less variant was listed explicitly
-				}
-				seen[key] = true
-				rs.index[v[0]] = append(rs.index[v[0]], phrase{rule: len(rs.rules), words: v})
-			}
+		kind, _ := decodeField[string](fr, "kind", &doc.Kind, "a rule kind", "!!str")
+		switch kind {
+		case "", kindPhrases:
+			rs.addPhraseRule(fr, &doc)
+		case kindEscalation:
+			rs.addEscalation(fr, &doc)
+		default:
+			fr.errorf("kind", "%q: want %s (the default) or %s", kind, kindPhrases, kindEscalation)
 		}
-		rs.rules = append(rs.rules, r)
+		errs = append(errs, fr.errs...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	for _, ps := range rs.index {
 		// Longest first, so that the reported span is the most specific
-		// phrase starting at a word; stable, so file order breaks ties.
+		// phrase starting at a word; stable, so rule order breaks ties.
 		slices.SortStableFunc(ps, func(a, b phrase) int { return len(b.words) - len(a.words) })
 	}
-	if doc.Escalation != nil {
-		e, err := parseEscalation(*doc.Escalation)
-		if err != nil {
-			return nil, fmt.Errorf("%s: escalation: %w", name, err)
-		}
-		if ids[e.ID] {
-			return nil, fmt.Errorf("%s: escalation: id %q is also a rule id", name, e.ID)
-		}
-		rs.escalation = &e
-	}
-	if err := rs.checkExamples(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
 	return rs, nil
+}
+
+func (rs *ruleset) addPhraseRule(fr *fieldReader, doc *ruleDoc) {
+	r := fr.rule
+	fr.absent([]string{"min_severity", "messages", "window", "allowed_lateness", "max_entries"},
+		[]*yaml.Node{&doc.MinSeverity, &doc.Messages, &doc.Window, &doc.AllowedLateness, &doc.MaxEntries},
+		"only for kind: "+kindEscalation)
+	pr := phraseRule{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.score(&doc.Score), Shadow: r.Mode == detectors.Shadow}
+	ruleIndex := len(rs.rules)
+	rs.rules = append(rs.rules, pr)
+
+	var unless [][]string
+	afters, _ := decodeField[[]string](fr, "unless_after", &doc.UnlessAfter, "a list of phrases")
+	for _, u := range afters {
+		w := words(u)
+		if len(w) == 0 || len(w) > maxUnlessWords {
+			fr.errorf("unless_after", "%q must have 1 to %d words", u, maxUnlessWords)
+			continue
+		}
+		unless = append(unless, variants(w)...)
+	}
+	rs.unless = append(rs.unless, unless)
+
+	phrases, ok := decodeField[[]string](fr, "phrases", &doc.Phrases, "a list of phrases")
+	if doc.Phrases.Kind == 0 || ok && len(phrases) == 0 {
+		fr.errorf("phrases", "at least one phrase is required")
+	}
+	seen := make(map[string]bool)
+	for _, p := range phrases {
+		w := words(p)
+		if len(w) == 0 || len(w) > maxPhraseWords {
+			fr.errorf("phrases", "%q must have 1 to %d words", p, maxPhraseWords)
+			continue
+		}
+		for _, v := range variants(w) {
+			key := strings.Join(v, " ")
+			if seen[key] {
+				if slices.Equal(v, w) {
+					fr.errorf("phrases", "%q is listed twice", p)
+				}
+				continue // the apostrophe-less variant was listed explicitly
+			}
+			seen[key] = true
+			rs.index[v[0]] = append(rs.index[v[0]], phrase{rule: ruleIndex, words: v})
+		}
+	}
+}
+
+func (rs *ruleset) addEscalation(fr *fieldReader, doc *ruleDoc) {
+	r := fr.rule
+	fr.absent([]string{"phrases", "unless_after"}, []*yaml.Node{&doc.Phrases, &doc.UnlessAfter},
+		"not for kind: "+kindEscalation+" (it counts the matches of the other rules)")
+	e := escalation{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.score(&doc.Score), Shadow: r.Mode == detectors.Shadow}
+	if s, ok := fr.required("min_severity", &doc.MinSeverity, "a severity", "!!str"); ok {
+		var err error
+		if e.MinSeverity, err = detectors.ParseSeverity(s); err != nil {
+			fr.errorf("min_severity", "%v", err)
+		}
+	}
+	if n, ok := fr.requiredInt("messages", &doc.Messages); ok {
+		if n < 2 || n > maxMessages {
+			fr.errorf("messages", "%d is not between 2 and %d", n, maxMessages)
+		}
+		e.Messages = n
+	}
+	if d, ok := fr.duration("window", &doc.Window); ok {
+		if d <= 0 || d > maxWindow {
+			fr.errorf("window", "%s is not between 0 and %s", d, maxWindow)
+		}
+		e.Window = d
+	}
+	if d, ok := fr.duration("allowed_lateness", &doc.AllowedLateness); ok {
+		if d < 0 || d > maxWindow {
+			fr.errorf("allowed_lateness", "%s is not between 0 and %s", d, maxWindow)
+		}
+		e.AllowedLateness = d
+	}
+	if n, ok := fr.requiredInt("max_entries", &doc.MaxEntries); ok {
+		if n < 1 || n > maxStateCap {
+			fr.errorf("max_entries", "%d is not between 1 and %d", n, maxStateCap)
+		}
+		e.MaxEntries = n
+	}
+	rs.escalations = append(rs.escalations, e)
 }
 
 // variants returns the phrase and, when it has words with apostrophes, the
@@ -234,103 +253,95 @@ func variants(w []string) [][]string {
 	return out
 }
 
-func parseRule(d ruleDoc) (Rule, error) {
-	r := Rule{ID: d.ID, Description: strings.TrimSpace(d.Description), Phrases: d.Phrases, UnlessAfter: d.UnlessAfter}
-	if !ruleID.MatchString(d.ID) {
-		return r, fmt.Errorf("id: %q must be dotted lower-case words (e.g. grooming.secrecy)", d.ID)
-	}
-	var err error
-	if r.Category, r.Severity, r.Score, err = parseCommon(d.Category, d.Severity, d.Score); err != nil {
-		return r, err
-	}
-	if r.Description == "" {
-		return r, errors.New("description: required")
-	}
-	if len(d.Phrases) == 0 {
-		return r, errors.New("phrases: at least one phrase is required")
-	}
-	if d.Examples == nil {
-		return r, errors.New("examples: required (match and no_match)")
-	}
-	if len(d.Examples.Match) == 0 {
-		return r, errors.New("examples.match: at least one example is required")
-	}
-	if len(d.Examples.NoMatch) == 0 {
-		return r, errors.New("examples.no_match: at least one example is required")
-	}
-	r.Match, r.NoMatch = d.Examples.Match, d.Examples.NoMatch
-	return r, nil
+// fieldReader decodes the fields of one rule and collects the problems,
+// each naming the rule's file, the field's line and the field.
+type fieldReader struct {
+	rule *detectors.Rule
+	errs []error
 }
 
-func parseCommon(category, severity string, score *float64) (detectors.Category, detectors.Severity, float64, error) {
-	c, err := detectors.ParseCategory(category)
-	if err != nil {
-		return "", "", 0, fmt.Errorf("category: %w", err)
-	}
-	s, err := detectors.ParseSeverity(severity)
-	if err != nil {
-		return "", "", 0, fmt.Errorf("severity: %w", err)
-	}
-	if score == nil {
-		return "", "", 0, errors.New("score: required")
-	}
-	if !(*score > 0 && *score <= 1) {
-		return "", "", 0, fmt.Errorf("score: %g is not in (0, 1]", *score)
-	}
-	return c, s, *score, nil
+func (fr *fieldReader) errorf(field, format string, args ...any) {
+	fr.errs = append(fr.errs, fr.rule.Errorf(field, format, args...))
 }
 
-func parseEscalation(d escalationDoc) (Escalation, error) {
-	e := Escalation{ID: d.ID, Description: strings.TrimSpace(d.Description), Messages: d.Messages, MaxEntries: d.MaxEntries}
-	if !ruleID.MatchString(d.ID) {
-		return e, fmt.Errorf("id: %q must be dotted lower-case words", d.ID)
-	}
-	var err error
-	if e.Category, e.Severity, e.Score, err = parseCommon(d.Category, d.Severity, d.Score); err != nil {
-		return e, err
-	}
-	if e.Description == "" {
-		return e, errors.New("description: required")
-	}
-	if e.MinSeverity, err = detectors.ParseSeverity(d.MinSeverity); err != nil {
-		return e, fmt.Errorf("min_severity: %w", err)
-	}
-	if e.Messages < 2 || e.Messages > 100 {
-		return e, fmt.Errorf("messages: %d is not between 2 and 100", e.Messages)
-	}
-	if e.Window, err = time.ParseDuration(d.Window); err != nil {
-		return e, fmt.Errorf("window: %w", err)
-	}
-	if e.Window <= 0 || e.Window > 7*24*time.Hour {
-		return e, fmt.Errorf("window: %s is not between 0 and 168h", e.Window)
-	}
-	if e.AllowedLateness, err = time.ParseDuration(d.Lateness); err != nil {
-		return e, fmt.Errorf("allowed_lateness: %w", err)
-	}
-	if e.AllowedLateness < 0 || e.AllowedLateness > 7*24*time.Hour {
-		return e, fmt.Errorf("allowed_lateness: %s is not between 0 and 168h", e.AllowedLateness)
-	}
-	if e.MaxEntries < 1 || e.MaxEntries > 10_000_000 {
-		return e, fmt.Errorf("max_entries: %d is not between 1 and 10000000", e.MaxEntries)
-	}
-	return e, nil
-}
-
-// checkExamples runs every rule's examples through the matcher: each match
-// example must raise the rule and no no_match example may.
-func (rs *Ruleset) checkExamples() error {
-	m := newMatcher(rs)
-	for i, r := range rs.rules {
-		for j, ex := range r.Match {
-			if !slices.ContainsFunc(m.match(ex), func(h hit) bool { return h.rule == i }) {
-				return fmt.Errorf("rule %q: examples.match[%d] %q does not match", r.ID, j, ex)
-			}
-		}
-		for j, ex := range r.NoMatch {
-			if slices.ContainsFunc(m.match(ex), func(h hit) bool { return h.rule == i }) {
-				return fmt.Errorf("rule %q: examples.no_match[%d] %q matches", r.ID, j, ex)
-			}
+// absent reports each of fields (whose nodes are ns) that is set.
+func (fr *fieldReader) absent(fields []string, ns []*yaml.Node, why string) {
+	for i, n := range ns {
+		if n.Kind != 0 {
+			fr.errorf(fields[i], "%s", why)
 		}
 	}
-	return nil
+}
+
+// decodeField decodes n into a T. It returns false when the field is
+// absent, or when it is invalid, which it reports: want describes a valid
+// value, and tags, when given, are the YAML tags a scalar may have (yaml.v3
+// would otherwise truncate 3.5 into an int without a word).
+func decodeField[T any](fr *fieldReader, field string, n *yaml.Node, want string, tags ...string) (T, bool) {
+	var v T
+	if n.Kind == 0 {
+		return v, false
+	}
+	if len(tags) > 0 && (n.Kind != yaml.ScalarNode || !slices.Contains(tags, n.ShortTag())) || n.Decode(&v) != nil {
+		fr.errorf(field, "%s is not %s", describe(n), want)
+		return v, false
+	}
+	return v, true
+}
+
+// required is decodeField for a required string field.
+func (fr *fieldReader) required(field string, n *yaml.Node, want string, tags ...string) (string, bool) {
+	if n.Kind == 0 {
+		fr.errorf(field, "required")
+		return "", false
+	}
+	return decodeField[string](fr, field, n, want, tags...)
+}
+
+func (fr *fieldReader) requiredInt(field string, n *yaml.Node) (int, bool) {
+	if n.Kind == 0 {
+		fr.errorf(field, "required")
+		return 0, false
+	}
+	return decodeField[int](fr, field, n, "a whole number", "!!int")
+}
+
+// duration reads a required duration such as 10m or 24h.
+func (fr *fieldReader) duration(field string, n *yaml.Node) (time.Duration, bool) {
+	s, ok := fr.required(field, n, "a duration such as 10m or 24h", "!!str", "!!int")
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		fr.errorf(field, "%q is not a duration such as 10m or 24h", s)
+		return 0, false
+	}
+	return d, true
+}
+
+// score reads the required score, in (0, 1].
+func (fr *fieldReader) score(n *yaml.Node) float64 {
+	if n.Kind == 0 {
+		fr.errorf("score", "required: a number in (0, 1]")
+		return 0
+	}
+	s, ok := decodeField[float64](fr, "score", n, "a number in (0, 1]", "!!float", "!!int")
+	if ok && !(s > 0 && s <= 1) {
+		fr.errorf("score", "%s is not in (0, 1]", strconv.FormatFloat(s, 'g', -1, 64))
+	}
+	return s
+}
+
+// describe names a YAML value in an error message.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return strconv.Quote(n.Value)
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return "this value"
 }
