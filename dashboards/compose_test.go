@@ -788,7 +788,7 @@ func checkDashboardJSON(files map[string][]byte, ds []datasource) []error {
 func readDashboards(t testing.TB) map[string][]byte {
 	t.Helper()
 	files := map[string][]byte{}
-	err := filepath.WalkDir(dashboardsDir, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(grafanaDashboardsDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
 			return err
 		}

@@ -1,13 +1,19 @@
-// Package dashboards holds the Grafana dashboards and provisioning, the Prometheus configuration and rules, and (later) the triage console.
+// Package dashboards holds what operators and analysts look at: the Grafana
+// dashboards and provisioning, the Prometheus configuration and alert rules,
+// and the triage console (sub-package console).
 //
 // Layout:
 //
+//	grafana/dashboards/                the dashboard JSON files (safety overview, conversation drill-down, pipeline operations)
 //	grafana/provisioning/datasources/  data sources with fixed uids "prometheus" and "clickhouse"
-//	grafana/provisioning/dashboards/   the dashboards provider and the dashboard JSON files
-//	prometheus/prometheus.yml          scrape configuration; *rules*.yml beside it are loaded as rules
-//	prometheus/tests/                  promtool rule unit tests (run by scripts/test.sh)
+//	grafana/provisioning/dashboards/   the dashboards provider (reads /etc/grafana/dashboards in the container)
+//	prometheus/prometheus.yml          scrape configuration and rule_files
+//	prometheus/alerts.yml              alert rules; alerts_test.yml holds their promtool unit tests
 //	clickhouse/initdb/                 first-start scripts of the ClickHouse container (read-only grafana user)
+//	console/                           the triage console served by goshawk run, demo and console
 //
-// compose_test.go checks that docker-compose.yml, this directory and the
-// goshawk binary's flags agree with each other.
+// The tests here check that docker-compose.yml, these files and the goshawk
+// binary agree: every dashboard query runs against a real ClickHouse with
+// seeded flags, every PromQL expression names only exported metrics, and the
+// alert rules pass promtool's checks and unit tests.
 package dashboards

@@ -65,11 +65,11 @@ main() {
     promtool check config "$prom/prometheus.yml" || fail "promtool check config"
   fi
   rules=()
-  for f in "$prom"/*rules*.yml "$prom"/*rules*.yaml; do rules+=("$f"); done
+  for f in "$prom"/alerts.y*ml "$prom"/*rules*.yml "$prom"/*rules*.yaml; do rules+=("$f"); done
   if ((${#rules[@]})); then
     promtool check rules "${rules[@]}" || fail "promtool check rules"
   fi
-  rule_tests=("$prom"/tests/*.yml "$prom"/tests/*.yaml)
+  rule_tests=("$prom"/*_test.yml "$prom"/tests/*.yml "$prom"/tests/*.yaml)
   if ((${#rule_tests[@]})); then
     promtool test rules "${rule_tests[@]}" || fail "promtool test rules"
   fi
