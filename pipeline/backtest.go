@@ -140,7 +140,7 @@ func (r BacktestReport) Changed() bool {
 // change.
 func (r BacktestReport) Write(w io.Writer) error {
 	fmt.Fprintf(w, "backtest over %d messages (%d rejected lines)\nbase rules %s, candidate rules %s\n\n", r.Messages, r.Rejected, r.BaseVersion, r.CandidateVersion)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "detector\trule\tmode\tbase\tcandidate\tadded\tremoved\tseverity changed\t")
 	var tb, tc, ta, tr, ts int
 	for _, d := range r.Rules {

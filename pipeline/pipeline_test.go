@@ -58,10 +58,19 @@ func generate(n int, seed int64, badRatio float64) *traffic {
 // replayFlags runs replay over the traffic: the flags the stream must give.
 func replayFlags(t testing.TB, tr *traffic) map[string]detectors.Flag {
 	t.Helper()
+	return replayFlagsWith(t, tr, nil)
+}
+
+// replayFlagsWith is replayFlags with the given rules (nil: the built-in ones).
+func replayFlagsWith(t testing.TB, tr *traffic, set *detectors.RuleSet) map[string]detectors.Flag {
+	t.Helper()
 	factories := allDetectors(t)
+	if set == nil {
+		set = builtinRules(t, factories)
+	}
 	var out bytes.Buffer
 	sum, err := pipeline.Replay(context.Background(), []pipeline.ReplayInput{{Name: "traffic", R: bytes.NewReader(tr.lines.Bytes())}},
-		factories, builtinRules(t, factories), detectors.EngineOptions{Clock: detectors.EventTime}, &out)
+		factories, set, detectors.EngineOptions{Clock: detectors.EventTime}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
