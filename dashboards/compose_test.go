@@ -45,7 +45,7 @@ const (
 )
 
 // goshawkSubcommands are the subcommands a compose service may run.
-var goshawkSubcommands = []string{"run", "demo", "replay", "produce", "migrate", "rules"}
+var goshawkSubcommands = []string{"run", "demo", "replay", "produce", "migrate", "rules", "console"}
 
 // wantDatasourceUIDs are the fixed uids dashboards refer to.
 var wantDatasourceUIDs = []string{"clickhouse", "prometheus"}

@@ -114,6 +114,7 @@ ensure_packages() {
   command -v docker-compose >/dev/null || need+=(docker-compose)
   command -v java >/dev/null || need+=(default-jre-headless)
   command -v mvn >/dev/null || need+=(maven)
+  [[ -x /usr/bin/chromium ]] || need+=(chromium) # the console's browser test
   ((${#need[@]})) || return 0
   log "installing Debian packages: ${need[*]}"
   retry 3 as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || die "apt-get update failed"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/generator"
 	"github.com/goshawk-safety/goshawk/pipeline"
@@ -23,13 +25,20 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"Run Goshawk on this machine with nothing installed: an embedded Kafka-protocol broker, the real\n"+
 			"consumer pipeline against it, the SQLite store, generated mixed traffic (some of it deliberately\n"+
 			"invalid, for the dead-letter topic) and /metrics. Stops when every generated event is processed\n"+
-			"(--count 0: keeps producing until interrupted).", stderr)
+			"(--count 0: keeps producing until interrupted).\n\n"+
+			"The triage console is served at /console/ on --metrics-addr, with a one-time analyst token printed\n"+
+			"at start-up (or the accounts of --console-tokens-file); with --serve (the default) the demo keeps\n"+
+			"serving it after the summary until interrupted.", stderr)
 	c := &runConfig{}
 	var p produceSettings
 	c.pipeline.register(f)
 	// A few thousand events at a visible pace, 2% of them invalid.
 	p.register(f, produceSettings{Count: 5000, Rate: 2500, BadRatio: 0.02})
 	f.String(&c.store.SQLitePath, "sqlite-path", "", "SQLite file for the flags (default: a new file in a temporary directory)")
+	// Triage console (console.go).
+	c.console.register(f, "file of triage console accounts, lines role:sha256hex:name (default: one analyst, token printed at start-up)")
+	serve := true
+	f.Bool(&serve, "serve", true, "after the summary, keep serving the console and /metrics until interrupted")
 	if err := f.Parse(args); err != nil {
 		return usageError(err)
 	}
@@ -68,13 +77,42 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if c.pipeline.MetricsAddr != "" {
 		fmt.Fprintf(stdout, "  metrics:               http://localhost%s/metrics  (also /healthz, /readyz)\n", portOf(c.pipeline.MetricsAddr))
 	}
-	fmt.Fprintf(stdout, "  traffic:               %d generated events at %g/s, %.0f%% invalid\n\n", p.Count, p.Rate, p.BadRatio*100)
+	fmt.Fprintf(stdout, "  traffic:               %d generated events at %g/s, %.0f%% invalid\n", p.Count, p.Rate, p.BadRatio*100)
+
+	reg := prometheus.NewRegistry()
+	// Triage console (console.go): auth is on, as in production; without a
+	// tokens file one analyst account is made and its token printed once.
+	var consoleHandler http.Handler
+	consoleURL := "http://localhost" + portOf(c.pipeline.MetricsAddr) + console.Prefix
+	if c.pipeline.MetricsAddr != "" {
+		var accounts *console.Accounts
+		token := ""
+		if c.console.TokensFile != "" {
+			if accounts, err = loadConsoleAccounts(c.console); err != nil {
+				return err
+			}
+		} else {
+			token = console.NewToken()
+			if accounts, err = console.NewAccounts(console.AccountWithToken("demo-analyst", console.Analyst, token)); err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+		}
+		consoleCtx, stopConsole := context.WithCancel(ctx)
+		defer stopConsole() // before store.Close
+		if consoleHandler, _, err = newConsole(consoleCtx, store, accounts, reg, log, c.pipeline.EvidenceContext); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		fmt.Fprintf(stdout, "  triage console:        %s\n", consoleURL)
+		if token != "" {
+			fmt.Fprintf(stdout, "  console token:         %s  (analyst \"demo-analyst\"; shown once, valid until the demo stops)\n", token)
+		}
+	}
+	fmt.Fprintln(stdout)
 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
-	reg := prometheus.NewRegistry()
 	runErr := make(chan error, 1)
-	go func() { runErr <- runPipeline(runCtx, c, store, log, reg) }()
+	go func() { runErr <- runPipeline(runCtx, c, store, log, reg, consoleHandler) }()
 
 	gen := generator.New(int64(p.Seed), generator.Options{BadRatio: p.BadRatio})
 	produced, err := produceKafka(ctx, gen, c.kafka, p)
@@ -88,6 +126,23 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := waitCaughtUp(ctx, lag, runErr); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
+	}
+	// Triage console: print the summary, then keep serving until interrupted.
+	if consoleHandler != nil && serve && ctx.Err() == nil {
+		if err := printDemoSummary(ctx, stdout, store, produced, reg); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\nServing the triage console at %s until Ctrl-C (--serve=false exits here).\n", consoleURL)
+		select {
+		case <-ctx.Done():
+		case err := <-runErr:
+			runErr <- err
+		}
+		stopRun()
+		if err := <-runErr; err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		return nil
 	}
 	stopRun()
 	if err := <-runErr; err != nil {

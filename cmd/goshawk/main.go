@@ -6,6 +6,7 @@
 //	goshawk replay    run the detectors over JSON-lines files (backtests)
 //	goshawk produce   generate realistic traffic into Kafka or a file
 //	goshawk migrate   create or upgrade the flag store's schema
+//	goshawk console   serve the analysts' triage console against the store
 //
 // Every subcommand has --help; every flag can also be set through the
 // environment as GOSHAWK_<FLAG_NAME>.
@@ -35,6 +36,7 @@ func commands() map[string]command {
 		"replay":  {"run the detectors over JSON-lines files (- for stdin) and print flags", cmdReplay},
 		"produce": {"produce generated message events to Kafka or a file", cmdProduce},
 		"migrate": {"create or upgrade the flag store schema", cmdMigrate},
+		"console": {"serve the analysts' triage console against the flag store", cmdConsole},
 		"rules":   {"check rule files and run their examples (rules test DIR), or list the rules", cmdRules},
 	}
 }

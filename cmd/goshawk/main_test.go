@@ -80,9 +80,7 @@ func runFlags(t *testing.T) []string {
 	t.Helper()
 	f := newFlags("run", "", io.Discard)
 	var c runConfig
-	c.kafka.register(f)
-	c.store.register(f, "clickhouse")
-	c.pipeline.register(f)
+	c.register(f)
 	var names []string
 	f.VisitAll(func(fl *flag.Flag) { names = append(names, fl.Name) })
 	sort.Strings(names)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/detectors/builtin"
 	"github.com/goshawk-safety/goshawk/pipeline"
@@ -30,14 +31,21 @@ type runConfig struct {
 	kafka    kafkaSettings
 	store    storeSettings
 	pipeline pipelineSettings
+	console  consoleSettings // triage console (console.go)
 }
 
-func parseRun(name, usage string, args []string, stderr io.Writer, defaultSink string) (*runConfig, error) {
-	c := &runConfig{}
-	f := newFlags(name, usage, stderr)
+// register declares every setting of goshawk run.
+func (c *runConfig) register(f *flags) {
 	c.kafka.register(f)
-	c.store.register(f, defaultSink)
+	c.store.register(f, "clickhouse")
 	c.pipeline.register(f)
+	c.console.register(f, "file of triage console accounts, lines role:sha256hex:name; serves /console/ on --metrics-addr (empty: no console)")
+}
+
+func parseRun(args []string, stderr io.Writer) (*runConfig, error) {
+	c := &runConfig{}
+	f := newFlags("run", "Consume message events from Kafka, run the detectors, write flags to the store.", stderr)
+	c.register(f)
 	if err := f.Parse(args); err != nil {
 		return nil, usageError(err)
 	}
@@ -53,7 +61,7 @@ func parseRun(name, usage string, args []string, stderr io.Writer, defaultSink s
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c, err := parseRun("run", "Consume message events from Kafka, run the detectors, write flags to the store.", args, stderr, "clickhouse")
+	c, err := parseRun(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -63,12 +71,25 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer store.Close()
-	return runPipeline(ctx, c, store, log, nil)
+	// Triage console (console.go): on the metrics server when accounts are configured.
+	reg := prometheus.NewRegistry()
+	var consoleHandler http.Handler
+	if c.console.TokensFile != "" {
+		accounts, err := loadConsoleAccounts(c.console)
+		if err != nil {
+			return err
+		}
+		if consoleHandler, _, err = newConsole(ctx, store, accounts, reg, log, c.pipeline.EvidenceContext); err != nil {
+			return err
+		}
+	}
+	return runPipeline(ctx, c, store, log, reg, consoleHandler)
 }
 
 // runPipeline wires and runs the pipeline with its HTTP endpoints. Metrics
-// are registered on reg (a new registry when nil).
-func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slog.Logger, reg *prometheus.Registry) error {
+// are registered on reg (a new registry when nil). consoleHandler, when not
+// nil, is served at /console/ on the metrics server.
+func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slog.Logger, reg *prometheus.Registry, consoleHandler http.Handler) error {
 	registry, err := builtin.Registry()
 	if err != nil {
 		return fmt.Errorf("detectors: %w", err)
@@ -128,7 +149,7 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 	defer stopWatch()
 	go watcher.Run(watchCtx, rules, hup)
 	if c.pipeline.MetricsAddr != "" {
-		srv, err := serveHTTP(c.pipeline.MetricsAddr, reg, p.Ready, log)
+		srv, err := serveHTTP(c.pipeline.MetricsAddr, reg, p.Ready, log, consoleHandler)
 		if err != nil {
 			return err
 		}
@@ -179,9 +200,13 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 }
 
 // serveHTTP serves /metrics, /healthz (the process is alive) and /readyz
-// (consuming, and the sinks accept writes).
-func serveHTTP(addr string, reg *prometheus.Registry, ready func() bool, log *slog.Logger) (*http.Server, error) {
+// (consuming, and the sinks accept writes), and the triage console at
+// /console/ when consoleHandler is not nil.
+func serveHTTP(addr string, reg *prometheus.Registry, ready func() bool, log *slog.Logger, consoleHandler http.Handler) (*http.Server, error) {
 	mux := http.NewServeMux()
+	if consoleHandler != nil {
+		mux.Handle(console.Prefix, consoleHandler)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")

@@ -119,3 +119,14 @@ func (p *produceSettings) validate(f *flags) {
 	f.check(p.Rate < 0, "rate", "%g is negative", p.Rate)
 	f.check(p.BadRatio < 0 || p.BadRatio > 1, "bad-ratio", "%g is not between 0 and 1", p.BadRatio)
 }
+
+// consoleSettings configure the triage console: its accounts (run, demo,
+// console) and, for `goshawk console`, its address.
+type consoleSettings struct {
+	TokensFile string
+	Addr       string
+}
+
+func (c *consoleSettings) register(f *flags, usage string) {
+	f.String(&c.TokensFile, "console-tokens-file", "", usage)
+}

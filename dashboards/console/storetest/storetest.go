@@ -1,0 +1,592 @@
+// Package storetest is the contract every console.Store implementation must
+// meet, written once and run against each store by its own tests
+// (sinks/sqlite against a file, sinks/clickhouse against the real server).
+package storetest
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goshawk-safety/goshawk/dashboards/console"
+	"github.com/goshawk-safety/goshawk/detectors"
+)
+
+// Harness is one empty store under test.
+type Harness struct {
+	Store console.Store
+	// Write stores flags as the pipeline does.
+	Write func(ctx context.Context, flags []detectors.Flag) error
+	// Precision is the resolution of stored times: time.Millisecond, or
+	// time.Second on ClickHouse before 20.1.
+	Precision time.Duration
+}
+
+// Run runs the contract; open returns a new, empty store for each subtest.
+func Run(t *testing.T, open func(t *testing.T) Harness) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, h Harness)
+	}{
+		{"QueueOrderAndPagination", testQueueOrderAndPagination},
+		{"QueueFilters", testQueueFilters},
+		{"ShadowFlagsNeverShown", testShadowNeverShown},
+		{"DuplicateWritesSeenOnce", testDuplicatesSeenOnce},
+		{"LatestVerdictWins", testLatestVerdictWins},
+		{"FlagRoundTrip", testFlagRoundTrip},
+		{"Conversation", testConversation},
+		{"RulePrecision", testRulePrecision},
+		{"OldestUnreviewedCritical", testOldestUnreviewedCritical},
+		{"RejectsBadVerdicts", testRejectsBadVerdicts},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+	}
+}
+
+var base = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// Flags returns n live flags spread over every severity, category and
+// three rules, with distinct whole-second detected_at times except for
+// groups of three that share one (so that flag_id breaks ties). Every
+// seventh flag is a shadow flag.
+func Flags(n int, salt string) []detectors.Flag {
+	flags := make([]detectors.Flag, n)
+	for i := range flags {
+		msg := fmt.Sprintf("m-%s-%d", salt, i)
+		rule := fmt.Sprintf("rule.r%d", i%3)
+		detected := base.Add(time.Duration(n-i/3) * time.Minute) // later flags are older
+		mode := detectors.Live
+		if i%7 == 6 {
+			mode = detectors.Shadow
+		}
+		flags[i] = detectors.Flag{
+			FlagID:         detectors.FlagID(msg, "keyword", rule),
+			MessageID:      msg,
+			ConversationID: fmt.Sprintf("c-%s-%d", salt, i%5),
+			SenderID:       fmt.Sprintf("u-%d", i%4),
+			RecipientIDs:   []string{fmt.Sprintf("u-%d", (i+1)%4)},
+			Category:       detectors.Categories[i%len(detectors.Categories)],
+			Detector:       "keyword",
+			Rule:           rule,
+			RuleVersion:    fmt.Sprintf("v%04d", i%3),
+			Mode:           mode,
+			Severity:       detectors.Severities[(i/2)%len(detectors.Severities)],
+			Score:          float64(i%10) / 10,
+			Evidence:       fmt.Sprintf("…evidence %d: don't tell ur mum 🤫, Ärger, 秘密…", i),
+			SentAt:         detected.Add(-2 * time.Second),
+			DetectedAt:     detected,
+		}
+	}
+	return flags
+}
+
+// Live returns the live flags of flags.
+func Live(flags []detectors.Flag) []detectors.Flag {
+	return slices.DeleteFunc(slices.Clone(flags), func(f detectors.Flag) bool { return f.Mode == detectors.Shadow })
+}
+
+// SortQueue sorts flags in queue order.
+func SortQueue(flags []detectors.Flag) {
+	slices.SortFunc(flags, func(a, b detectors.Flag) int {
+		if c := cmp.Compare(b.Severity.Rank(), a.Severity.Rank()); c != 0 {
+			return c
+		}
+		if c := a.DetectedAt.Compare(b.DetectedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.FlagID, b.FlagID)
+	})
+}
+
+func write(t *testing.T, h Harness, flags []detectors.Flag) {
+	t.Helper()
+	if err := h.Write(context.Background(), flags); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func record(t *testing.T, h Harness, id string, st console.Status, at time.Time) {
+	t.Helper()
+	err := h.Store.RecordVerdict(context.Background(), console.Verdict{
+		FlagID: id, Verdict: st, Note: "note " + string(st), Analyst: "alice", DecidedAt: at,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// all pages through the queue with page size n.
+func all(t *testing.T, h Harness, f console.QueueFilter, n int) ([]console.Item, console.Counts) {
+	t.Helper()
+	f.Limit = n
+	var items []console.Item
+	var counts console.Counts
+	for pages := 0; ; pages++ {
+		if pages > 1000 {
+			t.Fatal("queue does not end")
+		}
+		page, err := h.Store.Queue(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) > n {
+			t.Fatalf("page of %d items, limit %d", len(page.Items), n)
+		}
+		if counts == nil {
+			counts = page.Counts
+		}
+		items = append(items, page.Items...)
+		if page.Next.IsZero() {
+			return items, counts
+		}
+		if len(page.Items) == 0 {
+			t.Fatal("empty page with a next cursor")
+		}
+		f.After = page.Next
+	}
+}
+
+func itemIDs(items []console.Item) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.Flag.FlagID
+	}
+	return out
+}
+
+func flagIDs(flags []detectors.Flag) []string {
+	out := make([]string, len(flags))
+	for i, f := range flags {
+		out[i] = f.FlagID
+	}
+	return out
+}
+
+func testQueueOrderAndPagination(t *testing.T, h Harness) {
+	flags := Flags(60, "order")
+	write(t, h, flags)
+	want := Live(flags)
+	SortQueue(want)
+	for _, n := range []int{1, 7, 50, console.MaxPageSize} {
+		got, counts := all(t, h, console.QueueFilter{}, n)
+		if !slices.Equal(itemIDs(got), flagIDs(want)) {
+			t.Fatalf("page size %d: queue order\n got %v\nwant %v", n, itemIDs(got), flagIDs(want))
+		}
+		if counts.Total() != int64(len(want)) || counts.Status(console.Unreviewed) != int64(len(want)) {
+			t.Errorf("counts total %d, unreviewed %d; want %d", counts.Total(), counts.Status(console.Unreviewed), len(want))
+		}
+	}
+	// A page size out of bounds is bounded.
+	page, err := h.Store.Queue(context.Background(), console.QueueFilter{Limit: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != min(len(want), console.DefaultPageSize) {
+		t.Errorf("default page has %d items", len(page.Items))
+	}
+	for _, sev := range detectors.Severities {
+		var n int64
+		for _, f := range want {
+			if f.Severity == sev {
+				n++
+			}
+		}
+		if got := page.Counts.Get(sev, console.Unreviewed); got != n {
+			t.Errorf("counts[%s][unreviewed] = %d, want %d", sev, got, n)
+		}
+	}
+}
+
+func testQueueFilters(t *testing.T, h Harness) {
+	flags := Flags(45, "filter")
+	write(t, h, flags)
+	live := Live(flags)
+	SortQueue(live)
+	decided := map[string]console.Status{}
+	at := base.Add(24 * time.Hour)
+	for i, f := range live {
+		if i%4 == 3 {
+			continue
+		}
+		st := console.Decisions[i%3]
+		record(t, h, f.FlagID, st, at.Add(time.Duration(i)*time.Second))
+		decided[f.FlagID] = st
+	}
+	status := func(f detectors.Flag) console.Status {
+		if st, ok := decided[f.FlagID]; ok {
+			return st
+		}
+		return console.Unreviewed
+	}
+	tests := []struct {
+		name   string
+		filter console.QueueFilter
+		keep   func(detectors.Flag) bool
+	}{
+		{"category", console.QueueFilter{Category: detectors.Spam}, func(f detectors.Flag) bool { return f.Category == detectors.Spam }},
+		{"rule", console.QueueFilter{Rule: "rule.r1"}, func(f detectors.Flag) bool { return f.Rule == "rule.r1" }},
+		{"unreviewed", console.QueueFilter{Status: console.Unreviewed}, func(f detectors.Flag) bool { return status(f) == console.Unreviewed }},
+		{"confirmed", console.QueueFilter{Status: console.Confirmed}, func(f detectors.Flag) bool { return status(f) == console.Confirmed }},
+		{"dismissed", console.QueueFilter{Status: console.Dismissed}, func(f detectors.Flag) bool { return status(f) == console.Dismissed }},
+		{"escalated+grooming+r2", console.QueueFilter{Status: console.Escalated, Category: detectors.Grooming, Rule: "rule.r2"},
+			func(f detectors.Flag) bool {
+				return status(f) == console.Escalated && f.Category == detectors.Grooming && f.Rule == "rule.r2"
+			}},
+		{"unknown rule", console.QueueFilter{Rule: "nosuch"}, func(detectors.Flag) bool { return false }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var want []detectors.Flag
+			for _, f := range live {
+				if tt.keep(f) {
+					want = append(want, f)
+				}
+			}
+			got, counts := all(t, h, tt.filter, 4)
+			if !slices.Equal(itemIDs(got), flagIDs(want)) {
+				t.Errorf("got %v\nwant %v", itemIDs(got), flagIDs(want))
+			}
+			for _, it := range got {
+				if it.Status() != status(it.Flag) {
+					t.Errorf("flag %s status %s, want %s", it.Flag.FlagID, it.Status(), status(it.Flag))
+				}
+			}
+			// Counts ignore the status filter, not category and rule.
+			wantCounts := console.Counts{}
+			for _, f := range live {
+				if (tt.filter.Category == "" || f.Category == tt.filter.Category) && (tt.filter.Rule == "" || f.Rule == tt.filter.Rule) {
+					wantCounts.Add(f.Severity, status(f), 1)
+				}
+			}
+			for _, sev := range detectors.Severities {
+				for _, st := range console.Statuses {
+					if g, w := counts.Get(sev, st), wantCounts.Get(sev, st); g != w {
+						t.Errorf("counts[%s][%s] = %d, want %d", sev, st, g, w)
+					}
+				}
+			}
+		})
+	}
+}
+
+func testShadowNeverShown(t *testing.T, h Harness) {
+	ctx := context.Background()
+	flags := Flags(14, "shadow")
+	for i := range flags {
+		flags[i].Severity = detectors.Critical
+		flags[i].ConversationID = "c-shadow"
+	}
+	write(t, h, flags)
+	var shadow []detectors.Flag
+	for _, f := range flags {
+		if f.Mode == detectors.Shadow {
+			shadow = append(shadow, f)
+		}
+	}
+	if len(shadow) != 2 {
+		t.Fatalf("fixture has %d shadow flags", len(shadow))
+	}
+	for _, f := range shadow {
+		record(t, h, f.FlagID, console.Confirmed, base.Add(time.Hour))
+	}
+	items, counts := all(t, h, console.QueueFilter{}, 50)
+	for _, it := range items {
+		if it.Flag.Mode != detectors.Live {
+			t.Errorf("queue shows %s flag %s", it.Flag.Mode, it.Flag.FlagID)
+		}
+	}
+	if len(items) != 12 || counts.Total() != 12 {
+		t.Errorf("queue has %d items, counts %d; want the 12 live flags", len(items), counts.Total())
+	}
+	for _, st := range console.Statuses {
+		items, _ := all(t, h, console.QueueFilter{Status: st}, 50)
+		for _, it := range items {
+			if it.Flag.Mode != detectors.Live {
+				t.Errorf("status %s shows shadow flag %s", st, it.Flag.FlagID)
+			}
+		}
+	}
+	for _, f := range shadow {
+		if _, err := h.Store.Flag(ctx, f.FlagID); !errors.Is(err, console.ErrNotFound) {
+			t.Errorf("Flag(shadow %s) error = %v, want ErrNotFound", f.FlagID, err)
+		}
+	}
+	conv, err := h.Store.Conversation(ctx, "c-shadow", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conv) != 12 {
+		t.Errorf("conversation has %d flags, want the 12 live ones", len(conv))
+	}
+	stats, err := h.Store.RulePrecision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats) != 0 {
+		t.Errorf("RulePrecision counts verdicts on shadow flags: %+v", stats)
+	}
+	oldest, ok, err := h.Store.OldestUnreviewedCritical(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := Live(flags)
+	SortQueue(live)
+	if !ok || !oldest.Equal(live[0].DetectedAt.Truncate(h.Precision)) {
+		t.Errorf("OldestUnreviewedCritical = %v, %v; want %v (the oldest live flag)", oldest, ok, live[0].DetectedAt)
+	}
+}
+
+func testDuplicatesSeenOnce(t *testing.T, h Harness) {
+	flags := Flags(20, "dup")
+	write(t, h, flags)
+	write(t, h, flags)
+	write(t, h, flags[:5])
+	items, counts := all(t, h, console.QueueFilter{}, 6)
+	if want := len(Live(flags)); len(items) != want || counts.Total() != int64(want) {
+		t.Errorf("queue has %d items, counts %d; want %d", len(items), counts.Total(), want)
+	}
+}
+
+func testLatestVerdictWins(t *testing.T, h Harness) {
+	ctx := context.Background()
+	flags := Live(Flags(6, "latest"))
+	write(t, h, flags)
+	id := flags[0].FlagID
+	t0 := base.Add(48 * time.Hour)
+	record(t, h, id, console.Confirmed, t0)
+	record(t, h, id, console.Escalated, t0.Add(2*time.Second))
+	it, err := h.Store.Flag(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Status() != console.Escalated || !it.Verdict.DecidedAt.Equal(t0.Add(2*time.Second)) {
+		t.Fatalf("after confirm then escalate: %+v", it.Verdict)
+	}
+	// A later decision back to an earlier value wins too.
+	record(t, h, id, console.Dismissed, t0.Add(4*time.Second))
+	record(t, h, id, console.Confirmed, t0.Add(6*time.Second))
+	if it, _ = h.Store.Flag(ctx, id); it.Status() != console.Confirmed {
+		t.Fatalf("latest is %s, want confirmed", it.Status())
+	}
+	// Within the stores' time resolution, the one recorded last wins.
+	record(t, h, id, console.Dismissed, t0.Add(8*time.Second))
+	if it, _ = h.Store.Flag(ctx, id); it.Status() != console.Dismissed {
+		t.Fatalf("latest is %s, want dismissed", it.Status())
+	}
+	record(t, h, id, console.Escalated, t0.Add(8*time.Second))
+	if it, _ = h.Store.Flag(ctx, id); it.Status() != console.Escalated {
+		t.Errorf("of two decisions at the same instant, %s won; want the later recorded (escalated)", it.Status())
+	}
+	for _, st := range console.Statuses {
+		items, counts := all(t, h, console.QueueFilter{Status: st}, 10)
+		var n int
+		for _, it := range items {
+			if it.Flag.FlagID == id {
+				n++
+			}
+		}
+		if want := map[bool]int{true: 1}[st == console.Escalated]; n != want {
+			t.Errorf("status %s lists the flag %d times, want %d", st, n, want)
+		}
+		if counts.Status(console.Escalated) != 1 || counts.Status(console.Confirmed) != 0 || counts.Total() != int64(len(flags)) {
+			t.Errorf("counts count old verdicts: %v", counts)
+		}
+	}
+	stats, err := h.Store.RulePrecision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats) != 1 || stats[0].Reviewed() != 1 || stats[0].Escalated != 1 {
+		t.Errorf("RulePrecision counts old verdicts: %+v", stats)
+	}
+}
+
+func testFlagRoundTrip(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := Flags(1, "rt")[0]
+	f.RecipientIDs = []string{"u-a", "u-b"}
+	f.Evidence = "zero\u200bwidth, e\u0301, RTL \u202eabc\u202c, <b>not bold</b> & 'quotes' \"double\""
+	f.SentAt = f.SentAt.Add(123 * time.Millisecond)
+	f.DetectedAt = f.DetectedAt.Add(456 * time.Millisecond)
+	write(t, h, []detectors.Flag{f})
+	it, err := h.Store.Flag(ctx, f.FlagID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := f
+	want.SentAt = f.SentAt.Truncate(h.Precision)
+	want.DetectedAt = f.DetectedAt.Truncate(h.Precision)
+	got := it.Flag
+	if !got.SentAt.Equal(want.SentAt) || !got.DetectedAt.Equal(want.DetectedAt) {
+		t.Errorf("times %v, %v; want %v, %v", got.SentAt, got.DetectedAt, want.SentAt, want.DetectedAt)
+	}
+	got.SentAt, got.DetectedAt = want.SentAt, want.DetectedAt
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Errorf("flag read back\n got %+v\nwant %+v", got, want)
+	}
+	if it.Verdict != nil || it.Status() != console.Unreviewed {
+		t.Errorf("new flag has verdict %+v", it.Verdict)
+	}
+	at := time.Date(2026, 3, 2, 9, 30, 15, 250_000_000, time.UTC)
+	note := "écrit à la main — \"quoted\" 'single' <tag> 🤫\nsecond line"
+	if err := h.Store.RecordVerdict(ctx, console.Verdict{FlagID: f.FlagID, Verdict: console.Escalated, Note: note, Analyst: "bob.smith", DecidedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	it, err = h.Store.Flag(ctx, f.FlagID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := it.Verdict
+	if v == nil || v.FlagID != f.FlagID || v.Verdict != console.Escalated || v.Note != note || v.Analyst != "bob.smith" || !v.DecidedAt.Equal(at.Truncate(h.Precision)) {
+		t.Errorf("verdict read back %+v", v)
+	}
+	if _, err := h.Store.Flag(ctx, "00000000000000000000000000000000"); !errors.Is(err, console.ErrNotFound) {
+		t.Errorf("Flag(unknown) error = %v, want ErrNotFound", err)
+	}
+}
+
+func testConversation(t *testing.T, h Harness) {
+	ctx := context.Background()
+	flags := Flags(40, "conv")
+	write(t, h, flags)
+	var want []detectors.Flag
+	for _, f := range flags {
+		if f.ConversationID == "c-conv-2" && f.Mode == detectors.Live {
+			want = append(want, f)
+		}
+	}
+	slices.SortFunc(want, func(a, b detectors.Flag) int {
+		return cmp.Or(a.SentAt.Compare(b.SentAt), strings.Compare(a.FlagID, b.FlagID))
+	})
+	record(t, h, want[0].FlagID, console.Dismissed, base.Add(time.Hour))
+	got, err := h.Store.Conversation(ctx, "c-conv-2", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(itemIDs(got), flagIDs(want)) {
+		t.Errorf("conversation\n got %v\nwant %v", itemIDs(got), flagIDs(want))
+	}
+	if len(got) > 0 && got[0].Status() != console.Dismissed {
+		t.Errorf("first flag status %s, want dismissed", got[0].Status())
+	}
+	got, err = h.Store.Conversation(ctx, "c-conv-2", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(itemIDs(got), flagIDs(want[len(want)-3:])) {
+		t.Errorf("limit 3 gives %v, want the newest three %v oldest first", itemIDs(got), flagIDs(want[len(want)-3:]))
+	}
+	if got, err := h.Store.Conversation(ctx, "nosuch", 10); err != nil || len(got) != 0 {
+		t.Errorf("unknown conversation: %v, %v", got, err)
+	}
+}
+
+func testRulePrecision(t *testing.T, h Harness) {
+	ctx := context.Background()
+	flags := Live(Flags(30, "prec"))
+	write(t, h, flags)
+	want := map[string]*console.RuleStats{}
+	at := base.Add(72 * time.Hour)
+	for i, f := range flags {
+		if f.Rule == "rule.r2" {
+			continue // no verdicts: absent
+		}
+		st := []console.Status{console.Confirmed, console.Dismissed, console.Confirmed, console.Escalated, console.Dismissed}[i%5]
+		if i%6 == 0 {
+			// Changed mind: only the latest counts.
+			record(t, h, f.FlagID, console.Escalated, at)
+		}
+		record(t, h, f.FlagID, st, at.Add(time.Duration(i+1)*time.Second))
+		s := want[f.Rule]
+		if s == nil {
+			s = &console.RuleStats{Rule: f.Rule}
+			want[f.Rule] = s
+		}
+		switch st {
+		case console.Confirmed:
+			s.Confirmed++
+		case console.Dismissed:
+			s.Dismissed++
+		case console.Escalated:
+			s.Escalated++
+		}
+	}
+	got, err := h.Store.RulePrecision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Rule != "rule.r0" || got[1].Rule != "rule.r1" {
+		t.Fatalf("RulePrecision = %+v, want rule.r0 and rule.r1", got)
+	}
+	for _, g := range got {
+		if w := want[g.Rule]; g != *w {
+			t.Errorf("%s: %+v, want %+v", g.Rule, g, *w)
+		}
+	}
+}
+
+func testOldestUnreviewedCritical(t *testing.T, h Harness) {
+	ctx := context.Background()
+	if _, ok, err := h.Store.OldestUnreviewedCritical(ctx); err != nil || ok {
+		t.Fatalf("empty store: ok %v, err %v", ok, err)
+	}
+	flags := Flags(24, "oldest")
+	write(t, h, flags)
+	var crit []detectors.Flag
+	for _, f := range Live(flags) {
+		if f.Severity == detectors.Critical {
+			crit = append(crit, f)
+		}
+	}
+	SortQueue(crit)
+	if len(crit) < 3 {
+		t.Fatalf("fixture has %d live critical flags", len(crit))
+	}
+	check := func(want time.Time, wantOK bool) {
+		t.Helper()
+		got, ok, err := h.Store.OldestUnreviewedCritical(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != wantOK || (ok && !got.Equal(want.Truncate(h.Precision))) {
+			t.Errorf("OldestUnreviewedCritical = %v, %v; want %v, %v", got, ok, want, wantOK)
+		}
+	}
+	check(crit[0].DetectedAt, true)
+	record(t, h, crit[0].FlagID, console.Dismissed, base.Add(time.Hour))
+	check(crit[1].DetectedAt, true)
+	for _, f := range crit[1:] {
+		record(t, h, f.FlagID, console.Escalated, base.Add(time.Hour))
+	}
+	check(time.Time{}, false)
+}
+
+func testRejectsBadVerdicts(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := Live(Flags(1, "bad"))[0]
+	write(t, h, []detectors.Flag{f})
+	good := console.Verdict{FlagID: f.FlagID, Verdict: console.Confirmed, Analyst: "a", DecidedAt: base}
+	for name, mut := range map[string]func(*console.Verdict){
+		"status unreviewed": func(v *console.Verdict) { v.Verdict = console.Unreviewed },
+		"unknown verdict":   func(v *console.Verdict) { v.Verdict = "maybe" },
+		"no analyst":        func(v *console.Verdict) { v.Analyst = "" },
+		"no flag":           func(v *console.Verdict) { v.FlagID = "" },
+		"no time":           func(v *console.Verdict) { v.DecidedAt = time.Time{} },
+		"long note":         func(v *console.Verdict) { v.Note = strings.Repeat("x", console.MaxNoteBytes+1) },
+	} {
+		v := good
+		mut(&v)
+		if err := h.Store.RecordVerdict(ctx, v); err == nil {
+			t.Errorf("%s: RecordVerdict accepted %+v", name, v)
+		}
+	}
+	if it, err := h.Store.Flag(ctx, f.FlagID); err != nil || it.Verdict != nil {
+		t.Errorf("a rejected verdict was stored: %+v, %v", it.Verdict, err)
+	}
+}

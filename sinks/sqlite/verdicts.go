@@ -1,0 +1,331 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/goshawk-safety/goshawk/dashboards/console"
+	"github.com/goshawk-safety/goshawk/detectors"
+)
+
+// ConsoleStore is the triage console's view of the file: live flags with
+// their latest verdicts, and the verdicts analysts record. Every decision is
+// a row of verdicts; the latest per flag (by decided_at, then rowid, so the
+// one recorded last wins a tie) is the flag's verdict.
+type ConsoleStore struct {
+	w *Writer
+}
+
+var _ console.Store = (*ConsoleStore)(nil)
+
+// consoleIndexes make the queue, the counts and the conversation view
+// index range scans, fast with a million flags. They are created by Console
+// (IF NOT EXISTS), not by a numbered migration, so that the console can be
+// added without touching the pipeline's schema steps.
+var consoleIndexes = []string{
+	`CREATE INDEX IF NOT EXISTS flags_review_queue ON flags (mode, severity, detected_at, flag_id)`,
+	`CREATE INDEX IF NOT EXISTS flags_conversation ON flags (conversation_id, sent_at)`,
+}
+
+// Console returns the console's store over the writer's file, creating the
+// indexes it needs. It must not be used after the writer is closed.
+func (w *Writer) Console(ctx context.Context) (*ConsoleStore, error) {
+	for _, stmt := range consoleIndexes {
+		if _, err := w.db.ExecContext(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("sqlite: console index in %s: %w", w.path, err)
+		}
+	}
+	return &ConsoleStore{w: w}, nil
+}
+
+// queueColumns are flagColumns qualified with the alias f.
+var queueColumns = "f." + strings.ReplaceAll(flagColumns, ", ", ", f.")
+
+// latestVerdicts is a subquery of each flag's latest verdict.
+const latestVerdicts = `(SELECT flag_id, verdict FROM (
+	SELECT flag_id, verdict, row_number() OVER (PARTITION BY flag_id ORDER BY decided_at DESC, rowid DESC) AS rn
+	FROM verdicts) WHERE rn = 1)`
+
+// Queue implements console.Store. It reads each severity in turn, most
+// severe first, in (detected_at, flag_id) order along flags_review_queue,
+// and stops when the page is full.
+func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (console.QueuePage, error) {
+	limit := f.PageSize()
+	var page console.QueuePage
+	var where []string
+	var args []any
+	if f.Category != "" {
+		where = append(where, "f.category = ?")
+		args = append(args, string(f.Category))
+	}
+	if f.Rule != "" {
+		where = append(where, "f.rule = ?")
+		args = append(args, f.Rule)
+	}
+	switch f.Status {
+	case "":
+	case console.Unreviewed:
+		where = append(where, "NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.flag_id = f.flag_id)")
+	case console.Confirmed, console.Dismissed, console.Escalated:
+		where = append(where, "f.flag_id IN (SELECT flag_id FROM "+latestVerdicts+" WHERE verdict = ?)")
+		args = append(args, string(f.Status))
+	default:
+		return page, fmt.Errorf("sqlite: queue: unknown status %q", f.Status)
+	}
+	var flags []detectors.Flag
+	for r := len(detectors.Severities); r >= 1 && len(flags) <= limit; r-- {
+		if !f.After.IsZero() && r > f.After.Rank {
+			continue
+		}
+		sev := detectors.Severities[r-1]
+		w := append([]string{"f.mode = 'live'", "f.severity = ?"}, where...)
+		a := append([]any{string(sev)}, args...)
+		if !f.After.IsZero() && r == f.After.Rank {
+			at := formatTime(f.After.DetectedAt)
+			w = append(w, "(f.detected_at > ? OR (f.detected_at = ? AND f.flag_id > ?))")
+			a = append(a, at, at, f.After.FlagID)
+		}
+		q := "SELECT " + queueColumns + " FROM flags f WHERE " + strings.Join(w, " AND ") +
+			" ORDER BY f.detected_at, f.flag_id LIMIT ?"
+		a = append(a, limit+1-len(flags))
+		got, err := s.w.queryFlags(ctx, q, a...)
+		if err != nil {
+			return page, err
+		}
+		flags = append(flags, got...)
+	}
+	if len(flags) > limit {
+		flags = flags[:limit]
+		page.Next = console.CursorAfter(flags[limit-1])
+	}
+	items, err := s.withVerdicts(ctx, flags)
+	if err != nil {
+		return page, err
+	}
+	page.Items = items
+	page.Counts, err = s.counts(ctx, f)
+	return page, err
+}
+
+// counts counts live flags by severity and status: all of them from the
+// index, the decided ones from the latest verdicts, the rest unreviewed.
+func (s *ConsoleStore) counts(ctx context.Context, f console.QueueFilter) (console.Counts, error) {
+	where := "f.mode = 'live'"
+	var args []any
+	if f.Category != "" {
+		where += " AND f.category = ?"
+		args = append(args, string(f.Category))
+	}
+	if f.Rule != "" {
+		where += " AND f.rule = ?"
+		args = append(args, f.Rule)
+	}
+	counts := console.Counts{}
+	total := map[detectors.Severity]int64{}
+	err := s.w.each(ctx, "SELECT f.severity, count(*) FROM flags f WHERE "+where+" GROUP BY f.severity", args,
+		func(rows *sql.Rows) error {
+			var sev string
+			var n int64
+			if err := rows.Scan(&sev, &n); err != nil {
+				return err
+			}
+			total[detectors.Severity(sev)] = n
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	q := "SELECT f.severity, l.verdict, count(*) FROM " + latestVerdicts + " l JOIN flags f ON f.flag_id = l.flag_id WHERE " +
+		where + " GROUP BY f.severity, l.verdict"
+	err = s.w.each(ctx, q, args, func(rows *sql.Rows) error {
+		var sev, verdict string
+		var n int64
+		if err := rows.Scan(&sev, &verdict, &n); err != nil {
+			return err
+		}
+		counts.Add(detectors.Severity(sev), console.Status(verdict), n)
+		total[detectors.Severity(sev)] -= n
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for sev, n := range total {
+		counts.Add(sev, console.Unreviewed, n)
+	}
+	return counts, nil
+}
+
+// Flag implements console.Store.
+func (s *ConsoleStore) Flag(ctx context.Context, flagID string) (console.Item, error) {
+	flags, err := s.w.queryFlags(ctx, "SELECT "+queueColumns+" FROM flags f WHERE f.flag_id = ? AND f.mode = 'live'", flagID)
+	if err != nil {
+		return console.Item{}, err
+	}
+	if len(flags) == 0 {
+		return console.Item{}, console.ErrNotFound
+	}
+	items, err := s.withVerdicts(ctx, flags)
+	if err != nil {
+		return console.Item{}, err
+	}
+	return items[0], nil
+}
+
+// Conversation implements console.Store.
+func (s *ConsoleStore) Conversation(ctx context.Context, conversationID string, limit int) ([]console.Item, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	flags, err := s.w.queryFlags(ctx, "SELECT "+queueColumns+" FROM flags f WHERE f.conversation_id = ? AND f.mode = 'live'"+
+		" ORDER BY f.sent_at DESC, f.flag_id DESC LIMIT ?", conversationID, limit)
+	if err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(flags)-1; i < j; i, j = i+1, j-1 {
+		flags[i], flags[j] = flags[j], flags[i]
+	}
+	return s.withVerdicts(ctx, flags)
+}
+
+// RecordVerdict implements console.Store.
+func (s *ConsoleStore) RecordVerdict(ctx context.Context, v console.Verdict) error {
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	_, err := s.w.db.ExecContext(ctx, "INSERT INTO verdicts (flag_id, verdict, note, analyst, decided_at) VALUES (?, ?, ?, ?, ?)",
+		v.FlagID, string(v.Verdict), v.Note, v.Analyst, formatTime(v.DecidedAt))
+	if err != nil {
+		return fmt.Errorf("sqlite: record verdict in %s: %w", s.w.path, err)
+	}
+	return nil
+}
+
+// RulePrecision implements console.Store.
+func (s *ConsoleStore) RulePrecision(ctx context.Context) ([]console.RuleStats, error) {
+	q := "SELECT f.rule, " +
+		"sum(l.verdict = 'confirmed'), sum(l.verdict = 'dismissed'), sum(l.verdict = 'escalated') " +
+		"FROM " + latestVerdicts + " l JOIN flags f ON f.flag_id = l.flag_id WHERE f.mode = 'live' " +
+		"GROUP BY f.rule ORDER BY f.rule"
+	var out []console.RuleStats
+	err := s.w.each(ctx, q, nil, func(rows *sql.Rows) error {
+		var r console.RuleStats
+		if err := rows.Scan(&r.Rule, &r.Confirmed, &r.Dismissed, &r.Escalated); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// OldestUnreviewedCritical implements console.Store.
+func (s *ConsoleStore) OldestUnreviewedCritical(ctx context.Context) (time.Time, bool, error) {
+	var at string
+	err := s.w.db.QueryRowContext(ctx, "SELECT f.detected_at FROM flags f WHERE f.mode = 'live' AND f.severity = 'critical'"+
+		" AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.flag_id = f.flag_id) ORDER BY f.detected_at LIMIT 1").Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("sqlite: oldest unreviewed critical flag in %s: %w", s.w.path, err)
+	}
+	t, err := parseTime(at)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("sqlite: oldest unreviewed critical flag: detected_at: %w", err)
+	}
+	return t, true, nil
+}
+
+// withVerdicts pairs flags with their latest verdicts.
+func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []detectors.Flag) ([]console.Item, error) {
+	items := make([]console.Item, len(flags))
+	if len(flags) == 0 {
+		return items, nil
+	}
+	ids := make([]any, len(flags))
+	for i, f := range flags {
+		items[i].Flag = f
+		ids[i] = f.FlagID
+	}
+	latest := map[string]*console.Verdict{}
+	q := "SELECT flag_id, verdict, note, analyst, decided_at FROM verdicts WHERE flag_id IN (?" +
+		strings.Repeat(", ?", len(ids)-1) + ") ORDER BY flag_id, decided_at, rowid"
+	err := s.w.each(ctx, q, ids, func(rows *sql.Rows) error {
+		var v console.Verdict
+		var verdict, at string
+		if err := rows.Scan(&v.FlagID, &verdict, &v.Note, &v.Analyst, &at); err != nil {
+			return err
+		}
+		t, err := parseTime(at)
+		if err != nil {
+			return fmt.Errorf("verdict on %s: decided_at: %w", v.FlagID, err)
+		}
+		v.Verdict, v.DecidedAt = console.Status(verdict), t
+		latest[v.FlagID] = &v // rows come oldest first: the last one stays
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range items {
+		items[i].Verdict = latest[items[i].Flag.FlagID]
+	}
+	return items, nil
+}
+
+// each runs a query and calls fn for every row.
+func (w *Writer) each(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := w.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: query %s: %w", w.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return fmt.Errorf("sqlite: read %s: %w", w.path, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: read %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// queryFlags runs a query that selects flagColumns.
+func (w *Writer) queryFlags(ctx context.Context, q string, args ...any) ([]detectors.Flag, error) {
+	var out []detectors.Flag
+	err := w.each(ctx, q, args, func(rows *sql.Rows) error {
+		var (
+			f                               detectors.Flag
+			recipients, category, sev, mode string
+			sentAt, detectedAt              string
+		)
+		if err := rows.Scan(&f.FlagID, &f.MessageID, &f.ConversationID, &f.SenderID, &recipients,
+			&category, &f.Detector, &f.Rule, &f.RuleVersion, &mode, &sev, &f.Score, &f.Evidence, &sentAt, &detectedAt); err != nil {
+			return err
+		}
+		f.Category, f.Severity, f.Mode = detectors.Category(category), detectors.Severity(sev), detectors.Mode(mode)
+		if err := json.Unmarshal([]byte(recipients), &f.RecipientIDs); err != nil {
+			return fmt.Errorf("flag %s: recipient_ids: %w", f.FlagID, err)
+		}
+		if f.RecipientIDs == nil {
+			f.RecipientIDs = []string{}
+		}
+		var err error
+		if f.SentAt, err = parseTime(sentAt); err != nil {
+			return fmt.Errorf("flag %s: sent_at: %w", f.FlagID, err)
+		}
+		if f.DetectedAt, err = parseTime(detectedAt); err != nil {
+			return fmt.Errorf("flag %s: detected_at: %w", f.FlagID, err)
+		}
+		out = append(out, f)
+		return nil
+	})
+	return out, err
+}
