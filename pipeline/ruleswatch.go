@@ -30,8 +30,10 @@ type RuleWatcher struct {
 }
 
 // Load loads and checks the built-in rules with Dir over them (Dir may be
-// empty: built-in rules only).
+// empty: built-in rules only). It notes the files' fingerprint first, so a
+// change made while it reads is seen by the next look.
 func (w *RuleWatcher) Load() (*detectors.RuleSet, error) {
+	w.fingerprint, _ = dirFingerprint(w.Dir)
 	var override fs.FS
 	if w.Dir != "" {
 		if _, err := os.Stat(w.Dir); err != nil {
@@ -61,7 +63,8 @@ func (w *RuleWatcher) Reload(reason string) error {
 	return nil
 }
 
-// Run watches until ctx ends. A value on hup forces a reload.
+// Run watches until ctx ends. A value on hup forces a reload. Call Load
+// first: Run looks for changes since the files Load read.
 func (w *RuleWatcher) Run(ctx context.Context, current *detectors.RuleSet, hup <-chan os.Signal) {
 	if current != nil {
 		w.version = current.Version()
@@ -70,7 +73,6 @@ func (w *RuleWatcher) Run(ctx context.Context, current *detectors.RuleSet, hup <
 	if interval <= 0 {
 		interval = 2 * time.Second
 	}
-	w.fingerprint, _ = dirFingerprint(w.Dir)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -78,14 +80,11 @@ func (w *RuleWatcher) Run(ctx context.Context, current *detectors.RuleSet, hup <
 		case <-ctx.Done():
 			return
 		case <-hup:
-			w.fingerprint, _ = dirFingerprint(w.Dir)
 			_ = w.Reload("signal")
 		case <-tick.C:
-			fp, err := dirFingerprint(w.Dir)
-			if err != nil || fp == w.fingerprint {
+			if fp, err := dirFingerprint(w.Dir); err != nil || fp == w.fingerprint {
 				continue
 			}
-			w.fingerprint = fp
 			_ = w.Reload("files changed")
 		}
 	}
