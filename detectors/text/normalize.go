@@ -1,0 +1,729 @@
+package text
+
+import (
+	"math"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Normalized is a text in the normal form together with the map back to the
+// text it came from. Build it with Normalize or (*Normalizer).Normalize; the
+// zero value is the normal form of "".
+type Normalized struct {
+	// Text is the normal form (see the package documentation).
+	Text string
+	src  string
+	// lo[i], hi[i]: the bytes of src that produced byte i of Text.
+	lo, hi []int32
+}
+
+// Source returns the text that was normalised.
+func (n Normalized) Source() string { return n.src }
+
+// Original maps the byte range [start, end) of n.Text to the byte range of
+// the source text that produced it: from the first source byte of the first
+// character to the last source byte of the last character, so that it
+// includes whatever the normal form removed in between (zero-width
+// characters, separators between spelled-out letters, repeated letters).
+// The result always lies on character boundaries of the source. An empty
+// range maps to an empty range at the corresponding position. It panics if
+// the range is not within n.Text, like slicing does.
+func (n Normalized) Original(start, end int) (int, int) {
+	if start < 0 || end < start || end > len(n.Text) {
+		panic("text: Original range out of bounds")
+	}
+	if start < end {
+		return int(n.lo[start]), int(n.hi[end-1])
+	}
+	switch {
+	case start < len(n.Text):
+		p := int(n.lo[start])
+		return p, p
+	case start > 0:
+		p := int(n.hi[start-1])
+		return p, p
+	}
+	return 0, 0
+}
+
+// unit is one rune of the normal form under construction, with the span of
+// the source that produced it.
+type unit struct {
+	r      rune  // the rune in the normal form
+	look   rune  // the ASCII letter (or '1') r looks like, 0 if none
+	lo, hi int32 // source bytes
+	cls    uint8 // clsLetter, clsDigit, ...
+	flags  uint8
+}
+
+const (
+	fDeleted uint8 = 1 << iota
+	fLatin         // a Latin-script letter
+	fUpper         // written in upper case
+	fCapI          // written as the Latin capital I
+	fForeign       // a Cyrillic, Greek or Armenian letter that looks like no Latin letter
+	fMapped        // a leet digit or symbol rewritten to a letter (or '|' to '1')
+	fJoiner        // an emoji joiner kept in the text
+)
+
+// Normalizer computes normal forms, reusing its memory from one call to
+// the next. The zero value is ready to use. A Normalizer is not safe for
+// concurrent use; give each goroutine its own.
+type Normalizer struct {
+	units        []unit
+	pre          []byte // source with invisible characters removed
+	preLo, preHi []int32
+	iter         norm.Iter
+	// Two output buffers, used in turn, so that the Text of one result may
+	// be passed back in as the input of the next call.
+	out      [2][]byte
+	lo, hi   [2][]int32
+	flip     int
+	dropMark bool // drop the combining marks that follow
+}
+
+// Normalize returns the normal form of s. The result owns its memory.
+func Normalize(s string) Normalized {
+	var z Normalizer
+	return z.Normalize(s)
+}
+
+// Normalize returns the normal form of s. The result, including its Text,
+// shares memory with z and is valid only until the next call of Normalize
+// on z; passing the previous result's Text as s is allowed. Copy Text
+// (strings.Clone) to keep it longer. Invalid UTF-8 in s is treated as
+// U+FFFD. Inputs longer than 2 GiB are not supported.
+func (z *Normalizer) Normalize(s string) Normalized {
+	if len(s) > math.MaxInt32 {
+		panic("text: input longer than 2 GiB")
+	}
+	z.units = z.units[:0]
+	z.dropMark = false
+	if isASCII(s) {
+		for i := 0; i < len(s); i++ {
+			z.emitASCII(s[i], int32(i), int32(i+1))
+		}
+	} else {
+		z.prefilter(s)
+		z.compose()
+	}
+	z.join()
+	z.words()
+	return z.output(s)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// prefilter copies s to z.pre without its invisible characters (keeping
+// emoji joiners, which emit decides about), replacing invalid UTF-8 by
+// U+FFFD, and records for each byte of z.pre the source span. Combining
+// marks right after a removed character are removed too: they were attached
+// to nothing visible, and keeping them would let the next normalisation
+// compose them with the preceding letter.
+func (z *Normalizer) prefilter(s string) {
+	z.pre, z.preLo, z.preHi = z.pre[:0], z.preLo[:0], z.preHi[:0]
+	afterDropped := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			z.pre = append(z.pre, c)
+			z.preLo = append(z.preLo, int32(i))
+			z.preHi = append(z.preHi, int32(i+1))
+			afterDropped = false
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			afterDropped = false
+		case isEmojiJoiner(r):
+		case isInvisible(r):
+			afterDropped = true
+			i += size
+			continue
+		case afterDropped && isMark(r):
+			i += size
+			continue
+		default:
+			afterDropped = false
+		}
+		start := len(z.pre)
+		z.pre = utf8.AppendRune(z.pre, r)
+		for range len(z.pre) - start {
+			z.preLo = append(z.preLo, int32(i))
+			z.preHi = append(z.preHi, int32(i+size))
+		}
+		i += size
+	}
+}
+
+// compose applies NFKC to z.pre segment by segment and emits the result.
+// The iterator may return the output of a source segment in several pieces
+// before its position moves past that segment, so units get their span
+// once the position has moved: all units emitted since the last move share
+// the source bytes consumed by it.
+func (z *Normalizer) compose() {
+	if len(z.pre) == 0 {
+		return
+	}
+	z.iter.Init(norm.NFKC, z.pre)
+	from, first := 0, len(z.units)
+	for !z.iter.Done() {
+		seg := z.iter.Next()
+		for len(seg) > 0 {
+			r, n := utf8.DecodeRune(seg)
+			seg = seg[n:]
+			if r < utf8.RuneSelf {
+				z.emitASCII(byte(r), 0, 0)
+			} else {
+				z.emit(r, 0, 0)
+			}
+		}
+		if p := z.iter.Pos(); p > from {
+			lo, hi := z.preLo[from], z.preHi[p-1]
+			for k := first; k < len(z.units); k++ {
+				z.units[k].lo, z.units[k].hi = lo, hi
+			}
+			from, first = p, len(z.units)
+		}
+	}
+}
+
+func (z *Normalizer) push(u unit) {
+	z.units = append(z.units, u)
+	z.dropMark = false
+}
+
+func (z *Normalizer) space(lo, hi int32) {
+	if n := len(z.units); n == 0 || z.units[n-1].cls == clsSpace {
+		return
+	}
+	z.push(unit{r: ' ', lo: lo, hi: hi, cls: clsSpace})
+}
+
+// emitASCII appends one ASCII character of the (NFKC) text.
+func (z *Normalizer) emitASCII(c byte, lo, hi int32) {
+	switch cls := asciiClass[c]; cls {
+	case clsLetter:
+		u := unit{r: rune(c), lo: lo, hi: hi, cls: clsLetter, flags: fLatin}
+		if c <= 'Z' {
+			u.r += 'a' - 'A'
+			u.flags |= fUpper
+			if c == 'I' {
+				u.flags |= fCapI
+			}
+		}
+		z.push(u)
+	case clsSpace:
+		z.space(lo, hi)
+	default:
+		if c < 0x20 || c == 0x7F { // control characters
+			z.dropMark = true
+			return
+		}
+		z.push(unit{r: rune(c), lo: lo, hi: hi, cls: cls})
+	}
+}
+
+// emit appends one non-ASCII rune of the NFKC text.
+func (z *Normalizer) emit(r rune, lo, hi int32) {
+	switch {
+	case isEmojiJoiner(r):
+		if z.afterEmoji() {
+			z.push(unit{r: r, lo: lo, hi: hi, cls: clsJoiner, flags: fJoiner})
+		} else {
+			z.dropMark = true
+		}
+		return
+	case isInvisible(r):
+		z.dropMark = true
+		return
+	case isSpace(r):
+		z.space(lo, hi)
+		return
+	case isMark(r):
+		if z.dropMark || z.afterFoldable() || z.afterSpace() {
+			return
+		}
+		z.units = append(z.units, unit{r: r, lo: lo, hi: hi, cls: clsMark})
+		return
+	}
+	u := unit{lo: lo, hi: hi, look: lookalike[r]}
+	lr := unicode.ToLower(r)
+	if lr != r {
+		u.flags |= fUpper
+	}
+	switch lr {
+	case 'ß': // full case folding: ß → ss
+		u.r, u.cls, u.flags = 's', clsLetter, u.flags|fLatin
+		z.push(u)
+		z.push(u)
+		return
+	case 'ς': // final sigma folds to σ
+		lr = 'σ'
+	}
+	if u.look == 0 {
+		// The normal form is lower case, so a capital must look like
+		// whatever its small letter looks like, or normalising again would
+		// fold what the first pass kept.
+		u.look = lookalike[lr]
+	}
+	if b, ok := latinFold[lr]; ok {
+		lr = b
+	}
+	u.r = lr
+	switch {
+	case lr < utf8.RuneSelf:
+		u.cls = asciiClass[lr]
+		if u.cls == clsLetter {
+			u.flags |= fLatin
+		}
+	case unicode.IsLetter(lr):
+		u.cls = clsLetter
+		switch {
+		case unicode.Is(unicode.Latin, lr):
+			u.flags |= fLatin
+			u.look = 0
+		case u.look == 0 && isForeignLookalikeScript(lr):
+			u.flags |= fForeign
+		}
+	case unicode.IsDigit(lr):
+		u.cls = clsNumber
+	case lr == '€':
+		u.cls = clsLeet
+	default:
+		u.cls = clsOther
+	}
+	z.push(u)
+}
+
+// afterEmoji reports whether the last unit is something an emoji joiner may
+// follow.
+func (z *Normalizer) afterEmoji() bool {
+	n := len(z.units)
+	return n > 0 && emojiBase(&z.units[n-1])
+}
+
+// emojiBase reports whether an emoji joiner may follow u: a symbol, a
+// keycap base (digit, #, *) or another joiner.
+func emojiBase(u *unit) bool {
+	r := u.r
+	return u.flags&fJoiner != 0 || '0' <= r && r <= '9' || r == '#' || r == '*' ||
+		r >= utf8.RuneSelf && unicode.In(r, unicode.So, unicode.Sk)
+}
+
+// afterSpace reports whether the text so far is empty or ends with a
+// space: a combining mark there decorates nothing (Zalgo text puts them on
+// spaces too).
+func (z *Normalizer) afterSpace() bool {
+	n := len(z.units)
+	return n == 0 || z.units[n-1].cls == clsSpace
+}
+
+// afterFoldable reports whether the last unit is a letter whose combining
+// marks the normal form drops: a Latin letter or a look-alike of one.
+func (z *Normalizer) afterFoldable() bool {
+	n := len(z.units)
+	if n == 0 {
+		return false
+	}
+	u := z.units[n-1]
+	return u.cls == clsLetter && (u.flags&fLatin != 0 || u.look != 0)
+}
+
+// elementClass reports whether a unit may be one spelled-out letter: a
+// letter, a digit ("y 0 u") or a mask ("f * c k"). Leet symbols are not, so
+// that "a | b" and "a $ b" stay apart.
+func elementClass(c uint8) bool {
+	return c == clsLetter || c == clsDigit || c == clsMask
+}
+
+// wordClass reports whether a unit class belongs to words.
+func wordClass(c uint8) bool {
+	return c == clsLetter || c == clsDigit || c == clsNumber || c == clsMark || c == clsLeet || c == clsMask
+}
+
+// single reports whether unit i stands alone: a letter (or leet character)
+// with no word character on either side.
+func (z *Normalizer) single(i int) bool {
+	u := z.units
+	return i < len(u) && elementClass(u[i].cls) &&
+		(i == 0 || !wordClass(u[i-1].cls)) &&
+		(i+1 == len(u) || !wordClass(u[i+1].cls))
+}
+
+// sepRun returns how many units from i on are separators of spelled-out
+// letters, counting at most 4.
+func (z *Normalizer) sepRun(i int) int {
+	n := 0
+	for i+n < len(z.units) && n < 4 && isJoinSeparator(z.units[i+n].r) {
+		n++
+	}
+	return n
+}
+
+// join removes the separators of letters spelled out one by one: three or
+// more single letters (or digits and masks, at least two of them letters)
+// separated by the same separator of one to three characters drawn from
+// spaces, dots, dashes and underscores. "k y s", "k.y.s" and "i - d - i - o
+// - t" become "kys", "kys" and "idiot"; "I a m" becomes "iam", a price
+// accepted because three one-letter words in a row are rare in real text.
+func (z *Normalizer) join() {
+	u := z.units
+	deleted := false
+	for i := 0; i < len(u); {
+		if !z.single(i) {
+			i++
+			continue
+		}
+		sep := i + 1
+		l := z.sepRun(sep)
+		if l == 0 || l > 3 || !z.single(sep+l) {
+			i++
+			continue
+		}
+		last, elems, letters := i, 1, 0
+		if u[i].cls == clsLetter {
+			letters++
+		}
+		for {
+			j := last + 1
+			if z.sepRun(j) != l || !sameRunes(u[sep:sep+l], u[j:j+l]) || !z.single(j+l) {
+				break
+			}
+			last = j + l
+			elems++
+			if u[last].cls == clsLetter {
+				letters++
+			}
+		}
+		if elems < 3 || letters < 2 {
+			i++
+			continue
+		}
+		for k := i + 1; k < last; k++ {
+			if isJoinSeparator(u[k].r) && !elementClass(u[k].cls) {
+				u[k].flags |= fDeleted
+				deleted = true
+			}
+		}
+		i = last + 1
+	}
+	if deleted {
+		n := 0
+		for _, x := range u {
+			if x.flags&fDeleted == 0 {
+				u[n] = x
+				n++
+			}
+		}
+		z.units = u[:n]
+	}
+}
+
+func sameRunes(a, b []unit) bool {
+	for i := range a {
+		if a[i].r != b[i].r {
+			return false
+		}
+	}
+	return true
+}
+
+// tokenClass reports whether a unit belongs to a token for the word rules:
+// letters, digits, marks and leet symbols, and emoji joiners, which like
+// marks ride on the character before them (a keycap digit may turn out to
+// be leet). Masks (* #) are left to the matcher.
+func tokenClass(c uint8) bool {
+	return c == clsLetter || c == clsDigit || c == clsNumber || c == clsMark || c == clsLeet || c == clsJoiner
+}
+
+// riding reports whether a unit class attaches to the character before it.
+func riding(c uint8) bool { return c == clsMark || c == clsJoiner }
+
+func (z *Normalizer) tokenEnd(s int) int {
+	e := s
+	for e < len(z.units) && tokenClass(z.units[e].cls) {
+		e++
+	}
+	return e
+}
+
+// words applies the rules that depend on the whole word and on the whole
+// message: leetspeak, look-alike letters, and stretched letters.
+func (z *Normalizer) words() {
+	u := z.units
+	latinCtx, foreignCtx := false, false
+	for s := 0; s < len(u); {
+		if !tokenClass(u[s].cls) {
+			s++
+			continue
+		}
+		e := z.tokenEnd(s)
+		z.leet(s, e)
+		for k := s; k < e; k++ {
+			if u[k].cls == clsLetter {
+				latinCtx = latinCtx || u[k].flags&fLatin != 0
+				foreignCtx = foreignCtx || u[k].flags&fForeign != 0
+			}
+		}
+		s = e
+	}
+	for s := 0; s < len(u); {
+		if !tokenClass(u[s].cls) {
+			s++
+			continue
+		}
+		e := z.tokenEnd(s)
+		z.fold(s, e, latinCtx && !foreignCtx)
+		z.collapse(s, e)
+		s = e
+	}
+}
+
+// leet rewrites leetspeak inside the token u[s:e] when it has a letter.
+// It decides run by run, a run being a maximal sequence of digits and leet
+// symbols (@ $ ! | €). Its neighbours are letters or lie outside the token,
+// and rewriting changes neither, so a second pass decides the same: the
+// rule is idempotent by construction. A run is read as letters when
+//
+//   - it lies between two letters ("y0u", "n1663r", "sh!t", "b@stard"), or
+//   - it touches a letter on one side and is at most two long ("h3ll0",
+//     "a55", "a$$", "$hit", "|oser"), unless it holds @ ! or €, which must
+//     be between letters ("hi!", "@john" stay);
+//
+// and never when a $ in it is followed by a digit ("US$50") or when its @
+// belongs to an e-mail address. 1 stays 1 (the "i or l" marker), | becomes
+// 1, and 2 stays 2.
+func (z *Normalizer) leet(s, e int) {
+	u := z.units
+	hasLetter := false
+	for k := s; k < e; k++ {
+		if u[k].cls == clsLetter {
+			hasLetter = true
+			break
+		}
+	}
+	if !hasLetter {
+		return
+	}
+	leetish := func(k int) bool { return u[k].cls == clsDigit || u[k].cls == clsLeet }
+	for k := s; k < e; {
+		if !leetish(k) {
+			k++
+			continue
+		}
+		// The run takes in combining marks, and the letter before it may
+		// carry some: marks after a letter are dropped once it is Latin,
+		// and a second pass must see the same runs.
+		m, n := k, 0
+		between, price := false, false
+		for ; m < e && (leetish(m) || riding(u[m].cls)); m++ {
+			if !leetish(m) {
+				continue
+			}
+			n++
+			switch u[m].r {
+			case '@', '!', '€':
+				between = true
+			case '$':
+				next := m + 1
+				for next < e && riding(u[next].cls) {
+					next++
+				}
+				price = price || next < e && u[next].cls == clsDigit
+			}
+		}
+		j := k - 1
+		for j >= s && riding(u[j].cls) {
+			j--
+		}
+		left := j >= s && u[j].cls == clsLetter
+		right := m < e && u[m].cls == clsLetter
+		email := between && e+1 < len(u) && u[e].r == '.' && u[e+1].cls == clsLetter
+		if !price && !email && (left && right || !between && (left || right) && n <= 2) {
+			for x := k; x < m; x++ {
+				if leetish(x) {
+					z.unleet(x)
+				}
+			}
+		}
+		k = m
+	}
+	// A capital I after a small letter in the same word is often an l in
+	// disguise ("kiII"): mark it '1', "i or l".
+	seenLower := false
+	for k := s; k < e; k++ {
+		if u[k].cls != clsLetter || u[k].flags&fMapped != 0 {
+			continue
+		}
+		switch {
+		case u[k].flags&fCapI != 0 && seenLower:
+			u[k].r, u[k].cls = '1', clsDigit
+			u[k].flags |= fMapped
+		case u[k].flags&fUpper == 0:
+			seenLower = true
+		}
+	}
+}
+
+// unleet reads the digit or leet symbol u[x] as the letter it stands for.
+func (z *Normalizer) unleet(x int) {
+	u := &z.units[x]
+	var r rune
+	switch u.r {
+	case '1', '|':
+		u.r, u.cls = '1', clsDigit
+		u.flags |= fMapped
+		return
+	case '@':
+		r = 'a'
+	case '$':
+		r = 's'
+	case '!':
+		r = 'i'
+	case '€':
+		r = 'e'
+	default:
+		r = leetDigit(u.r)
+	}
+	if r != 0 {
+		u.r, u.cls, u.look = r, clsLetter, 0
+		u.flags |= fMapped | fLatin
+	}
+}
+
+// fold replaces look-alike letters by the Latin letters they imitate in a
+// token that has a Latin letter, or whose letters are all look-alikes when
+// allLook is set (the message has Latin letters and no letter of the
+// look-alike scripts that imitates nothing). It then drops the combining
+// marks and emoji joiners that now follow a Latin letter.
+func (z *Normalizer) fold(s, e int, allLook bool) {
+	u := z.units
+	hasLatin, hasLook, onlyLook := false, false, true
+	for k := s; k < e; k++ {
+		if u[k].cls != clsLetter {
+			continue
+		}
+		switch {
+		case u[k].flags&fLatin != 0:
+			hasLatin = true
+		case u[k].look != 0:
+			hasLook = true
+		default:
+			onlyLook = false
+		}
+	}
+	if hasLook && (hasLatin || onlyLook && allLook) {
+		for k := s; k < e; k++ {
+			if u[k].cls == clsLetter && u[k].look != 0 {
+				u[k].r = u[k].look
+				u[k].flags |= fLatin
+				if u[k].r == '1' {
+					u[k].cls = clsDigit
+				}
+			}
+		}
+	}
+	prev := -1
+	for k := s; k < e; k++ {
+		if riding(u[k].cls) && prev >= 0 && u[prev].cls == clsLetter && u[prev].flags&fLatin != 0 {
+			u[k].flags |= fDeleted
+			continue
+		}
+		prev = k
+	}
+}
+
+// collapse shortens runs of three or more identical letters (or '1's) to
+// three: the first two and the last, so that the source span still covers
+// the whole run. The matcher reads a run of three as "one or two".
+func (z *Normalizer) collapse(s, e int) {
+	u := z.units
+	first, second, latest, n := 0, 0, 0, 0 // the current run
+	for k := s; k < e; k++ {
+		if u[k].flags&fDeleted != 0 {
+			continue // removed marks do not break a run
+		}
+		if n > 0 && u[k].r == u[first].r {
+			switch {
+			case n == 1:
+				second = k
+			case latest != second:
+				u[latest].flags |= fDeleted // drop the middle ones
+			}
+			latest = k
+			n++
+			continue
+		}
+		n = 0
+		if u[k].cls == clsLetter || u[k].r == '1' {
+			first, latest, n = k, k, 1
+		}
+	}
+}
+
+// output encodes the units into the next output buffer.
+func (z *Normalizer) output(src string) Normalized {
+	f := z.flip
+	z.flip ^= 1
+	buf, lo, hi := z.out[f][:0], z.lo[f][:0], z.hi[f][:0]
+	var pending *unit // a space waiting for a following character
+	var prev *unit    // the last unit written
+	dropMark := false
+	for i := range z.units {
+		u := &z.units[i]
+		if u.flags&fDeleted != 0 {
+			continue
+		}
+		// Leetspeak may have turned a keycap digit into a letter: drop the
+		// emoji joiners that no longer follow an emoji, and the marks after
+		// them, as normalising the result again would.
+		switch {
+		case u.flags&fJoiner != 0 && (pending != nil || prev == nil || !emojiBase(prev)):
+			dropMark = true
+			continue
+		case u.cls == clsMark && dropMark:
+			continue
+		}
+		dropMark = false
+		if u.cls == clsSpace {
+			if len(buf) > 0 {
+				pending = u
+			}
+			continue
+		}
+		if pending != nil {
+			buf = append(buf, ' ')
+			lo, hi = append(lo, pending.lo), append(hi, pending.hi)
+			pending = nil
+		}
+		prev = u
+		n := len(buf)
+		if u.r < utf8.RuneSelf {
+			buf = append(buf, byte(u.r))
+		} else {
+			buf = utf8.AppendRune(buf, u.r)
+		}
+		for range len(buf) - n {
+			lo, hi = append(lo, u.lo), append(hi, u.hi)
+		}
+	}
+	z.out[f], z.lo[f], z.hi[f] = buf, lo, hi
+	n := Normalized{src: src, lo: lo, hi: hi}
+	if len(buf) > 0 {
+		n.Text = unsafe.String(unsafe.SliceData(buf), len(buf))
+	}
+	return n
+}
