@@ -26,6 +26,31 @@ const (
 	MaxDeclaredAge = 150
 )
 
+// Limits the pipeline adds to the v1 contract (issue 7): they catch bad
+// input that the contract's types let through and that would otherwise
+// corrupt the store or detector state.
+const (
+	// SchemaVersion is the only value an event's optional schema_version
+	// field may have. An event without it (or with null) is version 1.
+	SchemaVersion = 1
+	// MaxKeyBytes bounds the Kafka record key (the conversation id, itself
+	// at most MaxIDBytes). A longer key is not a conversation id.
+	MaxKeyBytes = 1 << 10
+	// MaxClockSkew is how far sent_at may lie after the Kafka record's own
+	// timestamp (see DecodeRecord).
+	MaxClockSkew = 24 * time.Hour
+)
+
+// sent_at must lie in [MinSentAt, MaxSentAt). The bounds are fixed, not
+// relative to the wall clock, so that a stream and a replay of the same
+// events always agree. They are inside the range of every time type the
+// stores use (ClickHouse 18.16's DateTime holds 1970 to 2106 and silently
+// wraps what lies outside; DateTime64 holds 1900 to 2299).
+var (
+	MinSentAt = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
+	MaxSentAt = time.Date(2100, time.January, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // Message is one private message, as produced onto the messages topic.
 type Message struct {
 	MessageID      string        `json:"message_id"`
@@ -68,12 +93,17 @@ const (
 	ReasonInvalidValue      Reason = "invalid_value"
 	ReasonTooLong           Reason = "too_long"
 	ReasonTooManyRecipients Reason = "too_many_recipients"
+	// Reasons added by issue 7.
+	ReasonUnsupportedVersion Reason = "unsupported_version" // schema_version present and not SchemaVersion
+	ReasonKeyTooLarge        Reason = "key_too_large"       // record key longer than MaxKeyBytes (DecodeRecord)
+	ReasonFutureTimestamp    Reason = "future_timestamp"    // sent_at after the record timestamp plus MaxClockSkew (DecodeRecord)
 )
 
 // Reasons lists every Reason, for exporting zero-valued metric series.
 var Reasons = []Reason{
 	ReasonEmpty, ReasonTooLarge, ReasonInvalidUTF8, ReasonInvalidJSON, ReasonTooDeep,
 	ReasonMissingField, ReasonWrongType, ReasonInvalidValue, ReasonTooLong, ReasonTooManyRecipients,
+	ReasonUnsupportedVersion, ReasonKeyTooLarge, ReasonFutureTimestamp,
 }
 
 // Error is a rejected event: the reason code plus a human-readable detail
@@ -107,6 +137,7 @@ func reject(r Reason, field, format string, args ...any) *Error {
 // wire mirrors Message with pointer fields, so that one json.Unmarshal
 // tells a missing (or null) field from an empty one.
 type wire struct {
+	SchemaVersion  *int             `json:"schema_version"`
 	MessageID      *string          `json:"message_id"`
 	ConversationID *string          `json:"conversation_id"`
 	SentAt         *string          `json:"sent_at"`
@@ -154,6 +185,9 @@ func Decode(data []byte) (*Message, error) {
 		}
 		return nil, reject(ReasonInvalidJSON, "", "%v", err)
 	}
+	if w.SchemaVersion != nil && *w.SchemaVersion != SchemaVersion {
+		return nil, reject(ReasonUnsupportedVersion, "schema_version", "%d is not supported (this decoder reads version %d)", *w.SchemaVersion, SchemaVersion)
+	}
 	m := &Message{}
 	var err error
 	if m.MessageID, err = idField(w.MessageID, "message_id"); err != nil {
@@ -164,6 +198,9 @@ func Decode(data []byte) (*Message, error) {
 	}
 	if m.SentAt, err = timeField(w.SentAt, "sent_at"); err != nil {
 		return nil, err
+	}
+	if m.SentAt.Before(MinSentAt) || !m.SentAt.Before(MaxSentAt) {
+		return nil, reject(ReasonInvalidValue, "sent_at", "outside [%s, %s)", MinSentAt.Format(time.RFC3339), MaxSentAt.Format(time.RFC3339))
 	}
 	if w.Sender == nil {
 		return nil, reject(ReasonMissingField, "sender", "required")
@@ -208,6 +245,28 @@ func Decode(data []byte) (*Message, error) {
 	return m, nil
 }
 
+// DecodeRecord is Decode for a Kafka record, as the pipeline consumes it:
+// it also rejects a key longer than MaxKeyBytes (before parsing), and a
+// sent_at more than MaxClockSkew after recordTime, the record's own Kafka
+// timestamp (when that is known and itself within [MinSentAt, MaxSentAt)).
+// The record timestamp, not the wall clock, is the reference, so a record
+// delivered again later gets the same answer. Replay has no record and uses
+// Decode: it accepts such a future-dated event.
+func DecodeRecord(key, value []byte, recordTime time.Time) (*Message, error) {
+	if len(key) > MaxKeyBytes {
+		return nil, reject(ReasonKeyTooLarge, "", "record key is %d bytes, limit %d", len(key), MaxKeyBytes)
+	}
+	m, err := Decode(value)
+	if err != nil {
+		return nil, err
+	}
+	if !recordTime.Before(MinSentAt) && recordTime.Before(MaxSentAt) && m.SentAt.After(recordTime.Add(MaxClockSkew)) {
+		return nil, reject(ReasonFutureTimestamp, "sent_at", "%s after the record timestamp, limit %s",
+			m.SentAt.Sub(recordTime).Round(time.Second), MaxClockSkew)
+	}
+	return m, nil
+}
+
 // expected describes the JSON type a field must have, for error details.
 func expected(field string) string {
 	switch {
@@ -215,7 +274,7 @@ func expected(field string) string {
 		return "an object"
 	case field == "recipients":
 		return "an array of objects"
-	case strings.HasSuffix(field, ".age"):
+	case strings.HasSuffix(field, ".age"), field == "schema_version":
 		return "an integer"
 	case strings.HasSuffix(field, "_at"):
 		return "an RFC 3339 string"

@@ -21,7 +21,18 @@ const (
 	HeaderOffset     = "goshawk.offset"      // source offset
 	HeaderRecordTime = "goshawk.record_time" // source record timestamp, RFC 3339
 	HeaderRejectedAt = "goshawk.rejected_at" // when the pipeline rejected it, RFC 3339
+	HeaderTruncated  = "goshawk.truncated"   // only on a dead letter cut to MaxDeadLetterBytes: the original sizes
 )
+
+// MaxDeadLetterBytes bounds a dead letter (key, value and headers), below
+// the default record limits of a Kafka broker (message.max.bytes, 1 MiB + 12)
+// and of kafka-go's writer (BatchBytes, 1 MiB). A rejected record close to
+// those limits no longer fits once the headers are added: without a bound its
+// write would fail on every attempt and stop the pipeline for good. Such a
+// record is cut (value first, then key, then its own headers) and marked with
+// HeaderTruncated; the whole record stays in the source topic, at
+// HeaderPartition and HeaderOffset, for as long as the topic retains it.
+const MaxDeadLetterBytes = 1_000_000
 
 // DeadLetter is a rejected record and why.
 type DeadLetter struct {
@@ -64,12 +75,36 @@ func (k *KafkaDeadLetters) WriteDeadLetters(ctx context.Context, letters []DeadL
 	}
 	msgs := make([]kafka.Message, len(letters))
 	for i, l := range letters {
-		msgs[i] = kafka.Message{Key: l.Record.Key, Value: l.Record.Value, Headers: deadLetterHeaders(l)}
+		msgs[i] = deadLetterMessage(l)
 	}
 	if err := k.w.WriteMessages(ctx, msgs...); err != nil {
 		return fmt.Errorf("write %d dead letters to %s: %w", len(letters), k.w.Topic, err)
 	}
 	return nil
+}
+
+// deadLetterMessage is the record written for l, cut to MaxDeadLetterBytes.
+func deadLetterMessage(l DeadLetter) kafka.Message {
+	m := kafka.Message{Key: l.Record.Key, Value: l.Record.Value, Headers: deadLetterHeaders(l)}
+	over := len(m.Key) + len(m.Value) + 512 - MaxDeadLetterBytes // 512: record overhead, truncation header
+	for _, h := range m.Headers {
+		over += len(h.Key) + len(h.Value) + 10
+	}
+	if over <= 0 {
+		return m
+	}
+	note := fmt.Sprintf("key %d bytes, value %d bytes, %d own headers", len(m.Key), len(m.Value), len(l.Record.Headers))
+	cut := min(over, len(m.Value))
+	m.Value = m.Value[:len(m.Value)-cut]
+	over -= cut
+	cut = min(over, len(m.Key))
+	m.Key = m.Key[:len(m.Key)-cut]
+	if over-cut > 0 {
+		l.Record.Headers = nil
+		m.Headers = deadLetterHeaders(l)
+	}
+	m.Headers = append(m.Headers, kafka.Header{Key: HeaderTruncated, Value: []byte(note)})
+	return m
 }
 
 func deadLetterHeaders(l DeadLetter) []kafka.Header {

