@@ -56,6 +56,11 @@ var decodeCases = []struct {
 	{"128-byte id", with("message_id", `"`+strings.Repeat("a", 128)+`"`), "", ""},
 	{"64 KiB text", with("text", `"`+strings.Repeat("a", MaxTextBytes)+`"`), "", ""},
 
+	{"schema_version 1", with("schema_version", "1"), "", ""},
+	{"schema_version null", with("schema_version", "null"), "", ""},
+	{"schema_version 2", with("schema_version", "2"), ReasonUnsupportedVersion, "schema_version"},
+	{"sent_at before 2000", with("sent_at", `"1999-12-31T23:59:59Z"`), ReasonInvalidValue, "sent_at"},
+	{"sent_at from 2100", with("sent_at", `"2100-01-01T00:00:00Z"`), ReasonInvalidValue, "sent_at"},
 	{"empty record", "", ReasonEmpty, ""},
 	{"whitespace record", "  \n", ReasonEmpty, ""},
 	{"not JSON", "hello", ReasonInvalidJSON, ""},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -46,7 +47,9 @@ func TestDecoderAgreesWithSchema(t *testing.T) {
 			}
 			schemaErr := schema.Validate(doc)
 			_, decodeErr := Decode([]byte(tc.input))
-			byteLimit := tc.reason == ReasonTooLong // JSON Schema cannot state byte lengths
+			// JSON Schema cannot state byte lengths or date bounds; those
+			// are in the x-goshawk-* annotations, checked below.
+			byteLimit := tc.reason == ReasonTooLong || tc.reason == ReasonInvalidValue && tc.field == "sent_at"
 			switch {
 			case decodeErr == nil && schemaErr != nil:
 				t.Fatalf("decoder accepts what the schema rejects: %v", schemaErr)
@@ -67,6 +70,10 @@ func TestSchemaStatesDecoderLimits(t *testing.T) {
 			Text struct {
 				MaxBytes int `json:"x-goshawk-max-bytes"`
 			} `json:"text"`
+			SentAt struct {
+				Min string `json:"x-goshawk-min"`
+				Max string `json:"x-goshawk-max"`
+			} `json:"sent_at"`
 		} `json:"properties"`
 		Defs struct {
 			ID struct {
@@ -95,5 +102,8 @@ func TestSchemaStatesDecoderLimits(t *testing.T) {
 		if c.schema != c.code {
 			t.Errorf("%s: schema says %d, decoder enforces %d", c.name, c.schema, c.code)
 		}
+	}
+	if s.Properties.SentAt.Min != MinSentAt.Format(time.RFC3339) || s.Properties.SentAt.Max != MaxSentAt.Format(time.RFC3339) {
+		t.Errorf("sent_at bounds: schema says [%s, %s), decoder enforces [%s, %s)", s.Properties.SentAt.Min, s.Properties.SentAt.Max, MinSentAt, MaxSentAt)
 	}
 }
