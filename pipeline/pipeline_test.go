@@ -24,6 +24,7 @@ import (
 	"github.com/goshawk-safety/goshawk/generator"
 	"github.com/goshawk-safety/goshawk/internal/kafkatest"
 	"github.com/goshawk-safety/goshawk/pipeline"
+	"github.com/goshawk-safety/goshawk/sinks"
 )
 
 // traffic is a generated stream: the Kafka records, the same events as
@@ -172,40 +173,12 @@ type harness struct {
 	cancel                    context.CancelFunc
 }
 
-func startPipeline(t *testing.T, broker, topic, group string, store interface {
-	Write(context.Context, []detectors.Flag) error
-	Close() error
-}, batchSize int) *harness {
+// startPipeline starts a pipeline with two workers and fast retries (see
+// startWith for the knobs).
+func startPipeline(t *testing.T, broker, topic, group string, store sinks.Writer, batchSize int) *harness {
 	t.Helper()
-	h := &harness{broker: broker, topic: topic, dlq: topic + ".dlq", group: group, registry: prometheus.NewRegistry(), done: make(chan error, 1)}
-	factories := allDetectors(t)
-	names := make([]string, len(factories))
-	for i, f := range factories {
-		names[i] = f.Name
-	}
-	h.metrics = pipeline.NewMetrics(h.registry, names)
-	log := testLogger(t)
-	dead := pipeline.NewKafkaDeadLetters([]string{broker}, h.dlq)
-	t.Cleanup(func() { dead.Close() })
-	p, err := pipeline.New(pipeline.Config{
-		Workers: 2, BatchSize: batchSize, BatchInterval: 100 * time.Millisecond, ShutdownTimeout: 30 * time.Second,
-		Detectors: factories, Rules: builtinRules(t, factories), RetryInitial: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond, StatsInterval: time.Second,
-	}, pipeline.Deps{
-		Source:     pipeline.NewKafkaSource(pipeline.KafkaConfig{Brokers: []string{broker}, Topic: topic, Group: group}, log),
-		Store:      store,
-		DeadLetter: dead,
-		Lag:        pipeline.NewLagMonitor([]string{broker}, topic, group, h.metrics, log),
-		Metrics:    h.metrics,
-		Log:        log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.pipeline = p
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	go func() { h.done <- p.Run(ctx) }()
-	return h
+	return startWith(t, broker, topic, group, store, runOpts{workers: 2, batchSize: batchSize,
+		batchInterval: 100 * time.Millisecond, retryInitial: 20 * time.Millisecond, retryMax: 200 * time.Millisecond})
 }
 
 // waitCommitted waits until the group has committed every partition to its
