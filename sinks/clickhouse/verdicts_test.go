@@ -8,7 +8,6 @@ import (
 
 	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/dashboards/console/storetest"
-	"github.com/goshawk-safety/goshawk/detectors"
 )
 
 // The console store contract, against the real server: each subtest gets a
@@ -35,25 +34,7 @@ func BenchmarkConsoleQueueMillion(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	s := w.Console()
-	first, err := s.Queue(ctx, console.QueueFilter{Status: console.Unreviewed})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, f := range []console.QueueFilter{
-		{Status: console.Unreviewed},
-		{Status: console.Unreviewed, After: first.Next},
-		{Status: console.Confirmed},
-		{Category: detectors.Spam, Rule: "rule.r1"},
-	} {
-		b.Run(fmt.Sprintf("%s/%s/%v", f.Status, f.Category, !f.After.IsZero()), func(b *testing.B) {
-			for b.Loop() {
-				if _, err := s.Queue(ctx, f); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	storetest.BenchQueue(b, w.Console())
 }
 
 // After parts merge (OPTIMIZE ... FINAL) the latest decision per flag is

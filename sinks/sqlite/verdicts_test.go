@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/dashboards/console/storetest"
-	"github.com/goshawk-safety/goshawk/detectors"
 )
 
 func TestConsoleStore(t *testing.T) {
@@ -46,27 +44,5 @@ func BenchmarkConsoleQueueMillion(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchQueue(b, s)
-}
-
-func benchQueue(b *testing.B, s console.Store) {
-	ctx := context.Background()
-	first, err := s.Queue(ctx, console.QueueFilter{Status: console.Unreviewed})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, f := range []console.QueueFilter{
-		{Status: console.Unreviewed},
-		{Status: console.Unreviewed, After: first.Next},
-		{Status: console.Confirmed},
-		{Category: detectors.Spam, Rule: "rule.r1"},
-	} {
-		b.Run(fmt.Sprintf("%s/%s/%v", f.Status, f.Category, !f.After.IsZero()), func(b *testing.B) {
-			for b.Loop() {
-				if _, err := s.Queue(ctx, f); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	storetest.BenchQueue(b, s)
 }

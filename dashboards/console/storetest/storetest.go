@@ -590,3 +590,28 @@ func testRejectsBadVerdicts(t *testing.T, h Harness) {
 		t.Errorf("a rejected verdict was stored: %+v, %v", it.Verdict, err)
 	}
 }
+
+// BenchQueue times the queue pages analysts open most on a store already
+// filled (first page, next page, a status filter, a category and rule
+// filter).
+func BenchQueue(b *testing.B, s console.Store) {
+	ctx := context.Background()
+	first, err := s.Queue(ctx, console.QueueFilter{Status: console.Unreviewed})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []console.QueueFilter{
+		{Status: console.Unreviewed},
+		{Status: console.Unreviewed, After: first.Next},
+		{Status: console.Confirmed},
+		{Category: detectors.Spam, Rule: "rule.r1"},
+	} {
+		b.Run(fmt.Sprintf("%s/%s/%v", f.Status, f.Category, !f.After.IsZero()), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.Queue(ctx, f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
