@@ -114,11 +114,7 @@ func newConsole(ctx context.Context, w sinks.Writer, accounts *console.Accounts,
 	case *clickhouse.Writer:
 		store = s.Console()
 	case *sqlite.Writer:
-		cs, err := s.Console(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		store = cs
+		store = s.Console()
 	default:
 		return nil, nil, fmt.Errorf("console: the %T store has no console", w)
 	}

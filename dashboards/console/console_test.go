@@ -70,10 +70,7 @@ func newEnv(t *testing.T, flags []detectors.Flag) *env {
 	if err := w.Write(ctx, flags); err != nil {
 		t.Fatal(err)
 	}
-	store, err := w.Console(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := w.Console()
 	e := &env{t: t, w: w, store: store, logs: &syncBuffer{}, tokens: map[console.Role]string{}, flags: flags}
 	var accs []console.Account
 	for _, r := range []console.Role{console.Viewer, console.Analyst, console.Admin} {

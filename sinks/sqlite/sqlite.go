@@ -123,6 +123,12 @@ func migrations() []migration {
 			)`,
 			`CREATE INDEX verdicts_flag ON verdicts (flag_id, decided_at)`,
 		}},
+		{4, "console indexes", []string{
+			// The review queue, its counts and the conversation view are
+			// index range scans, fast with a million flags.
+			`CREATE INDEX IF NOT EXISTS flags_review_queue ON flags (mode, severity, detected_at, flag_id)`,
+			`CREATE INDEX IF NOT EXISTS flags_conversation ON flags (conversation_id, sent_at)`,
+		}},
 	}
 }
 

@@ -23,25 +23,10 @@ type ConsoleStore struct {
 
 var _ console.Store = (*ConsoleStore)(nil)
 
-// consoleIndexes make the queue, the counts and the conversation view
-// index range scans, fast with a million flags. They are created by Console
-// (IF NOT EXISTS), not by a numbered migration, so that the console can be
-// added without touching the pipeline's schema steps.
-var consoleIndexes = []string{
-	`CREATE INDEX IF NOT EXISTS flags_review_queue ON flags (mode, severity, detected_at, flag_id)`,
-	`CREATE INDEX IF NOT EXISTS flags_conversation ON flags (conversation_id, sent_at)`,
-}
-
-// Console returns the console's store over the writer's file, creating the
-// indexes it needs. It must not be used after the writer is closed.
-func (w *Writer) Console(ctx context.Context) (*ConsoleStore, error) {
-	for _, stmt := range consoleIndexes {
-		if _, err := w.db.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("sqlite: console index in %s: %w", w.path, err)
-		}
-	}
-	return &ConsoleStore{w: w}, nil
-}
+// Console returns the console's store over the writer's file (its indexes
+// are created by migration 4). It must not be used after the writer is
+// closed.
+func (w *Writer) Console() *ConsoleStore { return &ConsoleStore{w: w} }
 
 // queueColumns are flagColumns qualified with the alias f.
 var queueColumns = "f." + strings.ReplaceAll(flagColumns, ", ", ", f.")

@@ -17,11 +17,7 @@ func TestConsoleStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { w.Close() })
-		s, err := w.Console(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return storetest.Harness{Store: s, Write: w.Write, Precision: time.Millisecond}
+		return storetest.Harness{Store: w.Console(), Write: w.Write, Precision: time.Millisecond}
 	})
 }
 
@@ -40,9 +36,5 @@ func BenchmarkConsoleQueueMillion(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	s, err := w.Console(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	storetest.BenchQueue(b, s)
+	storetest.BenchQueue(b, w.Console())
 }
