@@ -233,6 +233,7 @@ func TestBadInputDeadLetters(t *testing.T) {
 	// message id reused for another text that trips the same rule.
 	flagged := map[string][]kafka.Message{} // rule -> events it flags
 	var order []string
+	detectorOf := map[string]string{} // rule -> the detector that raises it
 	{
 		single := replayDistinct(t, tr.lines.Bytes())
 		byID := map[string]kafka.Message{}
@@ -249,6 +250,7 @@ func TestBadInputDeadLetters(t *testing.T) {
 			if !statefulRules[f.Rule] {
 				if len(flagged[f.Rule]) == 0 {
 					order = append(order, f.Rule)
+					detectorOf[f.Rule] = f.Detector
 				}
 				flagged[f.Rule] = append(flagged[f.Rule], byID[f.MessageID])
 			}
@@ -327,7 +329,7 @@ func TestBadInputDeadLetters(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("ClickHouse shows %d flags, replay gives %d", len(got), len(want))
 	}
-	reusedID := detectors.FlagID(messageID(reused.Value), "keyword", reusedRule)
+	reusedID := detectors.FlagID(messageID(reused.Value), detectorOf[reusedRule], reusedRule)
 	for id, cands := range want {
 		g, ok := got[id]
 		if !ok {

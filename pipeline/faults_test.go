@@ -1073,7 +1073,7 @@ func TestFaultKafkaRestart(t *testing.T) {
 		t.Fatalf("the topic holds %d records, %d were produced", len(records), len(tr.records))
 	}
 	want = expectedFlags(t, tr, records, want)
-	checkCommitsFollowWrites(t, samples(), records, flagsByMessage(want), want, store.written, nil)
+	checkCommitsFollowWrites(t, samples(), records, flagsByMessage(want), want, store.written, statefulRules)
 	checkStoredTolerant(t, writer.Reader(), want, statefulRules, statefulRules)
 	checkDeadLetterSet(t, broker, topic, records, tr, 3)
 }
@@ -1179,7 +1179,7 @@ func TestFaultRebalance(t *testing.T) {
 
 	records := readBack(t, broker, topic, tr)
 	want = expectedFlags(t, tr, records, want)
-	checkCommitsFollowWrites(t, samples(), records, flagsByMessage(want), want, store.written, nil)
+	checkCommitsFollowWrites(t, samples(), records, flagsByMessage(want), want, store.written, statefulRules)
 	checkStoredTolerant(t, writer.Reader(), want, statefulRules, statefulRules)
 	checkDeadLetterSet(t, broker, topic, records, tr, 3)
 }

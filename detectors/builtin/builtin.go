@@ -6,6 +6,7 @@ package builtin
 import (
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/detectors/contactshare"
+	"github.com/goshawk-safety/goshawk/detectors/harassment"
 	"github.com/goshawk-safety/goshawk/detectors/keyword"
 )
 
@@ -15,5 +16,6 @@ func Registry() (*detectors.Registry, error) {
 	return detectors.NewRegistry(
 		keyword.Factory(),
 		contactshare.Factory(),
+		harassment.Factory(),
 	)
 }

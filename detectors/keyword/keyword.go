@@ -1,6 +1,8 @@
-// Package keyword is the lexicon detector: it flags messages that contain
-// known harmful phrases, and escalates when one sender keeps harassing in a
-// conversation.
+// Package keyword is the plain lexicon detector: it flags messages that
+// contain known harmful phrases (its built-in rules cover grooming and spam
+// phrases; harassment has its own detector, detectors/harassment, on the
+// evasion-resistant text layer), and can escalate when one sender keeps
+// matching rules of a category in a conversation (kind: escalation).
 //
 // Its rules are in the common rule format (see detectors.LoadRules): the
 // built-in ones in the embedded rules.yaml, others in a rules directory. A
@@ -50,7 +52,7 @@ var builtinFS embed.FS
 func Factory() detectors.Factory {
 	return detectors.Factory{
 		Name:        Name,
-		Description: "lexicon of grooming, harassment and spam phrases (rules.yaml), with harassment escalation per conversation",
+		Description: "lexicon of grooming and spam phrases (rules.yaml), with optional escalation per conversation",
 		RuleFields:  slices.Clone(ruleFields),
 		Rules:       builtinFS,
 		New: func(rules []*detectors.Rule) (detectors.Detector, error) {

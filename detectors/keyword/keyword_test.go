@@ -109,15 +109,16 @@ func TestBuiltinRules(t *testing.T) {
 			actionable[r.Category]++
 		}
 	}
-	for _, c := range detectors.Categories {
+	// Harassment belongs to the harassment detector (detectors/harassment),
+	// which supersedes the lexicon's harassment rules and its escalation.
+	for _, c := range []detectors.Category{detectors.Grooming, detectors.Spam} {
 		if actionable[c] == 0 {
 			t.Errorf("no rule of category %s at medium severity or above", c)
 		}
 	}
-	want := escalation{ID: "harassment.escalation", Category: detectors.Harassment, Severity: detectors.High, Score: 0.9,
-		MinSeverity: detectors.Medium, Messages: 3, Window: 10 * time.Minute, AllowedLateness: 24 * time.Hour, MaxEntries: 100_000}
-	if len(d.rs.escalations) != 1 || d.rs.escalations[0] != want {
-		t.Errorf("escalations = %+v, want [%+v]", d.rs.escalations, want)
+	if actionable[detectors.Harassment] != 0 || len(d.rs.escalations) != 0 {
+		t.Errorf("%d harassment rules and escalations %+v in the built-in keyword rules; the harassment detector owns them",
+			actionable[detectors.Harassment], d.rs.escalations)
 	}
 }
 
@@ -156,21 +157,20 @@ func TestWordBoundaries(t *testing.T) {
 		{"that skill tree is so good", "", ""},
 		{"I'm going to kill it at my interview", "", ""},
 		{"have you seen my keys?", "", ""},
-		{"k.y.s", "", ""}, // a known miss: spelled out
-		{"kys123", "", ""},
+		{"c.l.a.i.m your prize", "", ""}, // a known miss: spelled out (the text layer reads it)
+		{"claimyourprize123", "", ""},
 		{"don't tell your mommy", "", ""},
 		{"orbit.lyrics", "", ""},
-		{"KYS!!!", "harassment.self_harm_incitement", "KYS"},
-		{"Go KILL   yourself.", "harassment.self_harm_incitement", "KILL   yourself"},
-		{"ñandú — kys", "harassment.self_harm_incitement", "kys"},
-		{"NoBoDy LiKeS yOu", "harassment.degrading", "NoBoDy LiKeS yOu"},
-		{"nobody, likes... you", "harassment.degrading", "nobody, likes... you"}, // punctuation between words is ignored
+		{"CLAIM YOUR PRIZE!!!", "spam.prize", "CLAIM YOUR PRIZE"},
+		{"Go CLAIM   your prize.", "spam.prize", "CLAIM   your prize"},
+		{"ñandú — claim now", "spam.prize", "claim now"},
+		{"ArE yOu HoMe AlOnE", "grooming.isolation_probe", "ArE yOu HoMe AlOnE"},
+		{"are, you... home alone", "grooming.isolation_probe", "are, you... home alone"}, // punctuation between words is ignored
 		{"Don’t tell your mom", "grooming.secrecy", "Don’t tell your mom"},
 		{"dont tell your mom", "grooming.secrecy", "dont tell your mom"},
 		{"ok so... DON'T TELL YOUR PARENTS!", "grooming.secrecy", "DON'T TELL YOUR PARENTS"},
 		{"go to bit.ly/3xYz now", "spam.link_shortener", "bit.ly"},
 		{"r u home alone", "grooming.isolation_probe", "r u home alone"},
-		{"I don't care, kill yourself", "harassment.self_harm_incitement", "kill yourself"},
 	}
 	for _, tt := range tests {
 		fs := inspect(d, tt.text)
@@ -192,16 +192,32 @@ func TestWordBoundaries(t *testing.T) {
 }
 
 func TestUnlessAfter(t *testing.T) {
-	d := defaultDetector(t)
-	for _, text := range []string{"don't kill yourself over one exam", "do not kill yourself", "never kys lol", "dont kill yourself studying"} {
+	d := newDetector(t, loadRules(t, `detector: keyword
+rules:
+  - id: spam.money
+    category: spam
+    severity: high
+    score: 0.8
+    description: asking for money
+    owner: test
+    phrases: [send money, wire the money]
+    unless_after: [don't, do not, never]
+    examples: [{text: send money now, expect: match}, {text: never send money, expect: no_match}]
+`))
+	for _, text := range []string{"don't send money to strangers", "do not send money", "never send money lol", "dont send money yet", "I don't care, never wire the money"} {
 		if fs := inspect(d, text); len(fs) != 0 {
 			t.Errorf("%q: found %+v, want nothing", text, fs)
 		}
 	}
 	// Only the cancelled occurrence is skipped: a later one still counts.
-	fs := inspect(d, "don't kill yourself. jk kill yourself")
-	if f, ok := withRule(fs, "harassment.self_harm_incitement"); !ok || f.Start != strings.LastIndex("don't kill yourself. jk kill yourself", "kill") {
+	const text = "don't send money. jk send money"
+	fs := inspect(d, text)
+	if f, ok := withRule(fs, "spam.money"); !ok || f.Start != strings.LastIndex(text, "send") {
 		t.Errorf("second occurrence not found: %+v", fs)
+	}
+	// The cue must come right before the phrase.
+	if _, ok := withRule(inspect(d, "I don't care, send money"), "spam.money"); !ok {
+		t.Error("a cue two words before the phrase cancelled it")
 	}
 }
 
@@ -211,12 +227,12 @@ func TestQuotedMatchesAreLow(t *testing.T) {
 		text, rule string
 		severity   detectors.Severity
 	}{
-		{`my brother said "kys" to me so mum took his phone`, "harassment.self_harm_incitement", detectors.Low},
-		{`she said 'nobody likes you' to Sam, so mean`, "harassment.degrading", detectors.Low},
-		{`he wrote “I know where you live” under my post`, "harassment.threat", detectors.Low},
-		{`'cause nobody likes you`, "harassment.degrading", detectors.Medium}, // unclosed quote: not quoted
-		{`"ok" nobody likes you`, "harassment.degrading", detectors.Medium},   // quote closed before the match
-		{`the boys' room, nobody likes you`, "harassment.degrading", detectors.Medium},
+		{`my aunt got a text saying "claim your prize" lol`, "spam.prize", detectors.Low},
+		{`she said 'this is our little secret' to Sam, so weird`, "grooming.secrecy", detectors.Low},
+		{`he wrote “don't tell your parents” under my post`, "grooming.secrecy", detectors.Low},
+		{`'cause claim your prize`, "spam.prize", detectors.High}, // unclosed quote: not quoted
+		{`"ok" claim your prize`, "spam.prize", detectors.High},   // quote closed before the match
+		{`the boys' room, claim your prize`, "spam.prize", detectors.High},
 	}
 	for _, tt := range tests {
 		f, ok := withRule(inspect(d, tt.text), tt.rule)
@@ -241,11 +257,11 @@ func TestQuotedMatchesAreLow(t *testing.T) {
 
 func TestOneFindingPerRule(t *testing.T) {
 	d := defaultDetector(t)
-	text := "kys. kys! KYS, nobody likes you"
+	text := "claim now. claim now! CLAIM NOW, are you home alone"
 	fs := inspect(d, text)
 	n := 0
 	for _, f := range fs {
-		if f.Rule == "harassment.self_harm_incitement" {
+		if f.Rule == "spam.prize" {
 			n++
 			if f.Start != 0 {
 				t.Errorf("first match at %d, want 0", f.Start)
@@ -253,9 +269,9 @@ func TestOneFindingPerRule(t *testing.T) {
 		}
 	}
 	if n != 1 {
-		t.Errorf("%d self-harm findings, want 1: %+v", n, fs)
+		t.Errorf("%d prize findings, want 1: %+v", n, fs)
 	}
-	if _, ok := withRule(fs, "harassment.degrading"); !ok {
+	if _, ok := withRule(fs, "grooming.isolation_probe"); !ok {
 		t.Errorf("second rule not reported: %+v", fs)
 	}
 	// Inspect appends: earlier findings in out are kept.

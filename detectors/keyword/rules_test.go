@@ -225,9 +225,14 @@ func TestFactory(t *testing.T) {
 		t.Error("the keyword detector does not implement detectors.Reloader")
 	}
 	// Instances do not share escalation state.
-	d2, _ := f.New(rules)
+	esc := escalationRules(t, 1000)
+	d1, _ := f.New(esc)
+	d2, _ := f.New(esc)
 	for k := range 3 {
-		d.Inspect(msg("c", "a", t0.Add(time.Duration(k)*time.Second), "nobody likes you"), nil)
+		d1.Inspect(msg("c", "a", t0.Add(time.Duration(k)*time.Second), "nobody likes you"), nil)
+	}
+	if n := d1.(*Detector).esc[0].len(); n != 1 {
+		t.Fatalf("the first instance has %d entries, want 1", n)
 	}
 	if n := d2.(*Detector).esc[0].len(); n != 0 {
 		t.Fatalf("a second instance sees %d entries of the first", n)

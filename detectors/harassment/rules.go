@@ -1,0 +1,625 @@
+package harassment
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/detectors/text"
+)
+
+// ruleFields are the detector's own rule fields (Factory.RuleFields);
+// ruleDoc decodes exactly these.
+var ruleFields = []string{
+	"kind", "score", "terms", "target", "untargeted", "banter", "cue_window", "requires",
+	"unless_before", "unless_after", "low_before", "low_after",
+	"min_severity", "messages", "window", "stop_requests", "stop_messages", "stop_window", "unanswered",
+	"allowed_lateness", "max_entries",
+}
+
+// ruleDoc holds a rule's own fields as YAML nodes, so that each is decoded
+// on its own and an error names its field. An absent field has Kind 0.
+type ruleDoc struct {
+	Kind            yaml.Node `yaml:"kind"`
+	Score           yaml.Node `yaml:"score"`
+	Terms           yaml.Node `yaml:"terms"`
+	Target          yaml.Node `yaml:"target"`
+	Untargeted      yaml.Node `yaml:"untargeted"`
+	Banter          yaml.Node `yaml:"banter"`
+	CueWindow       yaml.Node `yaml:"cue_window"`
+	Requires        yaml.Node `yaml:"requires"`
+	UnlessBefore    yaml.Node `yaml:"unless_before"`
+	UnlessAfter     yaml.Node `yaml:"unless_after"`
+	LowBefore       yaml.Node `yaml:"low_before"`
+	LowAfter        yaml.Node `yaml:"low_after"`
+	MinSeverity     yaml.Node `yaml:"min_severity"`
+	Messages        yaml.Node `yaml:"messages"`
+	Window          yaml.Node `yaml:"window"`
+	StopRequests    yaml.Node `yaml:"stop_requests"`
+	StopMessages    yaml.Node `yaml:"stop_messages"`
+	StopWindow      yaml.Node `yaml:"stop_window"`
+	Unanswered      yaml.Node `yaml:"unanswered"`
+	AllowedLateness yaml.Node `yaml:"allowed_lateness"`
+	MaxEntries      yaml.Node `yaml:"max_entries"`
+}
+
+// The kinds of rule.
+const (
+	kindTerms      = "terms"      // the default: terms found in one message
+	kindEscalation = "escalation" // the conversation-level rule
+)
+
+// Targets of a terms rule.
+const (
+	targetNone          = "none"          // the term alone is enough
+	targetSecondPerson  = "second_person" // the term must be aimed at the recipient
+	defaultCueWindow    = 3
+	maxCueWindow        = 8
+	reportedWindow      = 12 // words that low_before reaches back, within the sentence
+	maxTermWords        = 12
+	maxCueWords         = 8
+	maxWindow           = 7 * 24 * time.Hour
+	maxMessages         = 100
+	maxStateCap         = 10_000_000
+	maxFillersInTarget  = 5 // fillers between the second-person word and the term
+	escalationStopLimit = 64
+)
+
+// Contact details a terms rule may require (requires:).
+const (
+	needPhone uint8 = 1 << iota
+	needAddress
+	needEmail
+)
+
+var requireNames = map[string]uint8{"phone": needPhone, "address": needAddress, "email": needEmail}
+
+// termRule is a compiled terms rule.
+type termRule struct {
+	ID         string
+	Category   detectors.Category
+	Severity   detectors.Severity
+	Score      float64
+	Shadow     bool
+	Target     bool               // second_person
+	Untargeted detectors.Severity // severity of a match not aimed at the reader; "" drops it
+	Banter     detectors.Severity // severity when the message laughs or jokes; "" keeps it
+	Window     int                // cue_window
+	Requires   uint8              // any of these contact details must be in the message
+}
+
+// escalation is a compiled conversation-level rule: it counts, per
+// (conversation, sender), the messages that qualify, and fires from the
+// Messages-th qualifying message within Window. A message qualifies when
+// it matched a terms rule of Category at MinSeverity or above, or when it
+// was sent in a two-person conversation after the other person asked the
+// sender to stop (within StopWindow), or when it is at least the
+// Unanswered-th message in a row, within Window, that the other person has
+// not answered.
+type escalation struct {
+	ID              string
+	Category        detectors.Category
+	Severity        detectors.Severity
+	Score           float64
+	Shadow          bool
+	MinSeverity     detectors.Severity // "" when matches do not count
+	Messages        int
+	Window          time.Duration
+	Stop            bool // has stop_requests or stop_messages
+	StopWindow      time.Duration
+	Unanswered      int // 0 when off
+	AllowedLateness time.Duration
+	MaxEntries      int
+}
+
+// Roles of a lexicon pattern. One normalised phrase may have several.
+const (
+	roleTerm uint8 = iota
+	roleUnlessBefore
+	roleUnlessAfter
+	roleLowBefore
+	roleLowAfter
+	roleStop      // stop_requests of an escalation rule
+	roleStopWhole // stop_messages of an escalation rule
+	roleSecond    // grammar: the reader
+	roleWeakSecond
+	roleFamily
+	roleFiller
+	roleLikeYou
+	roleJoke
+)
+
+type role struct {
+	kind uint8
+	rule int32 // index into ruleset.terms or ruleset.escalations; -1 for grammar
+}
+
+// ruleset is the compiled, immutable form of the detector's rules: the rules
+// and one text.Matcher over every term, every cue and the grammar's words.
+type ruleset struct {
+	terms       []termRule
+	escalations []escalation
+	matcher     *text.Matcher
+	roleLo      []int32 // roles of pattern i: roles[roleLo[i]:roleLo[i+1]]
+	roles       []role
+}
+
+// lexicon collects the patterns of a ruleset, one per normal form.
+type lexicon struct {
+	z       text.Normalizer
+	index   map[string]int // normal form → pattern
+	phrases []string
+	roles   [][]role
+	origin  []origin // where each pattern was first listed
+}
+
+// origin is the rule and field that listed a phrase (rule nil for the
+// grammar's own words).
+type origin struct {
+	rule  *detectors.Rule
+	field string
+}
+
+func (l *lexicon) add(phrase, norm string, r role, o origin) {
+	i, ok := l.index[norm]
+	if !ok {
+		i = len(l.phrases)
+		l.index[norm] = i
+		l.phrases = append(l.phrases, phrase)
+		l.roles = append(l.roles, nil)
+		l.origin = append(l.origin, o)
+	}
+	if !slices.Contains(l.roles[i], r) {
+		l.roles[i] = append(l.roles[i], r)
+	}
+}
+
+// grammarLexicon adds the grammar's word lists.
+func (l *lexicon) grammar() {
+	for _, list := range []struct {
+		words []string
+		kind  uint8
+	}{
+		{secondPerson, roleSecond}, {weakSecondPerson, roleWeakSecond}, {family, roleFamily},
+		{fillers, roleFiller}, {likeYou, roleLikeYou}, {joking, roleJoke},
+	} {
+		for _, w := range list.words {
+			l.add(w, strings.Clone(l.z.Normalize(w).Text), role{kind: list.kind, rule: -1}, origin{})
+		}
+	}
+}
+
+// compile decodes, validates and indexes rules (the detector's rules that
+// run). All problems are reported at once, each naming the file, line and
+// field.
+func compile(rules []*detectors.Rule) (*ruleset, error) {
+	rs := &ruleset{}
+	lex := &lexicon{index: map[string]int{}}
+	lex.grammar()
+	var errs []error
+	ids := make(map[string]detectors.Source, len(rules))
+	for _, r := range rules {
+		if r.Detector != Name {
+			errs = append(errs, fmt.Errorf("%s: rule %s is for detector %s, not %s", r.Source, r.ID, r.Detector, Name))
+			continue
+		}
+		if prev, dup := ids[r.ID]; dup {
+			errs = append(errs, r.Errorf("id", "duplicate id (also at %s)", prev))
+			continue
+		}
+		ids[r.ID] = r.Source
+		var doc ruleDoc
+		if err := r.Decode(&doc); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fr := &fieldReader{rule: r}
+		if !slices.ContainsFunc(r.Examples, func(ex detectors.Example) bool { return !ex.Match }) {
+			fr.errorf("examples", "at least one example with expect: no_match is required (a false positive the rule must not raise)")
+		}
+		kind, _ := decodeField[string](fr, "kind", &doc.Kind, "a rule kind", "!!str")
+		switch kind {
+		case "", kindTerms:
+			rs.addTermRule(fr, &doc, lex)
+		case kindEscalation:
+			rs.addEscalation(fr, &doc, lex)
+		default:
+			fr.errorf("kind", "%q: want %s (the default) or %s", kind, kindTerms, kindEscalation)
+		}
+		errs = append(errs, fr.errs...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	m, err := text.NewMatcher(lex.phrases)
+	if err != nil {
+		// Name the phrase, its rule and its field: find the ones the
+		// matcher refuses on their own.
+		for i, p := range lex.phrases {
+			if _, perr := text.NewMatcher([]string{p}); perr != nil {
+				if o := lex.origin[i]; o.rule != nil {
+					errs = append(errs, o.rule.Errorf(o.field, "%q: %v", p, perr))
+				} else {
+					errs = append(errs, fmt.Errorf("harassment grammar: %q: %w", p, perr))
+				}
+			}
+		}
+		if len(errs) == 0 {
+			errs = append(errs, fmt.Errorf("harassment rules: %w", err))
+		}
+		return nil, errors.Join(errs...)
+	}
+	rs.matcher = m
+	rs.roleLo = make([]int32, len(lex.roles)+1)
+	for i, rr := range lex.roles {
+		rs.roleLo[i] = int32(len(rs.roles))
+		rs.roles = append(rs.roles, rr...)
+	}
+	rs.roleLo[len(lex.roles)] = int32(len(rs.roles))
+	return rs, nil
+}
+
+// rolesOf returns the roles of pattern id.
+func (rs *ruleset) rolesOf(id int) []role { return rs.roles[rs.roleLo[id]:rs.roleLo[id+1]] }
+
+func (rs *ruleset) addTermRule(fr *fieldReader, doc *ruleDoc, lex *lexicon) {
+	r := fr.rule
+	fr.absent([]string{"min_severity", "messages", "window", "stop_requests", "stop_messages", "stop_window", "unanswered", "allowed_lateness", "max_entries"},
+		[]*yaml.Node{&doc.MinSeverity, &doc.Messages, &doc.Window, &doc.StopRequests, &doc.StopMessages, &doc.StopWindow, &doc.Unanswered, &doc.AllowedLateness, &doc.MaxEntries},
+		"only for kind: "+kindEscalation)
+	tr := termRule{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.score(&doc.Score), Shadow: r.Mode == detectors.Shadow, Window: defaultCueWindow}
+	idx := int32(len(rs.terms))
+
+	target, _ := decodeField[string](fr, "target", &doc.Target, "none or second_person", "!!str")
+	switch target {
+	case "", targetNone:
+	case targetSecondPerson:
+		tr.Target = true
+	default:
+		fr.errorf("target", "%q: want %s or %s", target, targetNone, targetSecondPerson)
+	}
+	if s, ok := fr.severity("untargeted", &doc.Untargeted); ok {
+		switch {
+		case !tr.Target:
+			fr.errorf("untargeted", "only with target: %s", targetSecondPerson)
+		case s.Rank() > tr.Severity.Rank():
+			fr.errorf("untargeted", "%s is above the rule's severity %s", s, tr.Severity)
+		}
+		tr.Untargeted = s
+	}
+	if s, ok := fr.severity("banter", &doc.Banter); ok {
+		if s.Rank() > tr.Severity.Rank() {
+			fr.errorf("banter", "%s is above the rule's severity %s", s, tr.Severity)
+		}
+		tr.Banter = s
+	}
+	if n, ok := decodeField[int](fr, "cue_window", &doc.CueWindow, "a whole number", "!!int"); ok {
+		if n < 1 || n > maxCueWindow {
+			fr.errorf("cue_window", "%d is not between 1 and %d", n, maxCueWindow)
+		}
+		tr.Window = n
+	}
+	if names, ok := decodeField[[]string](fr, "requires", &doc.Requires, "a list of phone, address, email"); ok {
+		if len(names) == 0 {
+			fr.errorf("requires", "empty: name at least one of phone, address, email, or leave the field out")
+		}
+		for _, n := range names {
+			bit, known := requireNames[n]
+			if !known {
+				fr.errorf("requires", "%q is not phone, address or email", n)
+			}
+			tr.Requires |= bit
+		}
+	}
+	rs.terms = append(rs.terms, tr)
+
+	terms, ok := fr.phraseList("terms", &doc.Terms)
+	if doc.Terms.Kind == 0 || ok && len(terms) == 0 {
+		fr.errorf("terms", "at least one term is required")
+	}
+	norms := fr.phrases("terms", terms, maxTermWords, lex, role{roleTerm, idx})
+	if tr.Target {
+		// The normal form joins a one-letter word to letters spelled out
+		// after it: "you're a l o s e r" reads "you're aloser". Read the
+		// article back out of one-word terms.
+		for _, n := range norms {
+			if !strings.ContainsAny(n, " '") {
+				lex.add("a"+n, "a"+n, role{roleTerm, idx}, origin{r, "terms"})
+			}
+		}
+	}
+	for _, c := range []struct {
+		field string
+		node  *yaml.Node
+		kind  uint8
+	}{
+		{"unless_before", &doc.UnlessBefore, roleUnlessBefore}, {"unless_after", &doc.UnlessAfter, roleUnlessAfter},
+		{"low_before", &doc.LowBefore, roleLowBefore}, {"low_after", &doc.LowAfter, roleLowAfter},
+	} {
+		cues, _ := fr.phraseList(c.field, c.node)
+		fr.phrases(c.field, cues, maxCueWords, lex, role{c.kind, idx})
+	}
+}
+
+func (rs *ruleset) addEscalation(fr *fieldReader, doc *ruleDoc, lex *lexicon) {
+	r := fr.rule
+	fr.absent([]string{"terms", "target", "untargeted", "banter", "cue_window", "requires", "unless_before", "unless_after", "low_before", "low_after"},
+		[]*yaml.Node{&doc.Terms, &doc.Target, &doc.Untargeted, &doc.Banter, &doc.CueWindow, &doc.Requires, &doc.UnlessBefore, &doc.UnlessAfter, &doc.LowBefore, &doc.LowAfter},
+		"not for kind: "+kindEscalation+" (it counts messages; see the terms rules)")
+	e := escalation{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.score(&doc.Score), Shadow: r.Mode == detectors.Shadow}
+	idx := int32(len(rs.escalations))
+	if s, ok := fr.severity("min_severity", &doc.MinSeverity); ok {
+		e.MinSeverity = s
+	}
+	if n, ok := fr.requiredInt("messages", &doc.Messages); ok {
+		if n < 2 || n > maxMessages {
+			fr.errorf("messages", "%d is not between 2 and %d", n, maxMessages)
+		}
+		e.Messages = n
+	}
+	if d, ok := fr.duration("window", &doc.Window, true); ok {
+		if d <= 0 || d > maxWindow {
+			fr.errorf("window", "%s is not between 0 and %s", d, maxWindow)
+		}
+		e.Window = d
+	}
+	if d, ok := fr.duration("allowed_lateness", &doc.AllowedLateness, true); ok {
+		if d < 0 || d > maxWindow {
+			fr.errorf("allowed_lateness", "%s is not between 0 and %s", d, maxWindow)
+		}
+		e.AllowedLateness = d
+	}
+	if n, ok := fr.requiredInt("max_entries", &doc.MaxEntries); ok {
+		if n < 1 || n > maxStateCap {
+			fr.errorf("max_entries", "%d is not between 1 and %d", n, maxStateCap)
+		}
+		e.MaxEntries = n
+	}
+	stops, _ := fr.phraseList("stop_requests", &doc.StopRequests)
+	whole, _ := fr.phraseList("stop_messages", &doc.StopMessages)
+	if len(stops)+len(whole) > escalationStopLimit {
+		fr.errorf("stop_requests", "%d stop phrases; at most %d", len(stops)+len(whole), escalationStopLimit)
+	}
+	fr.phrases("stop_requests", stops, maxCueWords, lex, role{roleStop, idx})
+	fr.phrases("stop_messages", whole, maxCueWords, lex, role{roleStopWhole, idx})
+	e.Stop = len(stops)+len(whole) > 0
+	if d, ok := fr.duration("stop_window", &doc.StopWindow, e.Stop); ok {
+		if !e.Stop {
+			fr.errorf("stop_window", "only with stop_requests or stop_messages")
+		}
+		if d <= 0 || d > maxWindow {
+			fr.errorf("stop_window", "%s is not between 0 and %s", d, maxWindow)
+		}
+		e.StopWindow = d
+	}
+	if n, ok := decodeField[int](fr, "unanswered", &doc.Unanswered, "a whole number", "!!int"); ok {
+		if n < 2 || n > maxMessages {
+			fr.errorf("unanswered", "%d is not between 2 and %d", n, maxMessages)
+		}
+		e.Unanswered = n
+	}
+	if e.MinSeverity == "" && !e.Stop && e.Unanswered == 0 {
+		fr.errorf("min_severity", "an escalation counts something: give min_severity, stop_requests or stop_messages, or unanswered")
+	}
+	rs.escalations = append(rs.escalations, e)
+}
+
+// fieldReader decodes the fields of one rule and collects the problems,
+// each naming the rule's file, the field's line and the field.
+type fieldReader struct {
+	rule *detectors.Rule
+	errs []error
+}
+
+func (fr *fieldReader) errorf(field, format string, args ...any) {
+	fr.errs = append(fr.errs, fr.rule.Errorf(field, format, args...))
+}
+
+// absent reports each of fields (whose nodes are ns) that is set.
+func (fr *fieldReader) absent(fields []string, ns []*yaml.Node, why string) {
+	for i, n := range ns {
+		if n.Kind != 0 {
+			fr.errorf(fields[i], "%s", why)
+		}
+	}
+}
+
+// phrases checks a list of phrases and adds them to the lexicon: each must
+// have 1 to maxWords words in the normal form, no masking character, and
+// appear once in its field.
+func (fr *fieldReader) phrases(field string, list []string, maxWords int, lex *lexicon, r role) []string {
+	seen := map[string]bool{}
+	var norms []string
+	var words []span
+	for _, p := range list {
+		norm := lex.z.Normalize(p).Text
+		words = segment(norm, words[:0])
+		switch {
+		case len(words) == 0 || len(words) > maxWords:
+			fr.errorf(field, "%q must have 1 to %d words", p, maxWords)
+			continue
+		case strings.ContainsAny(norm, "*#"):
+			fr.errorf(field, "%q has a masking character; write it in plain letters (the matcher reads f*ck as fuck)", p)
+			continue
+		case seen[norm]:
+			fr.errorf(field, "%q is listed twice (the same as another entry once normalised)", p)
+			continue
+		}
+		norm = strings.Clone(norm)
+		seen[norm] = true
+		norms = append(norms, norm)
+		lex.add(p, norm, r, origin{fr.rule, field})
+		for _, v := range chatVariants(norm) {
+			lex.add(v, v, r, origin{fr.rule, field})
+		}
+	}
+	return norms
+}
+
+// chatSpellings are the chat spellings of a few words, which every phrase
+// also matches in: a rule lists "i know where you live" and matches "i
+// know where u live" too.
+var chatSpellings = map[string][]string{
+	"you": {"u"}, "your": {"ur"}, "you're": {"ur", "u r"}, "youre": {"ur", "u r"}, "yourself": {"urself"},
+	"are": {"r"}, "you've": {"uve", "u have"}, "you'll": {"u'll", "ul"}, "you'd": {"u'd", "ud"},
+}
+
+// maxChatVariants bounds the spellings one phrase expands to.
+const maxChatVariants = 16
+
+// chatVariants returns the other spellings of a normalised phrase (its
+// words separated by single spaces) with chatSpellings, at most
+// maxChatVariants of them.
+func chatVariants(norm string) []string {
+	words := strings.Split(norm, " ")
+	if !slices.ContainsFunc(words, func(w string) bool { return chatSpellings[w] != nil }) {
+		return nil
+	}
+	out := []string{""}
+	for i, w := range words {
+		alts := append([]string{w}, chatSpellings[w]...)
+		var next []string
+		for _, o := range out {
+			for _, a := range alts {
+				if len(next) < maxChatVariants+1 {
+					if i > 0 {
+						next = append(next, o+" "+a)
+					} else {
+						next = append(next, a)
+					}
+				}
+			}
+		}
+		out = next
+	}
+	return out[1:] // out[0] is the phrase itself
+}
+
+// phraseList reads a list of phrases. An item may itself be a list, so
+// that a rule file can define a list once with a YAML anchor and use it in
+// several rules: [*negations, *counter_speech, "can't"]. Nested lists are
+// flattened (two levels at most).
+func (fr *fieldReader) phraseList(field string, n *yaml.Node) ([]string, bool) {
+	if n.Kind == 0 {
+		return nil, false
+	}
+	var out []string
+	var walk func(n *yaml.Node, depth int) bool
+	walk = func(n *yaml.Node, depth int) bool {
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		switch {
+		case n.Kind == yaml.ScalarNode && depth > 0 && n.ShortTag() != "!!null":
+			out = append(out, n.Value)
+			return true
+		case n.Kind == yaml.SequenceNode && depth < 3:
+			for _, c := range n.Content {
+				if !walk(c, depth+1) {
+					return false
+				}
+			}
+			return true
+		}
+		fr.errorf(field, "%s is not a list of phrases (an item may be a list, such as an alias of a shared list)", describe(n))
+		return false
+	}
+	if !walk(n, 0) {
+		return nil, false
+	}
+	return out, true
+}
+
+// decodeField decodes n into a T. It returns false when the field is
+// absent, or when it is invalid, which it reports: want describes a valid
+// value, and tags, when given, are the YAML tags a scalar may have.
+func decodeField[T any](fr *fieldReader, field string, n *yaml.Node, want string, tags ...string) (T, bool) {
+	var v T
+	if n.Kind == 0 {
+		return v, false
+	}
+	if len(tags) > 0 && (n.Kind != yaml.ScalarNode || !slices.Contains(tags, n.ShortTag())) || n.Decode(&v) != nil {
+		fr.errorf(field, "%s is not %s", describe(n), want)
+		return v, false
+	}
+	return v, true
+}
+
+func (fr *fieldReader) requiredInt(field string, n *yaml.Node) (int, bool) {
+	if n.Kind == 0 {
+		fr.errorf(field, "required")
+		return 0, false
+	}
+	return decodeField[int](fr, field, n, "a whole number", "!!int")
+}
+
+// severity reads an optional severity.
+func (fr *fieldReader) severity(field string, n *yaml.Node) (detectors.Severity, bool) {
+	s, ok := decodeField[string](fr, field, n, "a severity", "!!str")
+	if !ok {
+		return "", false
+	}
+	sev, err := detectors.ParseSeverity(s)
+	if err != nil {
+		fr.errorf(field, "%v", err)
+		return "", false
+	}
+	return sev, true
+}
+
+// duration reads a duration such as 10m or 24h; required says whether its
+// absence is an error.
+func (fr *fieldReader) duration(field string, n *yaml.Node, required bool) (time.Duration, bool) {
+	if n.Kind == 0 {
+		if required {
+			fr.errorf(field, "required")
+		}
+		return 0, false
+	}
+	s, ok := decodeField[string](fr, field, n, "a duration such as 10m or 24h", "!!str", "!!int")
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		fr.errorf(field, "%q is not a duration such as 10m or 24h", s)
+		return 0, false
+	}
+	return d, true
+}
+
+// score reads the required score, in (0, 1].
+func (fr *fieldReader) score(n *yaml.Node) float64 {
+	if n.Kind == 0 {
+		fr.errorf("score", "required: a number in (0, 1]")
+		return 0
+	}
+	s, ok := decodeField[float64](fr, "score", n, "a number in (0, 1]", "!!float", "!!int")
+	if ok && !(s > 0 && s <= 1) {
+		fr.errorf("score", "%s is not in (0, 1]", strconv.FormatFloat(s, 'g', -1, 64))
+	}
+	return s
+}
+
+// describe names a YAML value in an error message.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return strconv.Quote(n.Value)
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		if n.Alias != nil {
+			return describe(n.Alias)
+		}
+	}
+	return "this value"
+}
