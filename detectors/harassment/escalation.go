@@ -155,7 +155,27 @@ func (s *escalationState) unansweredRun(e *escEntry, t int64) bool {
 // count records a qualifying message at t and returns how many of the
 // remembered ones, this one included, lie within the window of t (at most
 // cfg.Messages).
+//
+// A message counted already (a re-delivery after a rebalance or a failed
+// commit: its time is in the ring and no later than the newest one) is not
+// counted again; it gets the count it had, from the messages up to it. Two
+// distinct messages of one sender with the same sent_at, to the
+// millisecond, therefore count once.
 func (s *escalationState) count(e *escEntry, t int64) int {
+	if e.cn > 0 && t <= e.counted[(e.cnext-1+len(e.counted))%len(e.counted)] {
+		seen, before := false, 0
+		for _, x := range e.counted[:e.cn] {
+			if x == t {
+				seen = true
+			}
+			if d := t - x; d >= 0 && d <= int64(s.cfg.Window) {
+				before++
+			}
+		}
+		if seen {
+			return before
+		}
+	}
 	e.cn, e.cnext = push(e.counted, e.cn, e.cnext, t)
 	return within(e.counted, e.cn, t, s.cfg.Window)
 }
