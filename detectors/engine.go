@@ -130,9 +130,6 @@ func (e *Engine) Inspect(m *event.Message, out []Flag, observe Observer) []Flag 
 			if rule, ok := e.rules.Lookup(d.Name(), f.Rule); ok {
 				version, mode = rule.Version, rule.Mode
 			}
-			if mode == "" {
-				mode = Live
-			}
 			out = append(out, Flag{
 				FlagID:         FlagID(m.MessageID, d.Name(), f.Rule),
 				MessageID:      m.MessageID,
@@ -143,7 +140,7 @@ func (e *Engine) Inspect(m *event.Message, out []Flag, observe Observer) []Flag 
 				Detector:       d.Name(),
 				Rule:           f.Rule,
 				RuleVersion:    version,
-				Mode:           mode,
+				Mode:           mode.OrLive(),
 				Severity:       f.Severity,
 				Score:          clamp01(f.Score),
 				Evidence:       truncate(evidence, MaxEvidenceBytes),

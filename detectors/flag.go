@@ -73,6 +73,14 @@ const (
 	Off    Mode = "off"
 )
 
+// OrLive returns m, or Live when m is unset: how stores write a flag's mode.
+func (m Mode) OrLive() Mode {
+	if m == "" {
+		return Live
+	}
+	return m
+}
+
 // ParseMode checks that s names a Mode.
 func ParseMode(s string) (Mode, error) {
 	switch Mode(s) {

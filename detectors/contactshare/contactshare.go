@@ -4,11 +4,8 @@
 // fires only on a message from a sender declared 18 or older to a recipient
 // declared under 18. It keeps no state.
 //
-// Contact details are found by hand-written scanners, not regular
-// expressions: a phone number is a run of 7 to 15 digits in groups separated
-// by single spaces, dots, dashes or parentheses, optionally after a "+"; a
-// time (19:30) or a date with dots (12.03.2026, 8 digits in groups of 2, 2,
-// 4) is not one. An email address is local@domain.tld.
+// Contact details are found by the shared text layer's scanners
+// (text.FindPhone, text.FindEmail).
 package contactshare
 
 import (
@@ -16,6 +13,7 @@ import (
 	"slices"
 
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/detectors/text"
 	"github.com/goshawk-safety/goshawk/event"
 )
 
@@ -93,7 +91,7 @@ func (d *Detector) Inspect(m *event.Message, out []detectors.Finding) []detector
 		start, end := -1, -1
 		if r.phone {
 			if phoneStart < 0 && phoneEnd != -2 {
-				if phoneStart, phoneEnd = findPhone(m.Text); phoneStart < 0 {
+				if phoneStart, phoneEnd = text.FindPhone(m.Text); phoneStart < 0 {
 					phoneEnd = -2 // searched, none
 				}
 			}
@@ -101,7 +99,7 @@ func (d *Detector) Inspect(m *event.Message, out []detectors.Finding) []detector
 		}
 		if start < 0 && r.email {
 			if emailStart < 0 && emailEnd != -2 {
-				if emailStart, emailEnd = findEmail(m.Text); emailStart < 0 {
+				if emailStart, emailEnd = text.FindEmail(m.Text); emailStart < 0 {
 					emailEnd = -2
 				}
 			}
@@ -126,116 +124,4 @@ func adultToMinor(m *event.Message) bool {
 		}
 	}
 	return false
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// findPhone returns the byte span of the first phone number in s, or -1.
-func findPhone(s string) (int, int) {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if !(isDigit(c) || c == '+' || c == '(') || i > 0 && (isDigit(s[i-1]) || isLetter(s[i-1])) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && isPhoneChar(s[j]) {
-			j++
-		}
-		end := j
-		for end > i && !isDigit(s[end-1]) {
-			end--
-		}
-		digits, groups := digitGroups(s[i:end])
-		glued := end == j && j < len(s) && (isLetter(s[j]) || s[j] == ':')
-		if digits >= 7 && digits <= 15 && !glued && !looksLikeDate(groups) {
-			return i, end
-		}
-		i = max(j, i+1)
-	}
-	return -1, -1
-}
-
-func isPhoneChar(c byte) bool {
-	return isDigit(c) || c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+'
-}
-
-// digitGroups counts the digits of s and the lengths of its digit groups.
-func digitGroups(s string) (digits int, groups []int) {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if isDigit(s[i]) {
-			n++
-			digits++
-			continue
-		}
-		if n > 0 {
-			groups = append(groups, n)
-			n = 0
-		}
-	}
-	if n > 0 {
-		groups = append(groups, n)
-	}
-	return digits, groups
-}
-
-// looksLikeDate recognises dd.mm.yyyy and yyyy-mm-dd shapes.
-func looksLikeDate(groups []int) bool {
-	return slices.Equal(groups, []int{2, 2, 4}) || slices.Equal(groups, []int{4, 2, 2}) || slices.Equal(groups, []int{1, 2, 4}) || slices.Equal(groups, []int{2, 1, 4})
-}
-
-func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 }
-
-func isLocal(c byte) bool {
-	return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
-}
-
-func isDomain(c byte) bool {
-	return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '-'
-}
-
-// findEmail returns the byte span of the first email address in s, or -1.
-func findEmail(s string) (int, int) {
-	for at := 0; at < len(s); at++ {
-		if s[at] != '@' {
-			continue
-		}
-		start := at
-		for start > 0 && isLocal(s[start-1]) {
-			start--
-		}
-		end := at + 1
-		for end < len(s) && isDomain(s[end]) {
-			end++
-		}
-		for end > at+1 && (s[end-1] == '.' || s[end-1] == '-') {
-			end-- // trailing punctuation ends the sentence, not the domain
-		}
-		if start == at || end == at+1 {
-			continue
-		}
-		domain := s[at+1 : end]
-		dot := -1
-		for i := len(domain) - 1; i >= 0; i-- {
-			if domain[i] == '.' {
-				dot = i
-				break
-			}
-		}
-		if dot <= 0 || len(domain)-dot-1 < 2 {
-			continue
-		}
-		tld := domain[dot+1:]
-		letters := true
-		for i := 0; i < len(tld); i++ {
-			if !(tld[i] >= 'a' && tld[i] <= 'z' || tld[i] >= 'A' && tld[i] <= 'Z') {
-				letters = false
-			}
-		}
-		if letters {
-			return start, end
-		}
-	}
-	return -1, -1
 }

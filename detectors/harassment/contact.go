@@ -1,18 +1,16 @@
 package harassment
 
 import (
-	"slices"
 	"strings"
+
+	"github.com/goshawk-safety/goshawk/detectors/text"
 )
 
 // Contact details in the original text, for rules with `requires:` (the
 // doxxing rule). Hand-written scanners, no regular expressions:
 //
-//   - a phone number is a run of 7 to 15 digits in groups separated by
-//     single spaces, dots, dashes or parentheses, optionally after a "+"; a
-//     time (19:30) or a date (12.03.2026, 2026-03-12) is not one (the same
-//     reading as the contactshare detector);
-//   - an email address is local@domain.tld;
+//   - a phone number or an email address, as the shared text layer reads
+//     them (text.FindPhone, text.FindEmail);
 //   - a street address is a house number (1 to 5 digits, optionally one
 //     letter: "42", "12b") followed by one to four words and a street word
 //     ("42 Elm Street", "12b Baker St", "7 Rue de la Paix" is not one), or a
@@ -35,99 +33,15 @@ func contacts(s string) uint8 {
 
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 }
-func isPhoneChar(c byte) bool {
-	return isDigit(c) || c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+'
-}
 
 func hasPhone(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if !(isDigit(c) || c == '+' || c == '(') || i > 0 && (isDigit(s[i-1]) || isLetter(s[i-1])) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && isPhoneChar(s[j]) {
-			j++
-		}
-		end := j
-		for end > i && !isDigit(s[end-1]) {
-			end--
-		}
-		digits, groups := digitGroups(s[i:end])
-		glued := end == j && j < len(s) && (isLetter(s[j]) || s[j] == ':')
-		if digits >= 7 && digits <= 15 && !glued && !looksLikeDate(groups) {
-			return true
-		}
-		i = max(j, i+1)
-	}
-	return false
-}
-
-func digitGroups(s string) (digits int, groups []int) {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if isDigit(s[i]) {
-			n++
-			digits++
-			continue
-		}
-		if n > 0 {
-			groups = append(groups, n)
-			n = 0
-		}
-	}
-	if n > 0 {
-		groups = append(groups, n)
-	}
-	return digits, groups
-}
-
-func looksLikeDate(groups []int) bool {
-	return slices.Equal(groups, []int{2, 2, 4}) || slices.Equal(groups, []int{4, 2, 2}) || slices.Equal(groups, []int{1, 2, 4}) || slices.Equal(groups, []int{2, 1, 4})
-}
-
-func isLocal(c byte) bool {
-	return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
-}
-
-func isDomain(c byte) bool {
-	return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '-'
+	start, _ := text.FindPhone(s)
+	return start >= 0
 }
 
 func hasEmail(s string) bool {
-	for at := 0; at < len(s); at++ {
-		if s[at] != '@' {
-			continue
-		}
-		start := at
-		for start > 0 && isLocal(s[start-1]) {
-			start--
-		}
-		end := at + 1
-		for end < len(s) && isDomain(s[end]) {
-			end++
-		}
-		for end > at+1 && (s[end-1] == '.' || s[end-1] == '-') {
-			end--
-		}
-		if start == at || end == at+1 {
-			continue
-		}
-		domain := s[at+1 : end]
-		dot := strings.LastIndexByte(domain, '.')
-		if dot <= 0 || len(domain)-dot-1 < 2 {
-			continue
-		}
-		letters := true
-		for _, c := range []byte(domain[dot+1:]) {
-			letters = letters && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z')
-		}
-		if letters {
-			return true
-		}
-	}
-	return false
+	start, _ := text.FindEmail(s)
+	return start >= 0
 }
 
 // streetWords end a street address, lower case, without a final dot.

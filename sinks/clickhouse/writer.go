@@ -178,7 +178,7 @@ func (w *Writer) Write(ctx context.Context, flags []detectors.Flag) (err error) 
 			f.Detector,
 			f.Rule,
 			f.RuleVersion,
-			string(mode(f.Mode)),
+			string(f.Mode.OrLive()),
 			string(f.Severity),
 			f.Score,
 			f.Evidence,
@@ -206,14 +206,6 @@ func (w *Writer) Close() error {
 // Write appends values. inserted_at is left to its DEFAULT.
 const flagColumns = "flag_id, message_id, conversation_id, sender_id, recipient_ids, " +
 	"category, detector, rule, rule_version, mode, severity, score, evidence, sent_at, detected_at"
-
-// mode stores an unset mode as live, the column's default.
-func mode(m detectors.Mode) detectors.Mode {
-	if m == "" {
-		return detectors.Live
-	}
-	return m
-}
 
 // table returns the quoted, database-qualified name of a table.
 func table(db, name string) string {

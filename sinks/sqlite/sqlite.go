@@ -217,7 +217,7 @@ func (w *Writer) Write(ctx context.Context, flags []detectors.Flag) (err error) 
 		}
 		if _, err := stmt.ExecContext(ctx,
 			f.FlagID, f.MessageID, f.ConversationID, f.SenderID, string(rj),
-			string(f.Category), f.Detector, f.Rule, f.RuleVersion, string(mode(f.Mode)), string(f.Severity), f.Score, f.Evidence,
+			string(f.Category), f.Detector, f.Rule, f.RuleVersion, string(f.Mode.OrLive()), string(f.Severity), f.Score, f.Evidence,
 			formatTime(f.SentAt), formatTime(f.DetectedAt),
 		); err != nil {
 			return fmt.Errorf("sqlite: insert flag %s (row %d of %d): %w", f.FlagID, i+1, len(flags), err)
@@ -329,14 +329,6 @@ func (w *Writer) countBy(ctx context.Context, column string, put func(string, in
 // flagColumns lists the columns of flags in detectors.Flag's field order.
 const flagColumns = "flag_id, message_id, conversation_id, sender_id, recipient_ids, " +
 	"category, detector, rule, rule_version, mode, severity, score, evidence, sent_at, detected_at"
-
-// mode stores an unset mode as live, the column's default.
-func mode(m detectors.Mode) detectors.Mode {
-	if m == "" {
-		return detectors.Live
-	}
-	return m
-}
 
 func formatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 
