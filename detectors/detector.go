@@ -47,6 +47,13 @@ type Detector interface {
 	Inspect(m *event.Message, out []Finding) []Finding
 }
 
+// StateSizer is implemented by detectors that keep state, so that its size
+// is exported (goshawk_detector_state_entries). It is called from the
+// goroutine that runs the detector, between messages.
+type StateSizer interface {
+	StateEntries() int
+}
+
 // Factory builds a fresh detector instance; the pipeline builds one per
 // worker so that instances never share mutable state.
 type Factory struct {

@@ -66,6 +66,16 @@ func NewEngine(factories []Factory, set *RuleSet, opts EngineOptions) (*Engine, 
 	return e, nil
 }
 
+// StateEntries calls fn with each stateful detector's name and the number
+// of entries it holds. Call it between messages, like Inspect.
+func (e *Engine) StateEntries(fn func(detector string, entries int)) {
+	for _, d := range e.detectors {
+		if s, ok := d.(StateSizer); ok {
+			fn(d.Name(), s.StateEntries())
+		}
+	}
+}
+
 // Rules returns the rule set the engine runs.
 func (e *Engine) Rules() *RuleSet { return e.rules }
 

@@ -220,6 +220,15 @@ func (p *Pipeline) stats(ctx context.Context) {
 		if rebalancer != nil {
 			p.deps.Metrics.Rebalances.Add(float64(rebalancer.Rebalances()))
 		}
+		entries := map[string]int64{}
+		for _, w := range p.state {
+			for d, n := range w {
+				entries[d] += n.Load()
+			}
+		}
+		for d, n := range entries {
+			p.deps.Metrics.StateEntries.WithLabelValues(d).Set(float64(n))
+		}
 		p.deps.Metrics.InFlight.Set(float64(p.tracker.InFlight()))
 	}
 }

@@ -33,6 +33,7 @@ type Metrics struct {
 	RulesReloads   *prometheus.CounterVec // result
 	RulesInfo      *prometheus.GaugeVec   // version
 	RulesRunning   *prometheus.GaugeVec   // detector, mode
+	StateEntries   *prometheus.GaugeVec   // detector
 }
 
 // Sink names used as label values.
@@ -94,12 +95,14 @@ func NewMetrics(reg prometheus.Registerer, detectorNames []string) *Metrics {
 			Name: "goshawk_rules_reloads_total", Help: "Rule reloads, by result: ok, or invalid (refused; the old rules keep running), or error."}, []string{"result"}),
 		RulesInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "goshawk_rules_info", Help: "1 for the version of the active rule set."}, []string{"version"}),
+		StateEntries: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "goshawk_detector_state_entries", Help: "Entries (for example conversation and sender pairs) a detector's state holds, over all workers; refreshed every 1024 messages per worker."}, []string{"detector"}),
 		RulesRunning: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "goshawk_rules", Help: "Rules of the active rule set, by detector and mode."}, []string{"detector", "mode"}),
 	}
 	reg.MustRegister(m.Consumed, m.Decoded, m.Rejected, m.Flags, m.DetectorTime, m.BatchMessages, m.BatchFlags,
 		m.SinkWriteTime, m.SinkWrites, m.SinkErrors, m.DeadLetters, m.EndToEnd, m.ConsumerLag, m.Commits,
-		m.CommitErrors, m.Rebalances, m.InFlight, m.KafkaErrors, m.ShutdownFlushS, m.RulesReloads, m.RulesInfo, m.RulesRunning)
+		m.CommitErrors, m.Rebalances, m.InFlight, m.KafkaErrors, m.ShutdownFlushS, m.RulesReloads, m.RulesInfo, m.RulesRunning, m.StateEntries)
 	for _, r := range []string{"ok", "invalid", "error"} {
 		m.RulesReloads.WithLabelValues(r)
 	}
@@ -108,6 +111,7 @@ func NewMetrics(reg prometheus.Registerer, detectorNames []string) *Metrics {
 	}
 	for _, d := range detectorNames {
 		m.DetectorTime.WithLabelValues(d)
+		m.StateEntries.WithLabelValues(d)
 		for _, c := range detectors.Categories {
 			for _, s := range detectors.Severities {
 				for _, mode := range []detectors.Mode{detectors.Live, detectors.Shadow} {

@@ -59,6 +59,9 @@ type Pipeline struct {
 	ready   atomic.Bool
 	failing atomic.Bool
 	rules   atomic.Pointer[detectors.RuleSet]
+	// state[w][detector] is worker w's latest count of detector state
+	// entries; workers write it, the stats loop sums it.
+	state []map[string]*atomic.Int64
 }
 
 // New validates the configuration.
@@ -132,6 +135,14 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 
+	p.state = make([]map[string]*atomic.Int64, len(engines))
+	for i, e := range engines {
+		p.state[i] = map[string]*atomic.Int64{}
+		e.StateEntries(func(d string, n int) {
+			p.state[i][d] = new(atomic.Int64)
+			p.state[i][d].Store(int64(n))
+		})
+	}
 	results := make(chan result, 1024)
 	inputs := make([]chan Record, p.cfg.Workers)
 	var workers sync.WaitGroup
@@ -140,7 +151,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			p.work(workCtx, engines[i], inputs[i], results)
+			p.work(workCtx, engines[i], p.state[i], inputs[i], results)
 		}()
 	}
 	go func() {
@@ -220,12 +231,25 @@ func (p *Pipeline) shard(rec Record) int {
 }
 
 // work decodes and inspects records in order.
-func (p *Pipeline) work(ctx context.Context, engine *detectors.Engine, in <-chan Record, out chan<- result) {
+// stateEvery is how often (in messages) a worker publishes the size of its
+// detectors' state.
+const stateEvery = 1024
+
+func (p *Pipeline) work(ctx context.Context, engine *detectors.Engine, state map[string]*atomic.Int64, in <-chan Record, out chan<- result) {
 	m := p.deps.Metrics
 	observe := func(detector string, d time.Duration) {
 		m.DetectorTime.WithLabelValues(detector).Observe(d.Seconds())
 	}
+	publish := func(d string, n int) {
+		if c := state[d]; c != nil {
+			c.Store(int64(n))
+		}
+	}
+	handled := 0
 	for rec := range in {
+		if handled++; handled%stateEvery == 0 {
+			engine.StateEntries(publish)
+		}
 		if set := p.rules.Load(); set != engine.Rules() && set != nil {
 			if err := engine.Reload(set); err != nil {
 				m.RulesReloads.WithLabelValues("error").Inc()

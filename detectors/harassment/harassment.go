@@ -131,8 +131,8 @@ func (d *Detector) Reload(rules []*detectors.Rule) error {
 	return nil
 }
 
-// StateEntries returns how many (conversation, person) pairs the
-// escalation rules remember, over all of them.
+// StateEntries implements detectors.StateSizer: how many (conversation,
+// person) pairs the escalation rules remember, over all of them.
 func (d *Detector) StateEntries() int {
 	n := 0
 	for _, s := range d.esc {

@@ -179,3 +179,13 @@ func (s *escalationState) inspect(m *event.Message, rs *ruleset, hits []hit, out
 			n, cfg.Category, cfg.Window, detectors.Excerpt(m.Text, h.start, h.end, detectors.DefaultEvidenceContext)),
 	})
 }
+
+// StateEntries implements detectors.StateSizer: the (conversation, sender)
+// pairs its escalation rules remember.
+func (d *Detector) StateEntries() int {
+	n := 0
+	for _, s := range d.esc {
+		n += s.len()
+	}
+	return n
+}
