@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -219,20 +218,20 @@ func compile(rules []*detectors.Rule) (*ruleset, error) {
 			errs = append(errs, err)
 			continue
 		}
-		fr := &fieldReader{rule: r}
+		fr := r.Fields()
 		if !slices.ContainsFunc(r.Examples, func(ex detectors.Example) bool { return !ex.Match }) {
-			fr.errorf("examples", "at least one example with expect: no_match is required (a false positive the rule must not raise)")
+			fr.Errorf("examples", "at least one example with expect: no_match is required (a false positive the rule must not raise)")
 		}
-		kind, _ := decodeField[string](fr, "kind", &doc.Kind, "a rule kind", "!!str")
+		kind, _ := detectors.DecodeField[string](fr, "kind", &doc.Kind, "a rule kind", "!!str")
 		switch kind {
 		case "", kindTerms:
 			rs.addTermRule(fr, &doc, lex)
 		case kindEscalation:
 			rs.addEscalation(fr, &doc, lex)
 		default:
-			fr.errorf("kind", "%q: want %s (the default) or %s", kind, kindTerms, kindEscalation)
+			fr.Errorf("kind", "%q: want %s (the default) or %s", kind, kindTerms, kindEscalation)
 		}
-		errs = append(errs, fr.errs...)
+		errs = append(errs, fr.Errs()...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -268,62 +267,62 @@ func compile(rules []*detectors.Rule) (*ruleset, error) {
 // rolesOf returns the roles of pattern id.
 func (rs *ruleset) rolesOf(id int) []role { return rs.roles[rs.roleLo[id]:rs.roleLo[id+1]] }
 
-func (rs *ruleset) addTermRule(fr *fieldReader, doc *ruleDoc, lex *lexicon) {
-	r := fr.rule
-	fr.absent([]string{"min_severity", "messages", "window", "stop_requests", "stop_messages", "stop_window", "unanswered", "allowed_lateness", "max_entries"},
+func (rs *ruleset) addTermRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexicon) {
+	r := fr.Rule()
+	fr.Absent([]string{"min_severity", "messages", "window", "stop_requests", "stop_messages", "stop_window", "unanswered", "allowed_lateness", "max_entries"},
 		[]*yaml.Node{&doc.MinSeverity, &doc.Messages, &doc.Window, &doc.StopRequests, &doc.StopMessages, &doc.StopWindow, &doc.Unanswered, &doc.AllowedLateness, &doc.MaxEntries},
 		"only for kind: "+kindEscalation)
-	tr := termRule{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.score(&doc.Score), Shadow: r.Mode == detectors.Shadow, Window: defaultCueWindow}
+	tr := termRule{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.Score(&doc.Score), Shadow: r.Mode == detectors.Shadow, Window: defaultCueWindow}
 	idx := int32(len(rs.terms))
 
-	target, _ := decodeField[string](fr, "target", &doc.Target, "none or second_person", "!!str")
+	target, _ := detectors.DecodeField[string](fr, "target", &doc.Target, "none or second_person", "!!str")
 	switch target {
 	case "", targetNone:
 	case targetSecondPerson:
 		tr.Target = true
 	default:
-		fr.errorf("target", "%q: want %s or %s", target, targetNone, targetSecondPerson)
+		fr.Errorf("target", "%q: want %s or %s", target, targetNone, targetSecondPerson)
 	}
-	if s, ok := fr.severity("untargeted", &doc.Untargeted); ok {
+	if s, ok := fr.Severity("untargeted", &doc.Untargeted); ok {
 		switch {
 		case !tr.Target:
-			fr.errorf("untargeted", "only with target: %s", targetSecondPerson)
+			fr.Errorf("untargeted", "only with target: %s", targetSecondPerson)
 		case s.Rank() > tr.Severity.Rank():
-			fr.errorf("untargeted", "%s is above the rule's severity %s", s, tr.Severity)
+			fr.Errorf("untargeted", "%s is above the rule's severity %s", s, tr.Severity)
 		}
 		tr.Untargeted = s
 	}
-	if s, ok := fr.severity("banter", &doc.Banter); ok {
+	if s, ok := fr.Severity("banter", &doc.Banter); ok {
 		if s.Rank() > tr.Severity.Rank() {
-			fr.errorf("banter", "%s is above the rule's severity %s", s, tr.Severity)
+			fr.Errorf("banter", "%s is above the rule's severity %s", s, tr.Severity)
 		}
 		tr.Banter = s
 	}
-	if n, ok := decodeField[int](fr, "cue_window", &doc.CueWindow, "a whole number", "!!int"); ok {
+	if n, ok := detectors.DecodeField[int](fr, "cue_window", &doc.CueWindow, "a whole number", "!!int"); ok {
 		if n < 1 || n > maxCueWindow {
-			fr.errorf("cue_window", "%d is not between 1 and %d", n, maxCueWindow)
+			fr.Errorf("cue_window", "%d is not between 1 and %d", n, maxCueWindow)
 		}
 		tr.Window = n
 	}
-	if names, ok := decodeField[[]string](fr, "requires", &doc.Requires, "a list of phone, address, email"); ok {
+	if names, ok := detectors.DecodeField[[]string](fr, "requires", &doc.Requires, "a list of phone, address, email"); ok {
 		if len(names) == 0 {
-			fr.errorf("requires", "empty: name at least one of phone, address, email, or leave the field out")
+			fr.Errorf("requires", "empty: name at least one of phone, address, email, or leave the field out")
 		}
 		for _, n := range names {
 			bit, known := requireNames[n]
 			if !known {
-				fr.errorf("requires", "%q is not phone, address or email", n)
+				fr.Errorf("requires", "%q is not phone, address or email", n)
 			}
 			tr.Requires |= bit
 		}
 	}
 	rs.terms = append(rs.terms, tr)
 
-	terms, ok := fr.phraseList("terms", &doc.Terms)
+	terms, ok := phraseList(fr, "terms", &doc.Terms)
 	if doc.Terms.Kind == 0 || ok && len(terms) == 0 {
-		fr.errorf("terms", "at least one term is required")
+		fr.Errorf("terms", "at least one term is required")
 	}
-	norms := fr.phrases("terms", terms, maxTermWords, lex, role{roleTerm, idx})
+	norms := phrases(fr, "terms", terms, maxTermWords, lex, role{roleTerm, idx})
 	if tr.Target {
 		// The normal form joins a one-letter word to letters spelled out
 		// after it: "you're a l o s e r" reads "you're aloser". Read the
@@ -342,98 +341,78 @@ func (rs *ruleset) addTermRule(fr *fieldReader, doc *ruleDoc, lex *lexicon) {
 		{"unless_before", &doc.UnlessBefore, roleUnlessBefore}, {"unless_after", &doc.UnlessAfter, roleUnlessAfter},
 		{"low_before", &doc.LowBefore, roleLowBefore}, {"low_after", &doc.LowAfter, roleLowAfter},
 	} {
-		cues, _ := fr.phraseList(c.field, c.node)
-		fr.phrases(c.field, cues, maxCueWords, lex, role{c.kind, idx})
+		cues, _ := phraseList(fr, c.field, c.node)
+		phrases(fr, c.field, cues, maxCueWords, lex, role{c.kind, idx})
 	}
 }
 
-func (rs *ruleset) addEscalation(fr *fieldReader, doc *ruleDoc, lex *lexicon) {
-	r := fr.rule
-	fr.absent([]string{"terms", "target", "untargeted", "banter", "cue_window", "requires", "unless_before", "unless_after", "low_before", "low_after"},
+func (rs *ruleset) addEscalation(fr *detectors.RuleFields, doc *ruleDoc, lex *lexicon) {
+	r := fr.Rule()
+	fr.Absent([]string{"terms", "target", "untargeted", "banter", "cue_window", "requires", "unless_before", "unless_after", "low_before", "low_after"},
 		[]*yaml.Node{&doc.Terms, &doc.Target, &doc.Untargeted, &doc.Banter, &doc.CueWindow, &doc.Requires, &doc.UnlessBefore, &doc.UnlessAfter, &doc.LowBefore, &doc.LowAfter},
 		"not for kind: "+kindEscalation+" (it counts messages; see the terms rules)")
-	e := escalation{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.score(&doc.Score), Shadow: r.Mode == detectors.Shadow}
+	e := escalation{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.Score(&doc.Score), Shadow: r.Mode == detectors.Shadow}
 	idx := int32(len(rs.escalations))
-	if s, ok := fr.severity("min_severity", &doc.MinSeverity); ok {
+	if s, ok := fr.Severity("min_severity", &doc.MinSeverity); ok {
 		e.MinSeverity = s
 	}
-	if n, ok := fr.requiredInt("messages", &doc.Messages); ok {
+	if n, ok := fr.RequiredInt("messages", &doc.Messages); ok {
 		if n < 2 || n > maxMessages {
-			fr.errorf("messages", "%d is not between 2 and %d", n, maxMessages)
+			fr.Errorf("messages", "%d is not between 2 and %d", n, maxMessages)
 		}
 		e.Messages = n
 	}
-	if d, ok := fr.duration("window", &doc.Window, true); ok {
+	if d, ok := fr.Duration("window", &doc.Window, true); ok {
 		if d <= 0 || d > maxWindow {
-			fr.errorf("window", "%s is not between 0 and %s", d, maxWindow)
+			fr.Errorf("window", "%s is not between 0 and %s", d, maxWindow)
 		}
 		e.Window = d
 	}
-	if d, ok := fr.duration("allowed_lateness", &doc.AllowedLateness, true); ok {
+	if d, ok := fr.Duration("allowed_lateness", &doc.AllowedLateness, true); ok {
 		if d < 0 || d > maxWindow {
-			fr.errorf("allowed_lateness", "%s is not between 0 and %s", d, maxWindow)
+			fr.Errorf("allowed_lateness", "%s is not between 0 and %s", d, maxWindow)
 		}
 		e.AllowedLateness = d
 	}
-	if n, ok := fr.requiredInt("max_entries", &doc.MaxEntries); ok {
+	if n, ok := fr.RequiredInt("max_entries", &doc.MaxEntries); ok {
 		if n < 1 || n > maxStateCap {
-			fr.errorf("max_entries", "%d is not between 1 and %d", n, maxStateCap)
+			fr.Errorf("max_entries", "%d is not between 1 and %d", n, maxStateCap)
 		}
 		e.MaxEntries = n
 	}
-	stops, _ := fr.phraseList("stop_requests", &doc.StopRequests)
-	whole, _ := fr.phraseList("stop_messages", &doc.StopMessages)
+	stops, _ := phraseList(fr, "stop_requests", &doc.StopRequests)
+	whole, _ := phraseList(fr, "stop_messages", &doc.StopMessages)
 	if len(stops)+len(whole) > escalationStopLimit {
-		fr.errorf("stop_requests", "%d stop phrases; at most %d", len(stops)+len(whole), escalationStopLimit)
+		fr.Errorf("stop_requests", "%d stop phrases; at most %d", len(stops)+len(whole), escalationStopLimit)
 	}
-	fr.phrases("stop_requests", stops, maxCueWords, lex, role{roleStop, idx})
-	fr.phrases("stop_messages", whole, maxCueWords, lex, role{roleStopWhole, idx})
+	phrases(fr, "stop_requests", stops, maxCueWords, lex, role{roleStop, idx})
+	phrases(fr, "stop_messages", whole, maxCueWords, lex, role{roleStopWhole, idx})
 	e.Stop = len(stops)+len(whole) > 0
-	if d, ok := fr.duration("stop_window", &doc.StopWindow, e.Stop); ok {
+	if d, ok := fr.Duration("stop_window", &doc.StopWindow, e.Stop); ok {
 		if !e.Stop {
-			fr.errorf("stop_window", "only with stop_requests or stop_messages")
+			fr.Errorf("stop_window", "only with stop_requests or stop_messages")
 		}
 		if d <= 0 || d > maxWindow {
-			fr.errorf("stop_window", "%s is not between 0 and %s", d, maxWindow)
+			fr.Errorf("stop_window", "%s is not between 0 and %s", d, maxWindow)
 		}
 		e.StopWindow = d
 	}
-	if n, ok := decodeField[int](fr, "unanswered", &doc.Unanswered, "a whole number", "!!int"); ok {
+	if n, ok := detectors.DecodeField[int](fr, "unanswered", &doc.Unanswered, "a whole number", "!!int"); ok {
 		if n < 2 || n > maxMessages {
-			fr.errorf("unanswered", "%d is not between 2 and %d", n, maxMessages)
+			fr.Errorf("unanswered", "%d is not between 2 and %d", n, maxMessages)
 		}
 		e.Unanswered = n
 	}
 	if e.MinSeverity == "" && !e.Stop && e.Unanswered == 0 {
-		fr.errorf("min_severity", "an escalation counts something: give min_severity, stop_requests or stop_messages, or unanswered")
+		fr.Errorf("min_severity", "an escalation counts something: give min_severity, stop_requests or stop_messages, or unanswered")
 	}
 	rs.escalations = append(rs.escalations, e)
-}
-
-// fieldReader decodes the fields of one rule and collects the problems,
-// each naming the rule's file, the field's line and the field.
-type fieldReader struct {
-	rule *detectors.Rule
-	errs []error
-}
-
-func (fr *fieldReader) errorf(field, format string, args ...any) {
-	fr.errs = append(fr.errs, fr.rule.Errorf(field, format, args...))
-}
-
-// absent reports each of fields (whose nodes are ns) that is set.
-func (fr *fieldReader) absent(fields []string, ns []*yaml.Node, why string) {
-	for i, n := range ns {
-		if n.Kind != 0 {
-			fr.errorf(fields[i], "%s", why)
-		}
-	}
 }
 
 // phrases checks a list of phrases and adds them to the lexicon: each must
 // have 1 to maxWords words in the normal form, no masking character, and
 // appear once in its field.
-func (fr *fieldReader) phrases(field string, list []string, maxWords int, lex *lexicon, r role) []string {
+func phrases(fr *detectors.RuleFields, field string, list []string, maxWords int, lex *lexicon, r role) []string {
 	seen := map[string]bool{}
 	var norms []string
 	var words []span
@@ -442,21 +421,21 @@ func (fr *fieldReader) phrases(field string, list []string, maxWords int, lex *l
 		words = segment(norm, words[:0])
 		switch {
 		case len(words) == 0 || len(words) > maxWords:
-			fr.errorf(field, "%q must have 1 to %d words", p, maxWords)
+			fr.Errorf(field, "%q must have 1 to %d words", p, maxWords)
 			continue
 		case strings.ContainsAny(norm, "*#"):
-			fr.errorf(field, "%q has a masking character; write it in plain letters (the matcher reads f*ck as fuck)", p)
+			fr.Errorf(field, "%q has a masking character; write it in plain letters (the matcher reads f*ck as fuck)", p)
 			continue
 		case seen[norm]:
-			fr.errorf(field, "%q is listed twice (the same as another entry once normalised)", p)
+			fr.Errorf(field, "%q is listed twice (the same as another entry once normalised)", p)
 			continue
 		}
 		norm = strings.Clone(norm)
 		seen[norm] = true
 		norms = append(norms, norm)
-		lex.add(p, norm, r, origin{fr.rule, field})
+		lex.add(p, norm, r, origin{fr.Rule(), field})
 		for _, v := range chatVariants(norm) {
-			lex.add(v, v, r, origin{fr.rule, field})
+			lex.add(v, v, r, origin{fr.Rule(), field})
 		}
 	}
 	return norms
@@ -505,7 +484,7 @@ func chatVariants(norm string) []string {
 // that a rule file can define a list once with a YAML anchor and use it in
 // several rules: [*negations, *counter_speech, "can't"]. Nested lists are
 // flattened (two levels at most).
-func (fr *fieldReader) phraseList(field string, n *yaml.Node) ([]string, bool) {
+func phraseList(fr *detectors.RuleFields, field string, n *yaml.Node) ([]string, bool) {
 	if n.Kind == 0 {
 		return nil, false
 	}
@@ -527,99 +506,11 @@ func (fr *fieldReader) phraseList(field string, n *yaml.Node) ([]string, bool) {
 			}
 			return true
 		}
-		fr.errorf(field, "%s is not a list of phrases (an item may be a list, such as an alias of a shared list)", describe(n))
+		fr.Errorf(field, "%s is not a list of phrases (an item may be a list, such as an alias of a shared list)", detectors.DescribeNode(n))
 		return false
 	}
 	if !walk(n, 0) {
 		return nil, false
 	}
 	return out, true
-}
-
-// decodeField decodes n into a T. It returns false when the field is
-// absent, or when it is invalid, which it reports: want describes a valid
-// value, and tags, when given, are the YAML tags a scalar may have.
-func decodeField[T any](fr *fieldReader, field string, n *yaml.Node, want string, tags ...string) (T, bool) {
-	var v T
-	if n.Kind == 0 {
-		return v, false
-	}
-	if len(tags) > 0 && (n.Kind != yaml.ScalarNode || !slices.Contains(tags, n.ShortTag())) || n.Decode(&v) != nil {
-		fr.errorf(field, "%s is not %s", describe(n), want)
-		return v, false
-	}
-	return v, true
-}
-
-func (fr *fieldReader) requiredInt(field string, n *yaml.Node) (int, bool) {
-	if n.Kind == 0 {
-		fr.errorf(field, "required")
-		return 0, false
-	}
-	return decodeField[int](fr, field, n, "a whole number", "!!int")
-}
-
-// severity reads an optional severity.
-func (fr *fieldReader) severity(field string, n *yaml.Node) (detectors.Severity, bool) {
-	s, ok := decodeField[string](fr, field, n, "a severity", "!!str")
-	if !ok {
-		return "", false
-	}
-	sev, err := detectors.ParseSeverity(s)
-	if err != nil {
-		fr.errorf(field, "%v", err)
-		return "", false
-	}
-	return sev, true
-}
-
-// duration reads a duration such as 10m or 24h; required says whether its
-// absence is an error.
-func (fr *fieldReader) duration(field string, n *yaml.Node, required bool) (time.Duration, bool) {
-	if n.Kind == 0 {
-		if required {
-			fr.errorf(field, "required")
-		}
-		return 0, false
-	}
-	s, ok := decodeField[string](fr, field, n, "a duration such as 10m or 24h", "!!str", "!!int")
-	if !ok {
-		return 0, false
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		fr.errorf(field, "%q is not a duration such as 10m or 24h", s)
-		return 0, false
-	}
-	return d, true
-}
-
-// score reads the required score, in (0, 1].
-func (fr *fieldReader) score(n *yaml.Node) float64 {
-	if n.Kind == 0 {
-		fr.errorf("score", "required: a number in (0, 1]")
-		return 0
-	}
-	s, ok := decodeField[float64](fr, "score", n, "a number in (0, 1]", "!!float", "!!int")
-	if ok && !(s > 0 && s <= 1) {
-		fr.errorf("score", "%s is not in (0, 1]", strconv.FormatFloat(s, 'g', -1, 64))
-	}
-	return s
-}
-
-// describe names a YAML value in an error message.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		return strconv.Quote(n.Value)
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.AliasNode:
-		if n.Alias != nil {
-			return describe(n.Alias)
-		}
-	}
-	return "this value"
 }

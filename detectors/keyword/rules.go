@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -123,20 +122,20 @@ func compile(rules []*detectors.Rule) (*ruleset, error) {
 			errs = append(errs, err)
 			continue
 		}
-		fr := &fieldReader{rule: r}
+		fr := r.Fields()
 		if !slices.ContainsFunc(r.Examples, func(ex detectors.Example) bool { return !ex.Match }) {
-			fr.errorf("examples", "at least one example with expect: no_match is required (a false positive the rule must not raise)")
+			fr.Errorf("examples", "at least one example with expect: no_match is required (a false positive the rule must not raise)")
 		}
-		kind, _ := decodeField[string](fr, "kind", &doc.Kind, "a rule kind", "!!str")
+		kind, _ := detectors.DecodeField[string](fr, "kind", &doc.Kind, "a rule kind", "!!str")
 		switch kind {
 		case "", kindPhrases:
 			rs.addPhraseRule(fr, &doc)
 		case kindEscalation:
 			rs.addEscalation(fr, &doc)
 		default:
-			fr.errorf("kind", "%q: want %s (the default) or %s", kind, kindPhrases, kindEscalation)
+			fr.Errorf("kind", "%q: want %s (the default) or %s", kind, kindPhrases, kindEscalation)
 		}
-		errs = append(errs, fr.errs...)
+		errs = append(errs, fr.Errs()...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -149,43 +148,43 @@ func compile(rules []*detectors.Rule) (*ruleset, error) {
 	return rs, nil
 }
 
-func (rs *ruleset) addPhraseRule(fr *fieldReader, doc *ruleDoc) {
-	r := fr.rule
-	fr.absent([]string{"min_severity", "messages", "window", "allowed_lateness", "max_entries"},
+func (rs *ruleset) addPhraseRule(fr *detectors.RuleFields, doc *ruleDoc) {
+	r := fr.Rule()
+	fr.Absent([]string{"min_severity", "messages", "window", "allowed_lateness", "max_entries"},
 		[]*yaml.Node{&doc.MinSeverity, &doc.Messages, &doc.Window, &doc.AllowedLateness, &doc.MaxEntries},
 		"only for kind: "+kindEscalation)
-	pr := phraseRule{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.score(&doc.Score), Shadow: r.Mode == detectors.Shadow}
+	pr := phraseRule{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.Score(&doc.Score), Shadow: r.Mode == detectors.Shadow}
 	ruleIndex := len(rs.rules)
 	rs.rules = append(rs.rules, pr)
 
 	var unless [][]string
-	afters, _ := decodeField[[]string](fr, "unless_after", &doc.UnlessAfter, "a list of phrases")
+	afters, _ := detectors.DecodeField[[]string](fr, "unless_after", &doc.UnlessAfter, "a list of phrases")
 	for _, u := range afters {
 		w := words(u)
 		if len(w) == 0 || len(w) > maxUnlessWords {
-			fr.errorf("unless_after", "%q must have 1 to %d words", u, maxUnlessWords)
+			fr.Errorf("unless_after", "%q must have 1 to %d words", u, maxUnlessWords)
 			continue
 		}
 		unless = append(unless, variants(w)...)
 	}
 	rs.unless = append(rs.unless, unless)
 
-	phrases, ok := decodeField[[]string](fr, "phrases", &doc.Phrases, "a list of phrases")
+	phrases, ok := detectors.DecodeField[[]string](fr, "phrases", &doc.Phrases, "a list of phrases")
 	if doc.Phrases.Kind == 0 || ok && len(phrases) == 0 {
-		fr.errorf("phrases", "at least one phrase is required")
+		fr.Errorf("phrases", "at least one phrase is required")
 	}
 	seen := make(map[string]bool)
 	for _, p := range phrases {
 		w := words(p)
 		if len(w) == 0 || len(w) > maxPhraseWords {
-			fr.errorf("phrases", "%q must have 1 to %d words", p, maxPhraseWords)
+			fr.Errorf("phrases", "%q must have 1 to %d words", p, maxPhraseWords)
 			continue
 		}
 		for _, v := range variants(w) {
 			key := strings.Join(v, " ")
 			if seen[key] {
 				if slices.Equal(v, w) {
-					fr.errorf("phrases", "%q is listed twice", p)
+					fr.Errorf("phrases", "%q is listed twice", p)
 				}
 				continue // the apostrophe-less variant was listed explicitly
 			}
@@ -195,38 +194,38 @@ func (rs *ruleset) addPhraseRule(fr *fieldReader, doc *ruleDoc) {
 	}
 }
 
-func (rs *ruleset) addEscalation(fr *fieldReader, doc *ruleDoc) {
-	r := fr.rule
-	fr.absent([]string{"phrases", "unless_after"}, []*yaml.Node{&doc.Phrases, &doc.UnlessAfter},
+func (rs *ruleset) addEscalation(fr *detectors.RuleFields, doc *ruleDoc) {
+	r := fr.Rule()
+	fr.Absent([]string{"phrases", "unless_after"}, []*yaml.Node{&doc.Phrases, &doc.UnlessAfter},
 		"not for kind: "+kindEscalation+" (it counts the matches of the other rules)")
-	e := escalation{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.score(&doc.Score), Shadow: r.Mode == detectors.Shadow}
-	if s, ok := fr.required("min_severity", &doc.MinSeverity, "a severity", "!!str"); ok {
+	e := escalation{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.Score(&doc.Score), Shadow: r.Mode == detectors.Shadow}
+	if s, ok := fr.Required("min_severity", &doc.MinSeverity, "a severity", "!!str"); ok {
 		var err error
 		if e.MinSeverity, err = detectors.ParseSeverity(s); err != nil {
-			fr.errorf("min_severity", "%v", err)
+			fr.Errorf("min_severity", "%v", err)
 		}
 	}
-	if n, ok := fr.requiredInt("messages", &doc.Messages); ok {
+	if n, ok := fr.RequiredInt("messages", &doc.Messages); ok {
 		if n < 2 || n > maxMessages {
-			fr.errorf("messages", "%d is not between 2 and %d", n, maxMessages)
+			fr.Errorf("messages", "%d is not between 2 and %d", n, maxMessages)
 		}
 		e.Messages = n
 	}
-	if d, ok := fr.duration("window", &doc.Window); ok {
+	if d, ok := fr.Duration("window", &doc.Window, true); ok {
 		if d <= 0 || d > maxWindow {
-			fr.errorf("window", "%s is not between 0 and %s", d, maxWindow)
+			fr.Errorf("window", "%s is not between 0 and %s", d, maxWindow)
 		}
 		e.Window = d
 	}
-	if d, ok := fr.duration("allowed_lateness", &doc.AllowedLateness); ok {
+	if d, ok := fr.Duration("allowed_lateness", &doc.AllowedLateness, true); ok {
 		if d < 0 || d > maxWindow {
-			fr.errorf("allowed_lateness", "%s is not between 0 and %s", d, maxWindow)
+			fr.Errorf("allowed_lateness", "%s is not between 0 and %s", d, maxWindow)
 		}
 		e.AllowedLateness = d
 	}
-	if n, ok := fr.requiredInt("max_entries", &doc.MaxEntries); ok {
+	if n, ok := fr.RequiredInt("max_entries", &doc.MaxEntries); ok {
 		if n < 1 || n > maxStateCap {
-			fr.errorf("max_entries", "%d is not between 1 and %d", n, maxStateCap)
+			fr.Errorf("max_entries", "%d is not between 1 and %d", n, maxStateCap)
 		}
 		e.MaxEntries = n
 	}
@@ -251,97 +250,4 @@ func variants(w []string) [][]string {
 		out = append(out, bare)
 	}
 	return out
-}
-
-// fieldReader decodes the fields of one rule and collects the problems,
-// each naming the rule's file, the field's line and the field.
-type fieldReader struct {
-	rule *detectors.Rule
-	errs []error
-}
-
-func (fr *fieldReader) errorf(field, format string, args ...any) {
-	fr.errs = append(fr.errs, fr.rule.Errorf(field, format, args...))
-}
-
-// absent reports each of fields (whose nodes are ns) that is set.
-func (fr *fieldReader) absent(fields []string, ns []*yaml.Node, why string) {
-	for i, n := range ns {
-		if n.Kind != 0 {
-			fr.errorf(fields[i], "%s", why)
-		}
-	}
-}
-
-// decodeField decodes n into a T. It returns false when the field is
-// absent, or when it is invalid, which it reports: want describes a valid
-// value, and tags, when given, are the YAML tags a scalar may have (yaml.v3
-// would otherwise truncate 3.5 into an int without a word).
-func decodeField[T any](fr *fieldReader, field string, n *yaml.Node, want string, tags ...string) (T, bool) {
-	var v T
-	if n.Kind == 0 {
-		return v, false
-	}
-	if len(tags) > 0 && (n.Kind != yaml.ScalarNode || !slices.Contains(tags, n.ShortTag())) || n.Decode(&v) != nil {
-		fr.errorf(field, "%s is not %s", describe(n), want)
-		return v, false
-	}
-	return v, true
-}
-
-// required is decodeField for a required string field.
-func (fr *fieldReader) required(field string, n *yaml.Node, want string, tags ...string) (string, bool) {
-	if n.Kind == 0 {
-		fr.errorf(field, "required")
-		return "", false
-	}
-	return decodeField[string](fr, field, n, want, tags...)
-}
-
-func (fr *fieldReader) requiredInt(field string, n *yaml.Node) (int, bool) {
-	if n.Kind == 0 {
-		fr.errorf(field, "required")
-		return 0, false
-	}
-	return decodeField[int](fr, field, n, "a whole number", "!!int")
-}
-
-// duration reads a required duration such as 10m or 24h.
-func (fr *fieldReader) duration(field string, n *yaml.Node) (time.Duration, bool) {
-	s, ok := fr.required(field, n, "a duration such as 10m or 24h", "!!str", "!!int")
-	if !ok {
-		return 0, false
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		fr.errorf(field, "%q is not a duration such as 10m or 24h", s)
-		return 0, false
-	}
-	return d, true
-}
-
-// score reads the required score, in (0, 1].
-func (fr *fieldReader) score(n *yaml.Node) float64 {
-	if n.Kind == 0 {
-		fr.errorf("score", "required: a number in (0, 1]")
-		return 0
-	}
-	s, ok := decodeField[float64](fr, "score", n, "a number in (0, 1]", "!!float", "!!int")
-	if ok && !(s > 0 && s <= 1) {
-		fr.errorf("score", "%s is not in (0, 1]", strconv.FormatFloat(s, 'g', -1, 64))
-	}
-	return s
-}
-
-// describe names a YAML value in an error message.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		return strconv.Quote(n.Value)
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a mapping"
-	}
-	return "this value"
 }
