@@ -1,6 +1,10 @@
 package harassment
 
-import "time"
+import (
+	"time"
+
+	"github.com/goshawk-safety/goshawk/detectors/state"
+)
 
 // idleEvictionsPerMessage bounds how many idle entries one message may
 // evict, so that a message with a far-future sent_at cannot wipe the state
@@ -23,14 +27,22 @@ const idleEvictionsPerMessage = 4
 // other.
 type escalationState struct {
 	cfg     escalation
-	entries map[string]*escEntry
-	// Doubly linked list in touch order, most recent at head.
-	head, tail *escEntry
-	key        []byte // scratch for map look-ups without allocating
+	entries *state.LRU[escEntry]
+	key     []byte // scratch for look-ups without allocating
+	// newEntry makes an empty entry for the current configuration; a
+	// method value made once, so that look-ups do not allocate.
+	newEntry func() escEntry
+}
+
+func (s *escalationState) makeEntry() escEntry {
+	e := escEntry{counted: make([]int64, s.cfg.Messages)}
+	if s.cfg.Unanswered > 0 {
+		e.unanswered = make([]int64, s.cfg.Unanswered)
+	}
+	return e
 }
 
 type escEntry struct {
-	key string
 	// counted: ring of the last cfg.Messages qualifying message times,
 	// Unix ns.
 	counted    []int64
@@ -38,29 +50,28 @@ type escEntry struct {
 	stopAt     int64 // when the other person last asked them to stop; 0 if never
 	unanswered []int64
 	un, unext  int
-	last       int64 // latest event time seen for this entry
-	prev, succ *escEntry
 }
 
 func newEscalationState(cfg escalation) *escalationState {
-	return &escalationState{cfg: cfg, entries: make(map[string]*escEntry)}
+	s := &escalationState{cfg: cfg, entries: state.NewLRU[escEntry]()}
+	s.newEntry = s.makeEntry
+	return s
 }
 
 // reconfigure applies a new configuration of the same rule (after a rules
 // reload) and keeps what it remembers: each ring keeps its most recent times
 // that fit; when MaxEntries shrinks, the least recently used entries go.
 func (s *escalationState) reconfigure(cfg escalation) {
-	for e := s.head; e != nil; e = e.succ {
+	s.entries.Each(func(se *state.Entry[escEntry]) {
+		e := &se.Value
 		if cfg.Messages != s.cfg.Messages {
 			e.counted, e.cn, e.cnext = resize(e.counted, e.cn, e.cnext, cfg.Messages)
 		}
 		if cfg.Unanswered != s.cfg.Unanswered {
 			e.unanswered, e.un, e.unext = resize(e.unanswered, e.un, e.unext, cfg.Unanswered)
 		}
-	}
-	for len(s.entries) > cfg.MaxEntries {
-		s.remove(s.tail)
-	}
+	})
+	s.entries.Shrink(cfg.MaxEntries)
 	s.cfg = cfg
 }
 
@@ -79,32 +90,22 @@ func resize(ring []int64, n, next, size int) ([]int64, int, int) {
 }
 
 // len returns the number of remembered (conversation, person) pairs.
-func (s *escalationState) len() int { return len(s.entries) }
+func (s *escalationState) len() int { return s.entries.Len() }
 
 // lookup returns the entry of (conversation, person), creating it when
 // create is set (nil otherwise when there is none). It marks the entry as
 // recently used.
 func (s *escalationState) lookup(conversation, person string, t int64, create bool) *escEntry {
 	s.key = append(append(append(s.key[:0], conversation...), 0), person...)
-	e := s.entries[string(s.key)]
-	if e == nil {
-		if !create {
-			return nil
-		}
-		if len(s.entries) >= s.cfg.MaxEntries {
-			s.remove(s.tail)
-		}
-		e = &escEntry{key: string(s.key), counted: make([]int64, s.cfg.Messages)}
-		if s.cfg.Unanswered > 0 {
-			e.unanswered = make([]int64, s.cfg.Unanswered)
-		}
-		s.entries[e.key] = e
-		s.pushFront(e)
-	} else {
-		s.moveToFront(e)
+	var newEntry func() escEntry
+	if create {
+		newEntry = s.newEntry
 	}
-	e.last = max(e.last, t)
-	return e
+	se := s.entries.Touch(s.key, t, s.cfg.MaxEntries, newEntry)
+	if se == nil {
+		return nil
+	}
+	return &se.Value
 }
 
 // within counts the times of a ring that lie within window of now.
@@ -191,49 +192,5 @@ func (s *escalationState) idle() int64 {
 // come from another conversation; the lateness allowance keeps an entry
 // whose own conversation is merely consumed behind the others.
 func (s *escalationState) evictIdle(t int64) {
-	idle := s.idle()
-	for range idleEvictionsPerMessage {
-		if s.tail == nil || t-s.tail.last <= idle {
-			return
-		}
-		s.remove(s.tail)
-	}
-}
-
-func (s *escalationState) pushFront(e *escEntry) {
-	e.prev, e.succ = nil, s.head
-	if s.head != nil {
-		s.head.prev = e
-	}
-	s.head = e
-	if s.tail == nil {
-		s.tail = e
-	}
-}
-
-func (s *escalationState) unlink(e *escEntry) {
-	if e.prev != nil {
-		e.prev.succ = e.succ
-	} else {
-		s.head = e.succ
-	}
-	if e.succ != nil {
-		e.succ.prev = e.prev
-	} else {
-		s.tail = e.prev
-	}
-	e.prev, e.succ = nil, nil
-}
-
-func (s *escalationState) moveToFront(e *escEntry) {
-	if s.head == e {
-		return
-	}
-	s.unlink(e)
-	s.pushFront(e)
-}
-
-func (s *escalationState) remove(e *escEntry) {
-	s.unlink(e)
-	delete(s.entries, e.key)
+	s.entries.EvictIdle(t, s.idle(), idleEvictionsPerMessage)
 }

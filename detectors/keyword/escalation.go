@@ -1,6 +1,10 @@
 package keyword
 
-import "time"
+import (
+	"time"
+
+	"github.com/goshawk-safety/goshawk/detectors/state"
+)
 
 // idleEvictionsPerMessage bounds how many idle entries one message may
 // evict. Eviction keeps pace with insertion (one per message at most), and a
@@ -20,21 +24,26 @@ const idleEvictionsPerMessage = 4
 // a rules reload keeps it (see reconfigure).
 type escalationState struct {
 	cfg     escalation
-	entries map[string]*escEntry
-	// Doubly linked list in touch order, most recent at head.
-	head, tail *escEntry
+	entries *state.LRU[escEntry]
+	key     []byte // scratch for look-ups without allocating
+	// newEntry makes an empty entry for the current configuration; a
+	// method value made once, so that look-ups do not allocate.
+	newEntry func() escEntry
+}
+
+func (s *escalationState) makeEntry() escEntry {
+	return escEntry{times: make([]int64, s.cfg.Messages)}
 }
 
 type escEntry struct {
-	key        string
-	times      []int64 // ring of the last cfg.Messages event times, Unix ns
-	n, next    int     // valid times; ring position of the next write
-	last       int64   // latest event time recorded
-	prev, succ *escEntry
+	times   []int64 // ring of the last cfg.Messages event times, Unix ns
+	n, next int     // valid times; ring position of the next write
 }
 
 func newEscalationState(cfg escalation) *escalationState {
-	return &escalationState{cfg: cfg, entries: make(map[string]*escEntry)}
+	s := &escalationState{cfg: cfg, entries: state.NewLRU[escEntry]()}
+	s.newEntry = s.makeEntry
+	return s
 }
 
 // reconfigure applies a new configuration of the same rule (after a rules
@@ -44,13 +53,9 @@ func newEscalationState(cfg escalation) *escalationState {
 // the next message on.
 func (s *escalationState) reconfigure(cfg escalation) {
 	if cfg.Messages != s.cfg.Messages {
-		for e := s.head; e != nil; e = e.succ {
-			e.resize(cfg.Messages)
-		}
+		s.entries.Each(func(e *state.Entry[escEntry]) { e.Value.resize(cfg.Messages) })
 	}
-	for len(s.entries) > cfg.MaxEntries {
-		s.remove(s.tail)
-	}
+	s.entries.Shrink(cfg.MaxEntries)
 	s.cfg = cfg
 }
 
@@ -66,28 +71,17 @@ func (e *escEntry) resize(size int) {
 }
 
 // len returns the number of remembered (conversation, sender) pairs.
-func (s *escalationState) len() int { return len(s.entries) }
+func (s *escalationState) len() int { return s.entries.Len() }
 
 // record notes a qualifying message at t and returns how many of the
 // remembered messages, this one included, lie within the window of t.
 func (s *escalationState) record(conversation, sender string, t time.Time) int {
-	key := conversation + "\x00" + sender
-	e := s.entries[key]
-	if e == nil {
-		if len(s.entries) >= s.cfg.MaxEntries {
-			s.remove(s.tail)
-		}
-		e = &escEntry{key: key, times: make([]int64, s.cfg.Messages)}
-		s.entries[key] = e
-		s.pushFront(e)
-	} else {
-		s.moveToFront(e)
-	}
+	s.key = append(append(append(s.key[:0], conversation...), 0), sender...)
 	now := t.UnixNano()
+	e := &s.entries.Touch(s.key, now, s.cfg.MaxEntries, s.newEntry).Value
 	e.times[e.next] = now
 	e.next = (e.next + 1) % len(e.times)
 	e.n = min(e.n+1, len(e.times))
-	e.last = max(e.last, now)
 	window := int64(s.cfg.Window)
 	count := 0
 	for _, x := range e.times[:e.n] {
@@ -104,49 +98,5 @@ func (s *escalationState) record(conversation, sender string, t time.Time) int {
 // lateness allowance keeps an entry whose own conversation is merely
 // consumed behind the others.
 func (s *escalationState) evictIdle(t time.Time) {
-	now, idle := t.UnixNano(), int64(s.cfg.Window+s.cfg.AllowedLateness)
-	for range idleEvictionsPerMessage {
-		if s.tail == nil || now-s.tail.last <= idle {
-			return
-		}
-		s.remove(s.tail)
-	}
-}
-
-func (s *escalationState) pushFront(e *escEntry) {
-	e.prev, e.succ = nil, s.head
-	if s.head != nil {
-		s.head.prev = e
-	}
-	s.head = e
-	if s.tail == nil {
-		s.tail = e
-	}
-}
-
-func (s *escalationState) unlink(e *escEntry) {
-	if e.prev != nil {
-		e.prev.succ = e.succ
-	} else {
-		s.head = e.succ
-	}
-	if e.succ != nil {
-		e.succ.prev = e.prev
-	} else {
-		s.tail = e.prev
-	}
-	e.prev, e.succ = nil, nil
-}
-
-func (s *escalationState) moveToFront(e *escEntry) {
-	if s.head == e {
-		return
-	}
-	s.unlink(e)
-	s.pushFront(e)
-}
-
-func (s *escalationState) remove(e *escEntry) {
-	s.unlink(e)
-	delete(s.entries, e.key)
+	s.entries.EvictIdle(t.UnixNano(), int64(s.cfg.Window+s.cfg.AllowedLateness), idleEvictionsPerMessage)
 }

@@ -517,11 +517,11 @@ func TestEscalationEvictsLeastRecentlyUsed(t *testing.T) {
 	send("A", 3*time.Second) // A is now the most recently used; B the least
 	send("D", 4*time.Second) // evicts B
 	for _, key := range []string{"A\x00a", "C\x00a", "D\x00a"} {
-		if d.esc[0].entries[key] == nil {
+		if d.esc[0].entries.Get(key) == nil {
 			t.Errorf("entry %q evicted", key)
 		}
 	}
-	if d.esc[0].entries["B\x00a"] != nil {
+	if d.esc[0].entries.Get("B\x00a") != nil {
 		t.Error("least recently used entry B kept")
 	}
 	// A kept its history: its third message escalates.
@@ -555,7 +555,7 @@ func TestEscalationDropsIdleEntries(t *testing.T) {
 	for range 5 {
 		d.Inspect(msg("x", "b", later, "hello"), nil)
 	}
-	if n := d.esc[0].len(); n != 1 || d.esc[0].entries["x\x00b"] == nil {
+	if n := d.esc[0].len(); n != 1 || d.esc[0].entries.Get("x\x00b") == nil {
 		t.Fatalf("%d entries, want only the active one", n)
 	}
 }
