@@ -67,6 +67,64 @@ type Factory struct {
 	// New builds an instance that runs the given rules: the detector's
 	// rules of the active RuleSet whose mode is live or shadow.
 	New func(rules []*Rule) (Detector, error)
+	// Stages are the detector's keyed stages (see Stage), nil for most.
+	Stages []StageFactory
+}
+
+// Durable is implemented by detectors whose per-conversation state must
+// survive restarts, deploys and rebalances (grooming spans days). The
+// pipeline writes each changed state to a compacted Kafka changelog topic
+// keyed by conversation, in the same batch as the message's flags and before
+// its offset is committed, and restores the state of a partition before it
+// processes that partition's records. Like Inspect, both methods are called
+// between messages.
+type Durable interface {
+	// TakeChanged calls fn for each conversation whose state changed since
+	// the previous call, with an encoding of the state, or with nil when
+	// the state was dropped (expired or evicted), which the pipeline
+	// writes as a tombstone.
+	TakeChanged(fn func(key string, state []byte))
+	// Restore replaces the state of key with an encoding TakeChanged made
+	// (nil removes it). Bytes it cannot decode are an error; the state of
+	// key is then left as it was.
+	Restore(key string, state []byte) error
+}
+
+// Forward is a record a detector sends to one of its stages through an
+// internal Kafka topic keyed by Key, so that exactly one pipeline instance
+// owns each key (a sender, a content fingerprint) however the conversations
+// are spread over instances.
+type Forward struct {
+	Stream string // the stage's stream name, e.g. "spam-sender"
+	Key    string
+	Value  []byte
+}
+
+// Forwarder is implemented by detectors and stages whose decisions need
+// state keyed by something other than the conversation. Right after each
+// Inspect (or Handle) the caller collects what it wants forwarded.
+type Forwarder interface {
+	TakeForwards(out []Forward) []Forward
+}
+
+// Stage consumes one internal stream of Forward records. Records of one key
+// arrive in the order they were written, but records written by different
+// instances interleave differently from run to run, and any record may
+// arrive twice, so Handle's flags must depend only on the set of records
+// seen, not their order: then `replay` (one instance) and `run` (many) flag
+// the same messages. A flag it returns carries its ids, rule version and
+// mode; a zero DetectedAt is stamped by the caller (the wall clock in run,
+// sent_at in replay). Stages may also implement Forwarder, Reloader and
+// StateSizer.
+type Stage interface {
+	Stream() string
+	Handle(key string, value []byte, out []Flag) ([]Flag, error)
+}
+
+// StageFactory builds a stage that runs its detector's rules.
+type StageFactory struct {
+	Stream string
+	New    func(rules []*Rule) (Stage, error)
 }
 
 // Reloader is implemented by detectors that can switch to new rules while

@@ -76,6 +76,53 @@ func (e *Engine) StateEntries(fn func(detector string, entries int)) {
 	}
 }
 
+// TakeForwards appends what the detectors want forwarded to their stages
+// since the previous call (see Forwarder). Call it after Inspect.
+func (e *Engine) TakeForwards(out []Forward) []Forward {
+	for _, d := range e.detectors {
+		if f, ok := d.(Forwarder); ok {
+			out = f.TakeForwards(out)
+		}
+	}
+	return out
+}
+
+// TakeChanged calls fn with every durable detector's changed states since
+// the previous call (see Durable).
+func (e *Engine) TakeChanged(fn func(detector, key string, state []byte)) {
+	for _, d := range e.detectors {
+		if s, ok := d.(Durable); ok {
+			name := d.Name()
+			s.TakeChanged(func(key string, state []byte) { fn(name, key, state) })
+		}
+	}
+}
+
+// Restore hands a state read back from the changelog to the named durable
+// detector. A detector the engine does not run, or one that is not durable
+// (a rule change switched it off), ignores it.
+func (e *Engine) Restore(detector, key string, state []byte) error {
+	for _, d := range e.detectors {
+		if s, ok := d.(Durable); ok && d.Name() == detector {
+			if err := s.Restore(key, state); err != nil {
+				return fmt.Errorf("detector %s: restore %q: %w", detector, key, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Durable reports whether any of the engine's detectors keeps durable
+// state.
+func (e *Engine) Durable() bool {
+	for _, d := range e.detectors {
+		if _, ok := d.(Durable); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // Rules returns the rule set the engine runs.
 func (e *Engine) Rules() *RuleSet { return e.rules }
 
