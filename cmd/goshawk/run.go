@@ -55,7 +55,14 @@ func parseRun(args []string, stderr io.Writer) (*runConfig, error) {
 	if c.pipeline.DLQTopic == "" {
 		c.pipeline.DLQTopic = c.kafka.Topic + ".dlq"
 	}
+	if c.pipeline.StateTopic == "" {
+		c.pipeline.StateTopic = c.kafka.Topic + ".goshawk-state"
+	}
+	if c.pipeline.StreamPrefix == "" {
+		c.pipeline.StreamPrefix = c.kafka.Topic + ".goshawk-"
+	}
 	f.check(c.pipeline.DLQTopic == c.kafka.Topic, "dlq-topic", "must differ from --topic")
+	f.check(c.pipeline.StateTopic == c.kafka.Topic || c.pipeline.StateTopic == c.pipeline.DLQTopic, "state-topic", "must differ from --topic and --dlq-topic")
 	f.check(c.pipeline.FlagsTopic != "" && c.pipeline.FlagsTopic == c.kafka.Topic, "flags-topic", "must differ from --topic")
 	return c, usageError(f.validated())
 }
@@ -113,11 +120,9 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		return usageError(fmt.Errorf("setting --rules-dir (%s): %w", envName("rules-dir"), err))
 	}
 
-	source := pipeline.NewKafkaSource(pipeline.KafkaConfig{Brokers: c.kafka.Brokers, Topic: c.kafka.Topic, Group: c.pipeline.Group}, log)
 	dead := pipeline.NewKafkaDeadLetters(c.kafka.Brokers, c.pipeline.DLQTopic)
 	defer dead.Close()
-	deps := pipeline.Deps{
-		Source:     source,
+	deps := pipeline.InstanceDeps{
 		Store:      store,
 		DeadLetter: dead,
 		Lag:        pipeline.NewLagMonitor(c.kafka.Brokers, c.kafka.Topic, c.pipeline.Group, metrics, log),
@@ -129,14 +134,19 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		defer ft.Close()
 		deps.FlagsTopic = ft
 	}
-	p, err := pipeline.New(pipeline.Config{
-		Workers:         c.pipeline.Workers,
-		BatchSize:       c.pipeline.BatchSize,
-		BatchInterval:   c.pipeline.BatchInterval,
-		ShutdownTimeout: c.pipeline.ShutdownTimeout,
-		Detectors:       factories,
-		Rules:           rules,
-		Engine:          detectors.EngineOptions{Clock: detectors.WallClock, EvidenceContext: c.pipeline.EvidenceContext},
+	p, err := pipeline.NewInstance(ctx, pipeline.InstanceConfig{
+		Pipeline: pipeline.Config{
+			Workers:         c.pipeline.Workers,
+			BatchSize:       c.pipeline.BatchSize,
+			BatchInterval:   c.pipeline.BatchInterval,
+			ShutdownTimeout: c.pipeline.ShutdownTimeout,
+			Detectors:       factories,
+			Rules:           rules,
+			Engine:          detectors.EngineOptions{Clock: detectors.WallClock, EvidenceContext: c.pipeline.EvidenceContext},
+		},
+		Kafka:        pipeline.KafkaConfig{Brokers: c.kafka.Brokers, Topic: c.kafka.Topic, Group: c.pipeline.Group},
+		StateTopic:   c.pipeline.StateTopic,
+		StreamPrefix: c.pipeline.StreamPrefix,
 	}, deps)
 	if err != nil {
 		return err
@@ -155,7 +165,7 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		}
 		defer shutdownHTTP(srv)
 	}
-	log.Info("consuming", "topic", c.kafka.Topic, "group", c.pipeline.Group, "dlq_topic", c.pipeline.DLQTopic,
+	log.Info("consuming", "topic", c.kafka.Topic, "group", c.pipeline.Group, "dlq_topic", c.pipeline.DLQTopic, "state_topic", c.pipeline.StateTopic,
 		"sink", c.store.Sink, "detectors", names, "rules_version", rules.Version(), "rules", len(rules.All()))
 	return p.Run(ctx)
 }

@@ -66,6 +66,8 @@ type pipelineSettings struct {
 	RulesDir        string
 	EvidenceContext int
 	LogLevel        string
+	StateTopic      string
+	StreamPrefix    string
 }
 
 func (p *pipelineSettings) register(f *flags) {
@@ -81,6 +83,8 @@ func (p *pipelineSettings) register(f *flags) {
 	f.String(&p.RulesDir, "rules-dir", "", "directory of rule files overriding or extending the built-in rules; reloaded on SIGHUP and when its files change")
 	f.Int(&p.EvidenceContext, "evidence-context", 40, "characters of context kept each side of a match in evidence")
 	f.String(&p.LogLevel, "log-level", "info", "debug, info, warn or error")
+	f.String(&p.StateTopic, "state-topic", "", "compacted changelog of durable detector state, e.g. grooming conversations (default <topic>.goshawk-state)")
+	f.String(&p.StreamPrefix, "stream-prefix", "", "prefix of the internal topics that re-key records by sender or fingerprint for detector stages (default <topic>.goshawk-)")
 }
 
 func (p *pipelineSettings) validate(f *flags) {
