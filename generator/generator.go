@@ -103,6 +103,8 @@ type Generator struct {
 	nextConv   int
 	order      uint64
 	now        time.Time // sent_at of the latest event
+	reports    *reporter // reports.go; nil until the first Report
+	ended      []*conversation
 }
 
 // New returns a generator. The same seed and options give the same
@@ -183,7 +185,7 @@ func (g *Generator) Next() Event {
 		c.due = at.Add(c.lines[c.next].gap)
 		heap.Fix(&g.active, 0)
 	} else {
-		heap.Pop(&g.active)
+		g.remember(heap.Pop(&g.active).(*conversation))
 		g.startConversation(at.Add(g.millis(500, 30_000)))
 	}
 	return ev

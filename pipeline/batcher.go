@@ -8,6 +8,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/event"
 )
 
 // pending is what the batcher holds between flushes.
@@ -17,6 +18,7 @@ type pending struct {
 	fwd     []detectors.Forward
 	states  []StateRecord
 	dead    []DeadLetter
+	reports []event.Report
 	sentAt  []time.Time // of decoded messages, for end-to-end latency
 	recTime []time.Time
 }
@@ -26,6 +28,7 @@ func (b *pending) add(r result) {
 	b.flags = append(b.flags, r.flags...)
 	b.fwd = append(b.fwd, r.forwards...)
 	b.states = append(b.states, r.states...)
+	b.reports = append(b.reports, r.reports...)
 	if r.dead != nil {
 		b.dead = append(b.dead, *r.dead)
 	} else if !r.sentAt.IsZero() {
@@ -40,6 +43,8 @@ func (b *pending) reset() {
 	b.tickets, b.flags, b.dead = b.tickets[:0], b.flags[:0], b.dead[:0]
 	clear(b.fwd) // drop references to the forwarded values
 	b.fwd, b.states = b.fwd[:0], b.states[:0]
+	clear(b.reports) // drop references to the comments
+	b.reports = b.reports[:0]
 	b.sentAt, b.recTime = b.sentAt[:0], b.recTime[:0]
 }
 
@@ -75,9 +80,10 @@ func (p *Pipeline) batch(ctx context.Context, results <-chan result) error {
 	}
 }
 
-// flush writes dead letters, then flags, then durable detector state and
-// the records forwarded to detector stages, each retried until it succeeds
-// or ctx ends, and only then marks the batch's records done. State is
+// flush writes dead letters, then reports, then flags, then durable
+// detector state and the records forwarded to detector stages, each retried
+// until it succeeds or ctx ends, and only then marks the batch's records
+// done. State is
 // written after the flags, so a state in the changelog implies its
 // message's flags are stored.
 func (p *Pipeline) flush(ctx context.Context, b *pending) error {
@@ -92,9 +98,16 @@ func (p *Pipeline) flush(ctx context.Context, b *pending) error {
 			return err
 		}
 		m.DeadLetters.Add(float64(len(b.dead)))
-		for _, d := range b.dead {
-			m.Rejected.WithLabelValues(string(d.Reason)).Inc()
+		rejected := m.Rejected
+		if p.cfg.Reports {
+			rejected = m.ReportsRejected
 		}
+		for _, d := range b.dead {
+			rejected.WithLabelValues(string(d.Reason)).Inc()
+		}
+	}
+	if err := p.writeReports(ctx, b.reports); err != nil {
+		return err
 	}
 	if len(b.flags) > 0 {
 		if err := p.retry(ctx, SinkStore, func(ctx context.Context) error {
@@ -142,7 +155,7 @@ func (p *Pipeline) flush(ctx context.Context, b *pending) error {
 	}
 	m.BatchMessages.Observe(float64(len(b.tickets)))
 	m.BatchFlags.Observe(float64(len(b.flags)))
-	if p.cfg.Stage == nil {
+	if p.consumesMessages() {
 		m.InFlight.Set(float64(p.tracker.InFlight()))
 	}
 	b.reset()
@@ -259,7 +272,7 @@ func (p *Pipeline) stats(ctx context.Context) {
 		for d, n := range entries {
 			p.deps.Metrics.StateEntries.WithLabelValues(d).Set(float64(n))
 		}
-		if p.cfg.Stage == nil {
+		if p.consumesMessages() {
 			p.deps.Metrics.InFlight.Set(float64(p.tracker.InFlight()))
 		}
 	}

@@ -30,6 +30,9 @@ type InstanceConfig struct {
 	// StreamPartitions is the partition count of new internal stream
 	// topics; 0 means as many as the messages topic.
 	StreamPartitions int
+	// ReportsTopic is the topic of user report events, consumed in group
+	// <Kafka.Group>.reports into InstanceDeps.Reports; empty: no reports.
+	ReportsTopic string
 }
 
 // InstanceDeps are the stores shared by the instance's pipelines.
@@ -40,6 +43,11 @@ type InstanceDeps struct {
 	Lag        *LagMonitor // optional, for the messages topic
 	Metrics    *Metrics
 	Log        *slog.Logger
+
+	// Reports stores user reports; required with ReportsTopic.
+	Reports ReportWriter
+	// ReportsDeadLetter takes rejected report records (nil: DeadLetter).
+	ReportsDeadLetter DeadLetterWriter
 }
 
 // Instance runs the pipelines of one process.
@@ -128,6 +136,13 @@ func NewInstance(ctx context.Context, cfg InstanceConfig, deps InstanceDeps) (*I
 			return nil, err
 		}
 		in.pipelines = append(in.pipelines, sp)
+	}
+	if cfg.ReportsTopic != "" {
+		rp, err := newReportsPipeline(cfg, deps, base)
+		if err != nil {
+			return nil, err
+		}
+		in.pipelines = append(in.pipelines, rp)
 	}
 	return in, nil
 }

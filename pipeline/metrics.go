@@ -38,6 +38,11 @@ type Metrics struct {
 	StateRestored  prometheus.Counter
 	StateErrors    prometheus.Counter
 	StageRecords   *prometheus.CounterVec // stream
+	// User reports (reports.go).
+	ReportsConsumed prometheus.Counter
+	Reports         *prometheus.CounterVec // reason
+	ReportsByMinor  prometheus.Counter
+	ReportsRejected *prometheus.CounterVec // reason
 }
 
 // Sink names used as label values.
@@ -114,6 +119,7 @@ func NewMetrics(reg prometheus.Registerer, detectorNames []string) *Metrics {
 		StageRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "goshawk_stage_records_total", Help: "Records consumed from a detector stage's internal stream, by stream."}, []string{"stream"}),
 	}
+	m.registerReports(reg)
 	reg.MustRegister(m.Consumed, m.Decoded, m.Rejected, m.Flags, m.DetectorTime, m.BatchMessages, m.BatchFlags,
 		m.SinkWriteTime, m.SinkWrites, m.SinkErrors, m.DeadLetters, m.EndToEnd, m.ConsumerLag, m.Commits,
 		m.CommitErrors, m.Rebalances, m.InFlight, m.KafkaErrors, m.ShutdownFlushS, m.RulesReloads, m.RulesInfo, m.RulesRunning, m.StateEntries,
@@ -135,7 +141,7 @@ func NewMetrics(reg prometheus.Registerer, detectorNames []string) *Metrics {
 			}
 		}
 	}
-	for _, s := range []string{SinkStore, SinkDeadLetter, SinkFlagsTopic, SinkChangelog, SinkForwards} {
+	for _, s := range []string{SinkStore, SinkDeadLetter, SinkFlagsTopic, SinkChangelog, SinkForwards, SinkReports} {
 		m.SinkWrites.WithLabelValues(s)
 		m.SinkErrors.WithLabelValues(s)
 		m.SinkWriteTime.WithLabelValues(s)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/sinks"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	// internal stream (records a detector forwarded, keyed by sender or
 	// fingerprint) instead of message events.
 	Stage *StageConfig
+	// Reports, when set, makes this pipeline consume user report events
+	// (reports.go) and write them to Deps.Reports.
+	Reports bool
 }
 
 // StageConfig names the stage a pipeline runs and the detector whose rules
@@ -57,6 +61,7 @@ type Deps struct {
 	DeadLetter DeadLetterWriter // required
 	Changelog  Changelog        // required when a detector is durable
 	Forwards   ForwardWriter    // required when a detector forwards to stages
+	Reports    ReportWriter     // required with Config.Reports
 	Lag        *LagMonitor      // optional
 	Metrics    *Metrics
 	Log        *slog.Logger
@@ -89,6 +94,8 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		return nil, errors.New("pipeline: ShutdownTimeout must be positive")
 	case deps.Source == nil || deps.Store == nil || deps.DeadLetter == nil || deps.Metrics == nil:
 		return nil, errors.New("pipeline: Source, Store, DeadLetter and Metrics are required")
+	case cfg.Reports && (deps.Reports == nil || cfg.Stage != nil):
+		return nil, errors.New("pipeline: a reports pipeline needs a ReportWriter and no stage")
 	}
 	if cfg.RetryInitial <= 0 {
 		cfg.RetryInitial = 100 * time.Millisecond
@@ -128,6 +135,7 @@ type result struct {
 	forwards   []detectors.Forward
 	states     []StateRecord
 	dead       *DeadLetter
+	reports    []event.Report
 	sentAt     time.Time
 	recordTime time.Time
 }
@@ -202,7 +210,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	deadline := time.AfterFunc(p.cfg.ShutdownTimeout, cancelWork)
 	batchErr := <-batcherDone
 	deadline.Stop()
-	if p.cfg.Stage == nil {
+	if p.consumesMessages() {
 		p.deps.Metrics.ShutdownFlushS.Set(time.Since(stopping).Seconds())
 	}
 	closeErr := p.deps.Source.Close()
@@ -249,7 +257,7 @@ func (p *Pipeline) fetch(ctx context.Context, inputs []chan item, durable bool) 
 			}
 			next[rec.TopicPartition] = rec.Offset + 1
 		}
-		if p.cfg.Stage == nil {
+		if p.consumesMessages() {
 			p.deps.Metrics.Consumed.Inc()
 		}
 		rec.ticket = p.tracker.Track(rec.TopicPartition, rec.Offset)
@@ -354,7 +362,7 @@ func (p *Pipeline) work(ctx context.Context, proc processor, state map[string]*a
 			}
 		}
 		r := result{ticket: rec.ticket}
-		if p.cfg.Stage == nil {
+		if p.consumesMessages() {
 			r.recordTime = rec.Time // end-to-end latency is measured on message records
 		}
 		proc.process(rec, &r, applied)

@@ -27,6 +27,9 @@ func (p *Pipeline) newProcessor() (processor, error) {
 	if p.cfg.Stage != nil {
 		return newStageProcessor(p, *p.cfg.Stage, p.rules.Load())
 	}
+	if p.cfg.Reports {
+		return &reportProcessor{p: p, set: p.rules.Load()}, nil
+	}
 	e, err := detectors.NewEngine(p.cfg.Detectors, p.rules.Load(), p.cfg.Engine)
 	if err != nil {
 		return nil, err
@@ -41,6 +44,9 @@ func (p *Pipeline) newProcessor() (processor, error) {
 func (p *Pipeline) stream() string {
 	if p.cfg.Stage != nil {
 		return p.cfg.Stage.Factory.Stream
+	}
+	if p.cfg.Reports {
+		return "reports"
 	}
 	return "messages"
 }
@@ -193,4 +199,3 @@ func deadLetterFor(rec Record, reason event.Reason, err error) *DeadLetter {
 	}
 	return &DeadLetter{Record: rec, Reason: reason, Detail: detail, RejectedAt: time.Now().UTC()}
 }
-
