@@ -82,10 +82,16 @@ func (v Verdict) Validate() error {
 	return nil
 }
 
-// Item is a live flag with its latest verdict (nil while unreviewed).
+// Item is a live flag with its latest verdict (nil while unreviewed), or a
+// user report that no flag matches (Report set; see reports.go).
 type Item struct {
 	Flag    detectors.Flag
 	Verdict *Verdict
+	// Report is set on a report item ("reported, not detected").
+	Report *Report
+	// Reported summarises the reports on the item's conversation (nil:
+	// none); it sets the item's queue tier.
+	Reported *Reported
 }
 
 // Status is the item's review status.
@@ -96,17 +102,20 @@ func (it Item) Status() Status {
 	return it.Verdict.Verdict
 }
 
-// Cursor is a position in the queue's order (severity rank descending, then
-// detected_at, then flag_id ascending): the page after a cursor starts with
-// the first flag that sorts after it. Keyset pagination keeps every page as
-// cheap as the first and stable while analysts decide flags.
+// Cursor is a position in the queue's order (tier and severity rank
+// descending, then detected_at, then flag_id ascending): the page after a
+// cursor starts with the first item that sorts after it. Keyset pagination
+// keeps every page as cheap as the first and stable while analysts decide
+// flags.
 type Cursor struct {
+	Tier       int // TierNone, TierReported or TierUrgent (reports.go)
 	Rank       int // detectors.Severity.Rank()
 	DetectedAt time.Time
 	FlagID     string
 }
 
-// CursorAfter is the cursor just after f.
+// CursorAfter is the cursor just after f, a flag of an unreported
+// conversation (Item.Cursor covers every item).
 func CursorAfter(f detectors.Flag) Cursor {
 	return Cursor{Rank: f.Severity.Rank(), DetectedAt: f.DetectedAt, FlagID: f.FlagID}
 }
@@ -114,10 +123,14 @@ func CursorAfter(f detectors.Flag) Cursor {
 // IsZero reports whether c is the start of the queue.
 func (c Cursor) IsZero() bool { return c.FlagID == "" }
 
-// String encodes c for a URL: rank.unixmilli.flag_id. It holds no evidence.
+// String encodes c for a URL: rank.unixmilli.flag_id, preceded by
+// "tier." when the tier is not TierNone. It holds no evidence.
 func (c Cursor) String() string {
 	if c.IsZero() {
 		return ""
+	}
+	if c.Tier != TierNone {
+		return fmt.Sprintf("%d.%d.%d.%s", c.Tier, c.Rank, c.DetectedAt.UnixMilli(), c.FlagID)
 	}
 	return fmt.Sprintf("%d.%d.%s", c.Rank, c.DetectedAt.UnixMilli(), c.FlagID)
 }
@@ -126,6 +139,15 @@ func (c Cursor) String() string {
 func ParseCursor(s string) (Cursor, error) {
 	if s == "" {
 		return Cursor{}, nil
+	}
+	tier := TierNone
+	if strings.Count(s, ".") == 3 {
+		t, rest, _ := strings.Cut(s, ".")
+		n, err := strconv.Atoi(t)
+		if err != nil || n < TierNone || n > TierUrgent {
+			return Cursor{}, errors.New("bad cursor tier")
+		}
+		tier, s = n, rest
 	}
 	parts := strings.SplitN(s, ".", 3)
 	if len(parts) != 3 {
@@ -142,7 +164,7 @@ func ParseCursor(s string) (Cursor, error) {
 	if !validFlagID(parts[2]) {
 		return Cursor{}, errors.New("bad cursor flag id")
 	}
-	return Cursor{Rank: rank, DetectedAt: time.UnixMilli(ms).UTC(), FlagID: parts[2]}, nil
+	return Cursor{Tier: tier, Rank: rank, DetectedAt: time.UnixMilli(ms).UTC(), FlagID: parts[2]}, nil
 }
 
 // validFlagID accepts what a flag id can be: detectors.FlagID gives 32
@@ -239,6 +261,10 @@ type QueuePage struct {
 	// by severity and status (the status filter and the cursor do not
 	// apply).
 	Counts Counts
+	// Undetected counts the report items ("reported, not detected") of
+	// the filter's category by status, like Counts (none with a rule
+	// filter).
+	Undetected map[Status]int64
 }
 
 // RuleStats are the latest verdicts on one rule's live flags.
@@ -272,8 +298,10 @@ var ErrNotFound = errors.New("flag not found")
 // against the same contract.
 type Store interface {
 	// Queue returns a page of live flags with their latest verdicts, by
-	// severity (critical first), then age (oldest detected_at first), then
-	// flag_id, with the counts for the filter's category and rule.
+	// tier (reported conversations first, see reports.go), severity
+	// (critical first), then age (oldest detected_at first), then
+	// flag_id, with the counts for the filter's category and rule. A
+	// store that implements ReportStore includes report items.
 	Queue(ctx context.Context, f QueueFilter) (QueuePage, error)
 	// Flag returns one live flag with its latest verdict, or ErrNotFound.
 	Flag(ctx context.Context, flagID string) (Item, error)

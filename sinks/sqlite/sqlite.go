@@ -129,6 +129,7 @@ func migrations() []migration {
 			`CREATE INDEX IF NOT EXISTS flags_review_queue ON flags (mode, severity, detected_at, flag_id)`,
 			`CREATE INDEX IF NOT EXISTS flags_conversation ON flags (conversation_id, sent_at)`,
 		}},
+		reportsMigration(), // reports.go
 	}
 }
 

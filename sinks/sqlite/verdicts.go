@@ -36,9 +36,10 @@ const latestVerdicts = `(SELECT flag_id, verdict FROM (
 	SELECT flag_id, verdict, row_number() OVER (PARTITION BY flag_id ORDER BY decided_at DESC, rowid DESC) AS rn
 	FROM verdicts) WHERE rn = 1)`
 
-// Queue implements console.Store. It reads each severity in turn, most
-// severe first, in (detected_at, flag_id) order along flags_review_queue,
-// and stops when the page is full.
+// Queue implements console.Store. It reads each tier and severity in turn
+// (console.TierRanks), most urgent first, in (detected_at, flag_id) order
+// along flags_review_queue, and stops when the page is full; withReports
+// merges the report items in.
 func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (console.QueuePage, error) {
 	limit := f.PageSize()
 	var page console.QueuePage
@@ -63,14 +64,15 @@ func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (consol
 		return page, fmt.Errorf("sqlite: queue: unknown status %q", f.Status)
 	}
 	var flags []detectors.Flag
-	for r := len(detectors.Severities); r >= 1 && len(flags) <= limit; r-- {
-		if !f.After.IsZero() && r > f.After.Rank {
-			continue
+	for _, tr := range console.TierRanks(f.After) {
+		if len(flags) > limit {
+			break
 		}
+		tier, r := tr[0], tr[1]
 		sev := detectors.Severities[r-1]
-		w := append([]string{"f.mode = 'live'", "f.severity = ?"}, where...)
+		w := append([]string{"f.mode = 'live'", "f.severity = ?", tierWhere[tier]}, where...)
 		a := append([]any{string(sev)}, args...)
-		if !f.After.IsZero() && r == f.After.Rank {
+		if !f.After.IsZero() && tier == f.After.Tier && r == f.After.Rank {
 			at := formatTime(f.After.DetectedAt)
 			w = append(w, "(f.detected_at > ? OR (f.detected_at = ? AND f.flag_id > ?))")
 			a = append(a, at, at, f.After.FlagID)
@@ -84,15 +86,14 @@ func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (consol
 		}
 		flags = append(flags, got...)
 	}
-	if len(flags) > limit {
-		flags = flags[:limit]
-		page.Next = console.CursorAfter(flags[limit-1])
-	}
 	items, err := s.withVerdicts(ctx, flags)
 	if err != nil {
 		return page, err
 	}
-	page.Items = items
+	// Reports: the conversations' summaries, the report items, the page.
+	if page, err = s.withReports(ctx, f, items); err != nil {
+		return page, err
+	}
 	page.Counts, err = s.counts(ctx, f)
 	return page, err
 }
@@ -148,6 +149,9 @@ func (s *ConsoleStore) counts(ctx context.Context, f console.QueueFilter) (conso
 
 // Flag implements console.Store.
 func (s *ConsoleStore) Flag(ctx context.Context, flagID string) (console.Item, error) {
+	if console.IsReportItemID(flagID) {
+		return s.reportItem(ctx, flagID)
+	}
 	flags, err := s.w.queryFlags(ctx, "SELECT "+queueColumns+" FROM flags f WHERE f.flag_id = ? AND f.mode = 'live'", flagID)
 	if err != nil {
 		return console.Item{}, err

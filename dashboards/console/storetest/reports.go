@@ -1,0 +1,417 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/goshawk-safety/goshawk/dashboards/console"
+	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/event"
+)
+
+// ReportHarness is one empty store that keeps user reports.
+type ReportHarness struct {
+	Harness
+	// WriteReports stores reports as the reports pipeline does.
+	WriteReports func(ctx context.Context, reports []event.Report) error
+	// Reports is the store's ReportStore (the same value as Store).
+	Reports console.ReportStore
+}
+
+// RunReports runs the report part of the contract; open returns a new,
+// empty store for each subtest.
+func RunReports(t *testing.T, open func(t *testing.T) ReportHarness) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, h ReportHarness)
+	}{
+		{"ReportRaisesPriority", testReportRaisesPriority},
+		{"ReportedNotDetected", testReportedNotDetected},
+		{"ReportItemVerdicts", testReportItemVerdicts},
+		{"DuplicateReportsSeenOnce", testDuplicateReports},
+		{"ConversationReports", testConversationReports},
+		{"ReportStats", testReportStats},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+	}
+}
+
+// flagAt is a live flag on conversation conv.
+func flagAt(conv string, n int, c detectors.Category, sev detectors.Severity, at time.Time) detectors.Flag {
+	msg := fmt.Sprintf("%s-m%d", conv, n)
+	rule := string(c) + ".rule"
+	return detectors.Flag{
+		FlagID: detectors.FlagID(msg, "keyword", rule), MessageID: msg, ConversationID: conv, SenderID: "u-" + conv,
+		RecipientIDs: []string{"u-9"}, Category: c, Detector: "keyword", Rule: rule, RuleVersion: "0123456789abcdef",
+		Mode: detectors.Live, Severity: sev, Score: 0.8, Evidence: "…evidence " + msg + "…", SentAt: at.Add(-time.Second), DetectedAt: at,
+	}
+}
+
+// reportOn is a report on conv; age < 0 leaves the reporter's age out.
+func reportOn(id, conv string, reason event.ReportReason, age int, at time.Time) event.Report {
+	r := event.Report{ReportID: id, ReporterID: "reporter-" + id, ConversationID: conv, MessageID: conv + "-m1", Reason: reason,
+		Comment: "the reporter's words for " + id + ": ärger 🤫", ReportedAt: at}
+	if age >= 0 {
+		r.ReporterAge = &age
+	}
+	return r
+}
+
+func writeReports(t *testing.T, h ReportHarness, reports ...event.Report) {
+	t.Helper()
+	if err := h.WriteReports(context.Background(), reports); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// expectQueue is the queue the contract describes, computed from what was
+// written: live flags with their conversations' reports, and the reports
+// that no live flag of their conversation and category matches.
+func expectQueue(flags []detectors.Flag, reports []event.Report, status map[string]console.Status, f console.QueueFilter) []console.Item {
+	reported := map[string]*console.Reported{}
+	for _, r := range reports {
+		if reported[r.ConversationID] == nil {
+			reported[r.ConversationID] = &console.Reported{}
+		}
+		reported[r.ConversationID].Add(console.ReportFromEvent(r))
+	}
+	st := func(id string) console.Status {
+		if s, ok := status[id]; ok {
+			return s
+		}
+		return console.Unreviewed
+	}
+	keep := func(it console.Item) bool {
+		return (f.Category == "" || it.Flag.Category == f.Category) && (f.Rule == "" || it.Flag.Rule == f.Rule) &&
+			(f.Status == "" || st(it.Flag.FlagID) == f.Status)
+	}
+	var items []console.Item
+	for _, fl := range flags {
+		if fl.Mode != detectors.Live {
+			continue
+		}
+		if it := (console.Item{Flag: fl, Reported: reported[fl.ConversationID]}); keep(it) {
+			items = append(items, it)
+		}
+	}
+	for _, r := range reports {
+		rep := console.ReportFromEvent(r)
+		matched := slices.ContainsFunc(flags, func(fl detectors.Flag) bool {
+			return fl.Mode == detectors.Live && fl.ConversationID == r.ConversationID && (rep.Category() == "" || fl.Category == rep.Category())
+		})
+		if it := rep.Item(reported[r.ConversationID]); !matched && f.Rule == "" && keep(it) {
+			items = append(items, it)
+		}
+	}
+	console.SortItems(items)
+	return items
+}
+
+func allReportsQueue(t *testing.T, h ReportHarness, f console.QueueFilter, n int) []console.Item {
+	t.Helper()
+	items, _ := all(t, h.Harness, f, n)
+	return items
+}
+
+// checkQueue compares the store's queue, paged with several page sizes,
+// with the expected items: order, report items and summaries.
+func checkQueue(t *testing.T, h ReportHarness, f console.QueueFilter, want []console.Item) {
+	t.Helper()
+	for _, n := range []int{1, 3, 50} {
+		got := allReportsQueue(t, h, f, n)
+		if !slices.Equal(itemIDs(got), itemIDs(want)) {
+			t.Fatalf("page size %d, filter %+v: queue\n got %v\nwant %v", n, f, itemIDs(got), itemIDs(want))
+		}
+		for i, it := range got {
+			w := want[i]
+			if it.Tier() != w.Tier() || (it.Report == nil) != (w.Report == nil) {
+				t.Errorf("%s: tier %d report %v, want tier %d report %v", it.Flag.FlagID, it.Tier(), it.Report != nil, w.Tier(), w.Report != nil)
+			}
+			if w.Reported != nil && (it.Reported == nil || it.Reported.Reports != w.Reported.Reports ||
+				it.Reported.ByMinor != w.Reported.ByMinor || !slices.Equal(it.Reported.Reasons, w.Reported.Reasons)) {
+				t.Errorf("%s: reported %+v, want %+v", it.Flag.FlagID, it.Reported, w.Reported)
+			}
+			if w.Report != nil {
+				r, g := w.Report, it.Report
+				if g.ReportID != r.ReportID || g.ReporterID != r.ReporterID || g.Comment != r.Comment || g.Reason != r.Reason ||
+					g.MessageID != r.MessageID || (g.ReporterAge == nil) != (r.ReporterAge == nil) || g.ReportedAt.Sub(r.ReportedAt).Abs() >= h.Precision ||
+					it.Flag.Severity != w.Flag.Severity || it.Flag.Category != w.Flag.Category {
+					t.Errorf("report item %s: %+v / %+v, want %+v / %+v", it.Flag.FlagID, g, it.Flag, r, w.Flag)
+				}
+			}
+		}
+	}
+}
+
+func testReportRaisesPriority(t *testing.T, h ReportHarness) {
+	var flags []detectors.Flag
+	for i := range 24 {
+		conv := fmt.Sprintf("prio-%d", i%4)
+		flags = append(flags, flagAt(conv, i, detectors.Categories[i%3], detectors.Severities[i%4], base.Add(time.Duration(i)*time.Minute)))
+	}
+	write(t, h.Harness, flags)
+	checkQueue(t, h, console.QueueFilter{}, expectQueue(flags, nil, nil, console.QueueFilter{}))
+
+	// A harassment report by an adult on prio-3: its flags come first.
+	adult := reportOn("r-adult", "prio-3", event.ReportHarassment, 35, base.Add(2*time.Hour))
+	writeReports(t, h, adult)
+	want := expectQueue(flags, []event.Report{adult}, nil, console.QueueFilter{})
+	checkQueue(t, h, console.QueueFilter{}, want)
+	if want[0].Flag.ConversationID != "prio-3" {
+		t.Fatalf("model: first item %s", want[0].Flag.ConversationID)
+	}
+	// A report by a minor on prio-1 (low flags only would still lead).
+	minor := reportOn("r-minor", "prio-1", event.ReportSpam, 14, base.Add(3*time.Hour))
+	writeReports(t, h, minor)
+	reports := []event.Report{adult, minor}
+	want = expectQueue(flags, reports, nil, console.QueueFilter{})
+	checkQueue(t, h, console.QueueFilter{}, want)
+	for i, it := range want {
+		wantConv := "prio-1"
+		switch {
+		case i >= 12:
+			wantConv = "" // unreported
+		case i >= 6:
+			wantConv = "prio-3"
+		}
+		if wantConv != "" && it.Flag.ConversationID != wantConv || wantConv == "" && it.Reported != nil {
+			t.Fatalf("item %d is on %s (tier %d)", i, it.Flag.ConversationID, it.Tier())
+		}
+	}
+	// The order holds under the filters too.
+	for _, f := range []console.QueueFilter{{Category: detectors.Spam}, {Rule: "grooming.rule"}, {Status: console.Unreviewed}} {
+		checkQueue(t, h, f, expectQueue(flags, reports, nil, f))
+	}
+	// A grooming report by an adult is urgent as well.
+	groom := reportOn("r-groom", "prio-0", event.ReportGrooming, -1, base.Add(4*time.Hour))
+	writeReports(t, h, groom)
+	reports = append(reports, groom)
+	want = expectQueue(flags, reports, nil, console.QueueFilter{})
+	checkQueue(t, h, console.QueueFilter{}, want)
+	if want[0].Tier() != console.TierUrgent || want[12].Tier() != console.TierReported {
+		t.Fatalf("model: tiers %d, %d", want[0].Tier(), want[12].Tier())
+	}
+}
+
+func testReportedNotDetected(t *testing.T, h ReportHarness) {
+	flags := []detectors.Flag{
+		flagAt("nd-spam", 1, detectors.Spam, detectors.High, base),
+		flagAt("nd-spam", 2, detectors.Spam, detectors.Low, base.Add(time.Minute)),
+		flagAt("nd-harass", 1, detectors.Harassment, detectors.Medium, base.Add(2*time.Minute)),
+		flagAt("nd-quiet", 1, detectors.Grooming, detectors.Critical, base.Add(3*time.Minute)),
+	}
+	shadow := flagAt("nd-shadow", 1, detectors.Grooming, detectors.Critical, base)
+	shadow.Mode = detectors.Shadow
+	flags = append(flags, shadow)
+	write(t, h.Harness, flags)
+	reports := []event.Report{
+		reportOn("nd-1", "nd-none", event.ReportHarassment, 30, base.Add(time.Hour)),    // no flag at all
+		reportOn("nd-2", "nd-spam", event.ReportGrooming, 15, base.Add(time.Hour)),      // spam flags only: grooming not detected
+		reportOn("nd-3", "nd-spam", event.ReportSpam, 40, base.Add(2*time.Hour)),        // detected
+		reportOn("nd-4", "nd-harass", event.ReportSelfHarm, -1, base.Add(time.Hour)),    // self-harm is harassment: detected
+		reportOn("nd-5", "nd-harass", event.ReportOther, 22, base.Add(time.Hour)),       // other: any flag matches
+		reportOn("nd-6", "nd-none2", event.ReportOther, 22, base.Add(3*time.Hour)),      // other, no flag
+		reportOn("nd-7", "nd-shadow", event.ReportGrooming, 16, base.Add(30*time.Minute)), // shadow flags do not count
+	}
+	writeReports(t, h, reports...)
+	want := expectQueue(flags, reports, nil, console.QueueFilter{})
+	var items []string
+	for _, it := range want {
+		if it.Report != nil {
+			items = append(items, it.Report.ReportID)
+		}
+	}
+	slices.Sort(items)
+	if !slices.Equal(items, []string{"nd-1", "nd-2", "nd-6", "nd-7"}) {
+		t.Fatalf("model: report items %v", items)
+	}
+	checkQueue(t, h, console.QueueFilter{}, want)
+	for _, f := range []console.QueueFilter{
+		{Category: detectors.Grooming}, {Category: detectors.Harassment}, {Rule: "spam.rule"}, {Status: console.Unreviewed}, {Status: console.Confirmed},
+	} {
+		checkQueue(t, h, f, expectQueue(flags, reports, nil, f))
+	}
+	page, err := h.Store.Queue(context.Background(), console.QueueFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Undetected[console.Unreviewed] != 4 || page.Counts.Total() != 4 {
+		t.Errorf("undetected %v (want 4 unreviewed), flag counts %d (want the 4 live flags)", page.Undetected, page.Counts.Total())
+	}
+	page, err = h.Store.Queue(context.Background(), console.QueueFilter{Category: detectors.Grooming})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Undetected[console.Unreviewed] != 2 {
+		t.Errorf("grooming: undetected %v, want 2 unreviewed", page.Undetected)
+	}
+	// A flag that comes in later matches the report: the item leaves.
+	late := flagAt("nd-none", 1, detectors.Harassment, detectors.Low, base.Add(4*time.Hour))
+	flags = append(flags, late)
+	write(t, h.Harness, []detectors.Flag{late})
+	checkQueue(t, h, console.QueueFilter{}, expectQueue(flags, reports, nil, console.QueueFilter{}))
+}
+
+func testReportItemVerdicts(t *testing.T, h ReportHarness) {
+	ctx := context.Background()
+	flags := []detectors.Flag{flagAt("iv-flagged", 1, detectors.Spam, detectors.Medium, base)}
+	write(t, h.Harness, flags)
+	reports := []event.Report{
+		reportOn("iv-1", "iv-a", event.ReportGrooming, 13, base.Add(time.Hour)),
+		reportOn("iv-2", "iv-b", event.ReportHarassment, -1, base.Add(2*time.Hour)),
+		reportOn("iv-3", "iv-c", event.ReportSpam, 50, base.Add(3*time.Hour)),
+	}
+	writeReports(t, h, reports...)
+	id := console.ReportItemID("iv-1")
+	it, err := h.Store.Flag(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Report == nil || it.Report.ReportID != "iv-1" || it.Report.ConversationID != "iv-a" || it.Status() != console.Unreviewed ||
+		it.Flag.FlagID != id || it.Flag.Severity != detectors.Critical || it.Tier() != console.TierUrgent {
+		t.Fatalf("report item %+v (report %+v)", it, it.Report)
+	}
+	if _, err := h.Store.Flag(ctx, console.ReportItemID("no-such-report")); !errors.Is(err, console.ErrNotFound) {
+		t.Fatalf("unknown report item: %v, want ErrNotFound", err)
+	}
+	record(t, h.Harness, id, console.Dismissed, base.Add(5*time.Hour))
+	record(t, h.Harness, id, console.Confirmed, base.Add(6*time.Hour))
+	record(t, h.Harness, console.ReportItemID("iv-2"), console.Escalated, base.Add(5*time.Hour))
+	status := map[string]console.Status{id: console.Confirmed, console.ReportItemID("iv-2"): console.Escalated}
+	if it, err = h.Store.Flag(ctx, id); err != nil || it.Status() != console.Confirmed || it.Verdict.Analyst != "alice" {
+		t.Fatalf("after verdicts: %+v %v", it.Verdict, err)
+	}
+	for _, st := range console.Statuses {
+		f := console.QueueFilter{Status: st}
+		checkQueue(t, h, f, expectQueue(flags, reports, status, f))
+	}
+	page, err := h.Store.Queue(ctx, console.QueueFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Undetected[console.Unreviewed] != 1 || page.Undetected[console.Confirmed] != 1 || page.Undetected[console.Escalated] != 1 {
+		t.Errorf("undetected counts %v", page.Undetected)
+	}
+	// Report item verdicts never count as rule precision.
+	stats, err := h.Store.RulePrecision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats) != 0 {
+		t.Errorf("rule precision from report verdicts: %+v", stats)
+	}
+}
+
+func testDuplicateReports(t *testing.T, h ReportHarness) {
+	r := reportOn("dup-1", "dup-conv", event.ReportSpam, 30, base)
+	writeReports(t, h, r)
+	writeReports(t, h, r, r)
+	got := allReportsQueue(t, h, console.QueueFilter{}, 10)
+	if len(got) != 1 || got[0].Report == nil || got[0].Reported.Reports != 1 {
+		t.Fatalf("a report written three times: %d items, %+v", len(got), got)
+	}
+	reps, err := h.Reports.ConversationReports(context.Background(), "dup-conv", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reps) != 1 {
+		t.Fatalf("ConversationReports: %d reports, want 1", len(reps))
+	}
+}
+
+func testConversationReports(t *testing.T, h ReportHarness) {
+	var reports []event.Report
+	for i := range 6 {
+		reports = append(reports, reportOn(fmt.Sprintf("cr-%d", i), "cr-conv", event.ReportReasons[i%5], 10+i*5, base.Add(time.Duration(i)*time.Hour)))
+	}
+	reports = append(reports, reportOn("cr-other", "cr-elsewhere", event.ReportSpam, -1, base))
+	writeReports(t, h, reports...)
+	got, err := h.Reports.ConversationReports(context.Background(), "cr-conv", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range got {
+		ids = append(ids, r.ReportID)
+	}
+	if !slices.Equal(ids, []string{"cr-5", "cr-4", "cr-3", "cr-2"}) {
+		t.Fatalf("newest 4 reports: %v", ids)
+	}
+	r := got[0]
+	if r.ItemID != console.ReportItemID("cr-5") || r.ReporterID != "reporter-cr-5" || r.ReporterAge == nil || *r.ReporterAge != 35 ||
+		r.MessageID != "cr-conv-m1" || r.Comment != reports[5].Comment || r.Reason != reports[5].Reason ||
+		r.ReportedAt.Sub(reports[5].ReportedAt).Abs() >= h.Precision {
+		t.Errorf("round trip: %+v, want %+v", r, reports[5])
+	}
+	if none, err := h.Reports.ConversationReports(context.Background(), "cr-nothing", 4); err != nil || len(none) != 0 {
+		t.Errorf("a conversation without reports: %v %v", none, err)
+	}
+}
+
+// testReportStats: confirmed reported conversations per category, the
+// ones no detector flagged, and the time from each report to the first
+// verdict on its conversation.
+func testReportStats(t *testing.T, h ReportHarness) {
+	ctx := context.Background()
+	t0 := base.Add(24 * time.Hour)
+	flags := []detectors.Flag{
+		flagAt("st-a", 1, detectors.Grooming, detectors.High, t0.Add(-time.Hour)),
+		flagAt("st-d", 1, detectors.Spam, detectors.Medium, t0.Add(-time.Hour)),
+		flagAt("st-e", 1, detectors.Harassment, detectors.Medium, t0.Add(-time.Hour)),
+	}
+	write(t, h.Harness, flags)
+	writeReports(t, h,
+		reportOn("st-1", "st-a", event.ReportGrooming, 14, t0),    // flagged, flag confirmed after 90 s
+		reportOn("st-2", "st-b", event.ReportHarassment, 30, t0),  // not flagged, report confirmed after 10 min
+		reportOn("st-3", "st-c", event.ReportSpam, 30, t0),        // not flagged, report dismissed after 2 h
+		reportOn("st-4", "st-d", event.ReportGrooming, -1, t0),    // spam flag only, grooming report escalated after 30 s
+		reportOn("st-5", "st-e", event.ReportOther, 20, t0),       // any flag matches; flag confirmed after 1 day
+		reportOn("st-6", "st-f", event.ReportOther, 20, t0),       // not flagged, report confirmed; then a second report
+		reportOn("st-7", "st-f", event.ReportOther, 20, t0.Add(time.Hour)),
+		reportOn("st-8", "st-g", event.ReportHarassment, 20, t0),  // never reviewed
+	)
+	// A verdict before a report is no answer to it.
+	record(t, h.Harness, flags[2].FlagID, console.Dismissed, t0.Add(-30*time.Minute))
+	record(t, h.Harness, flags[0].FlagID, console.Confirmed, t0.Add(90*time.Second))
+	record(t, h.Harness, console.ReportItemID("st-2"), console.Confirmed, t0.Add(10*time.Minute))
+	record(t, h.Harness, console.ReportItemID("st-3"), console.Dismissed, t0.Add(2*time.Hour))
+	record(t, h.Harness, console.ReportItemID("st-4"), console.Escalated, t0.Add(30*time.Second))
+	record(t, h.Harness, flags[2].FlagID, console.Confirmed, t0.Add(24*time.Hour))
+	record(t, h.Harness, console.ReportItemID("st-6"), console.Confirmed, t0.Add(5*time.Minute))
+	record(t, h.Harness, console.ReportItemID("st-6"), console.Confirmed, t0.Add(2*time.Hour)) // answers st-7 after 1 h
+
+	stats, err := h.Reports.ReportStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Reports != 8 || stats.Awaiting != 1 {
+		t.Errorf("reports %d awaiting %d, want 8 and 1", stats.Reports, stats.Awaiting)
+	}
+	want := []console.CategoryMisses{
+		{Category: "grooming", Confirmed: 2, Missed: 1},
+		{Category: "harassment", Confirmed: 1, Missed: 1},
+		{Category: "other", Confirmed: 2, Missed: 1},
+	}
+	if !slices.Equal(stats.Misses, want) {
+		t.Errorf("misses\n got %+v\nwant %+v", stats.Misses, want)
+	}
+	if r, ok := want[0].MissRate(); !ok || r != 0.5 {
+		t.Errorf("miss rate %v %v", r, ok)
+	}
+	// First verdicts: 90 s, 600 s, 7200 s, 30 s, 86400 s, 300 s, 3600 s.
+	times := []float64{90, 600, 7200, 30, 86400, 300, 3600}
+	hist := console.Histogram{Bounds: console.FirstVerdictBounds}
+	for _, v := range times {
+		hist.Observe(v)
+	}
+	got := stats.FirstVerdict
+	if got.Count != hist.Count || !slices.Equal(got.Bounds, hist.Bounds) || !slices.Equal(got.Counts, hist.Counts) ||
+		got.Sum < hist.Sum-float64(len(times)) || got.Sum > hist.Sum+float64(len(times)) {
+		t.Errorf("first verdict histogram\n got %+v\nwant %+v", got, hist)
+	}
+}

@@ -1,0 +1,403 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/goshawk-safety/goshawk/dashboards/console"
+	"github.com/goshawk-safety/goshawk/event"
+)
+
+// User reports (issue 11): the reports table (migration 6), the writer of
+// the reports pipeline (pipeline.ReportWriter), and the console's view of
+// reports.
+
+var _ console.ReportStore = (*ConsoleStore)(nil)
+
+// reportsVersion is the number of the reports migration. Migrations are
+// numbered without gaps (TestOpenCreatesSchemaOnce); the evidence
+// encryption work adds one too, and whichever merges second takes the
+// next number.
+const reportsVersion = 5
+
+// reportsMigration creates the reports table. A report is one row keyed by report_id
+// (the first write wins, as for flags); item_id is its id in the review
+// queue and in verdicts. category is the flag category the report is
+// about (” for reason other); urgent is 1 for a report by a minor or
+// about grooming. Verdicts keep every decision here, so the time to the
+// first verdict needs no table of its own.
+func reportsMigration() migration {
+	return migration{reportsVersion, "create reports", []string{
+		`CREATE TABLE reports (
+			report_id       TEXT NOT NULL PRIMARY KEY,
+			item_id         TEXT NOT NULL UNIQUE,
+			reporter_id     TEXT NOT NULL,
+			reporter_age    INTEGER,           -- NULL: not declared
+			conversation_id TEXT NOT NULL,
+			message_id      TEXT NOT NULL,     -- '': none named
+			reason          TEXT NOT NULL,     -- grooming | harassment | spam | self_harm | other
+			category        TEXT NOT NULL,     -- grooming | harassment | spam | '' (other)
+			urgent          INTEGER NOT NULL,  -- by a minor, or about grooming
+			comment         TEXT NOT NULL,
+			reported_at     TEXT NOT NULL,     -- RFC 3339, UTC, milliseconds
+			stored_at       TEXT NOT NULL
+		)`,
+		`CREATE INDEX reports_conversation ON reports (conversation_id, reported_at)`,
+		`CREATE INDEX reports_urgent ON reports (urgent, conversation_id)`,
+	}}
+}
+
+// WriteReports stores reports in one transaction: all of them or, on
+// error, none. A report whose report_id is stored already is skipped.
+func (w *Writer) WriteReports(ctx context.Context, reports []event.Report) (err error) {
+	if len(reports) == 0 {
+		return nil
+	}
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin report write to %s: %w", w.path, err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO reports (`+reportColumns+`, stored_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (report_id) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare report insert into %s: %w", w.path, err)
+	}
+	defer stmt.Close()
+	now := formatTime(time.Now())
+	for i := range reports {
+		r := &reports[i]
+		var age any
+		if r.ReporterAge != nil {
+			age = *r.ReporterAge
+		}
+		if _, err := stmt.ExecContext(ctx, r.ReportID, console.ReportItemID(r.ReportID), r.ReporterID, age, r.ConversationID,
+			r.MessageID, string(r.Reason), r.Reason.Category(), r.Urgent(), r.Comment, formatTime(r.ReportedAt), now); err != nil {
+			return fmt.Errorf("sqlite: insert report (row %d of %d): %w", i+1, len(reports), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit %d reports to %s: %w", len(reports), w.path, err)
+	}
+	return nil
+}
+
+// reportColumns are read and written in this order.
+const reportColumns = "report_id, item_id, reporter_id, reporter_age, conversation_id, message_id, reason, category, urgent, comment, reported_at"
+
+// tierWhere is the condition on flags f of each queue tier.
+var tierWhere = map[int]string{
+	console.TierUrgent:   "f.conversation_id IN (SELECT conversation_id FROM reports WHERE urgent = 1)",
+	console.TierReported: "f.conversation_id IN (SELECT conversation_id FROM reports) AND f.conversation_id NOT IN (SELECT conversation_id FROM reports WHERE urgent = 1)",
+	console.TierNone:     "f.conversation_id NOT IN (SELECT conversation_id FROM reports)",
+}
+
+// undetected is the condition on reports r that no live flag matches.
+const undetected = `NOT EXISTS (SELECT 1 FROM flags m WHERE m.conversation_id = r.conversation_id AND m.mode = 'live'
+	AND (r.category = '' OR m.category = r.category))`
+
+// reportItemsWhere is the condition on report items r of f's category and
+// status; ok is false when no report item can match (a rule filter).
+func reportItemsWhere(f console.QueueFilter) (where []string, args []any, ok bool, err error) {
+	if f.Rule != "" {
+		return nil, nil, false, nil
+	}
+	where = []string{undetected}
+	if f.Category != "" {
+		where = append(where, "r.category = ?")
+		args = append(args, string(f.Category))
+	}
+	switch f.Status {
+	case "":
+	case console.Unreviewed:
+		where = append(where, "NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.flag_id = r.item_id)")
+	case console.Confirmed, console.Dismissed, console.Escalated:
+		where = append(where, "r.item_id IN (SELECT flag_id FROM "+latestVerdicts+" WHERE verdict = ?)")
+		args = append(args, string(f.Status))
+	default:
+		return nil, nil, false, fmt.Errorf("sqlite: queue: unknown status %q", f.Status)
+	}
+	return where, args, true, nil
+}
+
+// withReports completes a queue page: it adds the reports' summaries to
+// the flag items, reads the report items after the cursor, merges both
+// into the page, and counts the report items by status.
+func (s *ConsoleStore) withReports(ctx context.Context, f console.QueueFilter, flagItems []console.Item) (console.QueuePage, error) {
+	var page console.QueuePage
+	limit := f.PageSize()
+	where, args, ok, err := reportItemsWhere(f)
+	if err != nil {
+		return page, err
+	}
+	var reportItems []console.Item
+	if ok {
+		// tier and rank as one number (console.Cursor.QueueRank).
+		rank := `(CASE WHEN EXISTS (SELECT 1 FROM reports u WHERE u.conversation_id = r.conversation_id AND u.urgent = 1) THEN 16 ELSE 8 END
+			+ CASE WHEN r.urgent = 1 THEN 4 ELSE 3 END)`
+		q := "SELECT " + reportColumns + " FROM (SELECT r.*, " + rank + " AS qr FROM reports r WHERE " + strings.Join(where, " AND ") + ")"
+		a := args
+		if !f.After.IsZero() {
+			at := formatTime(f.After.DetectedAt)
+			q += " WHERE (qr < ? OR (qr = ? AND (reported_at > ? OR (reported_at = ? AND item_id > ?))))"
+			a = append(a, f.After.QueueRank(), f.After.QueueRank(), at, at, f.After.FlagID)
+		}
+		q += " ORDER BY qr DESC, reported_at, item_id LIMIT ?"
+		a = append(a, limit+1)
+		reps, err := s.queryReports(ctx, q, a...)
+		if err != nil {
+			return page, err
+		}
+		ids := make([]string, len(reps))
+		for i, r := range reps {
+			ids[i] = r.ItemID
+		}
+		verdicts, err := s.verdictsOf(ctx, ids)
+		if err != nil {
+			return page, err
+		}
+		for _, r := range reps {
+			it := r.Item(nil)
+			it.Verdict = verdicts[r.ItemID]
+			reportItems = append(reportItems, it)
+		}
+	}
+	all := make([]console.Item, 0, len(flagItems)+len(reportItems))
+	all = append(append(all, flagItems...), reportItems...)
+	if err := s.addReported(ctx, all); err != nil {
+		return page, err
+	}
+	page.Items, page.Next = console.MergeQueue(limit, all)
+	if page.Items == nil {
+		page.Items = []console.Item{}
+	}
+	page.Undetected = map[console.Status]int64{}
+	if ok {
+		cf := f
+		cf.Status = ""
+		where, args, _, _ := reportItemsWhere(cf)
+		q := "SELECT coalesce(l.verdict, ''), count(*) FROM reports r LEFT JOIN " + latestVerdicts + " l ON l.flag_id = r.item_id WHERE " +
+			strings.Join(where, " AND ") + " GROUP BY 1"
+		err := s.w.each(ctx, q, args, func(rows *sql.Rows) error {
+			var st string
+			var n int64
+			if err := rows.Scan(&st, &n); err != nil {
+				return err
+			}
+			if st == "" {
+				st = string(console.Unreviewed)
+			}
+			page.Undetected[console.Status(st)] += n
+			return nil
+		})
+		if err != nil {
+			return page, err
+		}
+	}
+	return page, nil
+}
+
+// addReported sets the reports' summary of every item's conversation.
+func (s *ConsoleStore) addReported(ctx context.Context, items []console.Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var convs []any
+	for _, it := range items {
+		if c := it.Flag.ConversationID; !seen[c] {
+			seen[c] = true
+			convs = append(convs, c)
+		}
+	}
+	q := "SELECT " + reportColumns + " FROM reports WHERE conversation_id IN (?" + strings.Repeat(", ?", len(convs)-1) + ")"
+	reps, err := s.queryReports(ctx, q, convs...)
+	if err != nil {
+		return err
+	}
+	sums := map[string]*console.Reported{}
+	for _, r := range reps {
+		if sums[r.ConversationID] == nil {
+			sums[r.ConversationID] = &console.Reported{}
+		}
+		sums[r.ConversationID].Add(r)
+	}
+	for i := range items {
+		items[i].Reported = sums[items[i].Flag.ConversationID]
+	}
+	return nil
+}
+
+// reportItem is Flag for a report item's id.
+func (s *ConsoleStore) reportItem(ctx context.Context, itemID string) (console.Item, error) {
+	reps, err := s.queryReports(ctx, "SELECT "+reportColumns+" FROM reports WHERE item_id = ?", itemID)
+	if err != nil {
+		return console.Item{}, err
+	}
+	if len(reps) == 0 {
+		return console.Item{}, console.ErrNotFound
+	}
+	verdicts, err := s.verdictsOf(ctx, []string{itemID})
+	if err != nil {
+		return console.Item{}, err
+	}
+	it := reps[0].Item(nil)
+	it.Verdict = verdicts[itemID]
+	items := []console.Item{it}
+	if err := s.addReported(ctx, items); err != nil {
+		return console.Item{}, err
+	}
+	return items[0], nil
+}
+
+// verdictsOf returns the latest verdict of each of ids that has one.
+func (s *ConsoleStore) verdictsOf(ctx context.Context, ids []string) (map[string]*console.Verdict, error) {
+	out := map[string]*console.Verdict{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	q := "SELECT flag_id, verdict, note, analyst, decided_at FROM verdicts WHERE flag_id IN (?" +
+		strings.Repeat(", ?", len(ids)-1) + ") ORDER BY flag_id, decided_at, rowid"
+	err := s.w.each(ctx, q, args, func(rows *sql.Rows) error {
+		var v console.Verdict
+		var verdict, at string
+		if err := rows.Scan(&v.FlagID, &verdict, &v.Note, &v.Analyst, &at); err != nil {
+			return err
+		}
+		t, err := parseTime(at)
+		if err != nil {
+			return fmt.Errorf("verdict on %s: decided_at: %w", v.FlagID, err)
+		}
+		v.Verdict, v.DecidedAt = console.Status(verdict), t
+		out[v.FlagID] = &v // oldest first: the latest stays
+		return nil
+	})
+	return out, err
+}
+
+// ConversationReports implements console.ReportStore.
+func (s *ConsoleStore) ConversationReports(ctx context.Context, conversationID string, limit int) ([]console.Report, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return s.queryReports(ctx, "SELECT "+reportColumns+" FROM reports WHERE conversation_id = ? ORDER BY reported_at DESC, report_id DESC LIMIT ?",
+		conversationID, limit)
+}
+
+// positive is the latest verdicts that confirm: confirmed or escalated.
+const positive = "(SELECT flag_id FROM " + latestVerdicts + " WHERE verdict IN ('confirmed', 'escalated'))"
+
+// ReportStats implements console.ReportStore.
+func (s *ConsoleStore) ReportStats(ctx context.Context) (console.ReportStats, error) {
+	var st console.ReportStats
+	if err := s.w.db.QueryRowContext(ctx, "SELECT count(*) FROM reports").Scan(&st.Reports); err != nil {
+		return st, fmt.Errorf("sqlite: count reports in %s: %w", s.w.path, err)
+	}
+	// Per reported conversation and category: confirmed (a report item or
+	// a matching live flag with a confirming verdict), and flagged (a
+	// matching live flag at all).
+	match := "f.mode = 'live' AND f.conversation_id = rc.conversation_id AND (rc.category = '' OR f.category = rc.category)"
+	q := `SELECT CASE rc.category WHEN '' THEN 'other' ELSE rc.category END, sum(c), sum(c AND NOT flagged) FROM (
+		SELECT rc.category,
+			(EXISTS (SELECT 1 FROM reports r WHERE r.conversation_id = rc.conversation_id AND r.category = rc.category AND r.item_id IN ` + positive + `)
+			 OR EXISTS (SELECT 1 FROM flags f WHERE ` + match + ` AND f.flag_id IN ` + positive + `)) AS c,
+			EXISTS (SELECT 1 FROM flags f WHERE ` + match + `) AS flagged
+		FROM (SELECT DISTINCT conversation_id, category FROM reports) rc
+	) rc GROUP BY 1`
+	misses := map[string]console.CategoryMisses{}
+	err := s.w.each(ctx, q, nil, func(rows *sql.Rows) error {
+		var m console.CategoryMisses
+		if err := rows.Scan(&m.Category, &m.Confirmed, &m.Missed); err != nil {
+			return err
+		}
+		misses[m.Category] = m
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	for _, c := range console.MissCategories {
+		if m, ok := misses[c]; ok && m.Confirmed > 0 {
+			st.Misses = append(st.Misses, m)
+		}
+	}
+	// The first verdict on each report's conversation at or after it.
+	q = `WITH cv AS (
+			SELECT f.conversation_id, v.decided_at FROM verdicts v JOIN flags f ON f.flag_id = v.flag_id
+			UNION ALL
+			SELECT r.conversation_id, v.decided_at FROM verdicts v JOIN reports r ON r.item_id = v.flag_id)
+		SELECT r.reported_at, (SELECT min(cv.decided_at) FROM cv WHERE cv.conversation_id = r.conversation_id AND cv.decided_at >= r.reported_at)
+		FROM reports r`
+	st.FirstVerdict = console.Histogram{Bounds: console.FirstVerdictBounds}
+	err = s.w.each(ctx, q, nil, func(rows *sql.Rows) error {
+		var reported string
+		var first sql.NullString
+		if err := rows.Scan(&reported, &first); err != nil {
+			return err
+		}
+		if !first.Valid {
+			st.Awaiting++
+			return nil
+		}
+		a, err := parseTime(reported)
+		if err != nil {
+			return fmt.Errorf("report reported_at: %w", err)
+		}
+		b, err := parseTime(first.String)
+		if err != nil {
+			return fmt.Errorf("verdict decided_at: %w", err)
+		}
+		st.FirstVerdict.Observe(b.Sub(a).Seconds())
+		return nil
+	})
+	if st.FirstVerdict.Counts == nil {
+		st.FirstVerdict.Counts = make([]uint64, len(st.FirstVerdict.Bounds))
+	}
+	return st, err
+}
+
+// queryReports runs a query that selects reportColumns.
+func (s *ConsoleStore) queryReports(ctx context.Context, q string, args ...any) ([]console.Report, error) {
+	var out []console.Report
+	err := s.w.each(ctx, q, args, func(rows *sql.Rows) error {
+		var (
+			r                console.Report
+			age              sql.NullInt64
+			reason, category string
+			urgent           bool
+			reportedAt       string
+		)
+		if err := rows.Scan(&r.ReportID, &r.ItemID, &r.ReporterID, &age, &r.ConversationID, &r.MessageID, &reason, &category,
+			&urgent, &r.Comment, &reportedAt); err != nil {
+			return err
+		}
+		if age.Valid {
+			n := int(age.Int64)
+			r.ReporterAge = &n
+		}
+		var ok bool
+		if r.Reason, ok = event.ParseReportReason(reason); !ok {
+			return errors.New("report " + r.ItemID + ": unknown reason " + reason)
+		}
+		var err error
+		if r.ReportedAt, err = parseTime(reportedAt); err != nil {
+			return fmt.Errorf("report %s: reported_at: %w", r.ItemID, err)
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
