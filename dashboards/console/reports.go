@@ -68,7 +68,9 @@ func ReportFromEvent(r event.Report) Report {
 		ConversationID: r.ConversationID, MessageID: r.MessageID, Reason: r.Reason, Comment: r.Comment, ReportedAt: r.ReportedAt}
 }
 
-func (r Report) event() event.Report { return event.Report{Reason: r.Reason, ReporterAge: r.ReporterAge} }
+func (r Report) event() event.Report {
+	return event.Report{Reason: r.Reason, ReporterAge: r.ReporterAge}
+}
 
 // ByMinor reports whether the reporter declared an age under 18.
 func (r Report) ByMinor() bool { e := r.event(); return e.ByMinor() }

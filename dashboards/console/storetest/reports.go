@@ -210,12 +210,12 @@ func testReportedNotDetected(t *testing.T, h ReportHarness) {
 	flags = append(flags, shadow)
 	write(t, h.Harness, flags)
 	reports := []event.Report{
-		reportOn("nd-1", "nd-none", event.ReportHarassment, 30, base.Add(time.Hour)),    // no flag at all
-		reportOn("nd-2", "nd-spam", event.ReportGrooming, 15, base.Add(time.Hour)),      // spam flags only: grooming not detected
-		reportOn("nd-3", "nd-spam", event.ReportSpam, 40, base.Add(2*time.Hour)),        // detected
-		reportOn("nd-4", "nd-harass", event.ReportSelfHarm, -1, base.Add(time.Hour)),    // self-harm is harassment: detected
-		reportOn("nd-5", "nd-harass", event.ReportOther, 22, base.Add(time.Hour)),       // other: any flag matches
-		reportOn("nd-6", "nd-none2", event.ReportOther, 22, base.Add(3*time.Hour)),      // other, no flag
+		reportOn("nd-1", "nd-none", event.ReportHarassment, 30, base.Add(time.Hour)),      // no flag at all
+		reportOn("nd-2", "nd-spam", event.ReportGrooming, 15, base.Add(time.Hour)),        // spam flags only: grooming not detected
+		reportOn("nd-3", "nd-spam", event.ReportSpam, 40, base.Add(2*time.Hour)),          // detected
+		reportOn("nd-4", "nd-harass", event.ReportSelfHarm, -1, base.Add(time.Hour)),      // self-harm is harassment: detected
+		reportOn("nd-5", "nd-harass", event.ReportOther, 22, base.Add(time.Hour)),         // other: any flag matches
+		reportOn("nd-6", "nd-none2", event.ReportOther, 22, base.Add(3*time.Hour)),        // other, no flag
 		reportOn("nd-7", "nd-shadow", event.ReportGrooming, 16, base.Add(30*time.Minute)), // shadow flags do not count
 	}
 	writeReports(t, h, reports...)
@@ -366,14 +366,14 @@ func testReportStats(t *testing.T, h ReportHarness) {
 	}
 	write(t, h.Harness, flags)
 	writeReports(t, h,
-		reportOn("st-1", "st-a", event.ReportGrooming, 14, t0),    // flagged, flag confirmed after 90 s
-		reportOn("st-2", "st-b", event.ReportHarassment, 30, t0),  // not flagged, report confirmed after 10 min
-		reportOn("st-3", "st-c", event.ReportSpam, 30, t0),        // not flagged, report dismissed after 2 h
-		reportOn("st-4", "st-d", event.ReportGrooming, -1, t0),    // spam flag only, grooming report escalated after 30 s
-		reportOn("st-5", "st-e", event.ReportOther, 20, t0),       // any flag matches; flag confirmed after 1 day
-		reportOn("st-6", "st-f", event.ReportOther, 20, t0),       // not flagged, report confirmed; then a second report
+		reportOn("st-1", "st-a", event.ReportGrooming, 14, t0),   // flagged, flag confirmed after 90 s
+		reportOn("st-2", "st-b", event.ReportHarassment, 30, t0), // not flagged, report confirmed after 10 min
+		reportOn("st-3", "st-c", event.ReportSpam, 30, t0),       // not flagged, report dismissed after 2 h
+		reportOn("st-4", "st-d", event.ReportGrooming, -1, t0),   // spam flag only, grooming report escalated after 30 s
+		reportOn("st-5", "st-e", event.ReportOther, 20, t0),      // any flag matches; flag confirmed after 1 day
+		reportOn("st-6", "st-f", event.ReportOther, 20, t0),      // not flagged, report confirmed; then a second report
 		reportOn("st-7", "st-f", event.ReportOther, 20, t0.Add(time.Hour)),
-		reportOn("st-8", "st-g", event.ReportHarassment, 20, t0),  // never reviewed
+		reportOn("st-8", "st-g", event.ReportHarassment, 20, t0), // never reviewed
 	)
 	// A verdict before a report is no answer to it.
 	record(t, h.Harness, flags[2].FlagID, console.Dismissed, t0.Add(-30*time.Minute))
