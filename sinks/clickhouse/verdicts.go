@@ -59,8 +59,8 @@ func settings(ctx context.Context) context.Context {
 const severityRank = "multiIf(severity = 'critical', 4, severity = 'high', 3, severity = 'medium', 2, severity = 'low', 1, 0)"
 
 // Queue implements console.Store: one query for the page (flag_id order
-// within a severity and detected_at), one for the page's verdicts, one for
-// the counts.
+// within a tier, severity and detected_at; reports.go), one for the page's
+// verdicts, one for the counts, and withReports for the report items.
 func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (console.QueuePage, error) {
 	ctx = settings(ctx)
 	var page console.QueuePage
@@ -82,23 +82,24 @@ func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (consol
 			return page, err
 		}
 		expr, at := timeBound(v, f.After.DetectedAt)
-		where = append(where, "(sev_rank < ? OR (sev_rank = ? AND (detected_at > "+expr+
+		where = append(where, "(queue_rank < ? OR (queue_rank = ? AND (detected_at > "+expr+
 			" OR (detected_at = "+expr+" AND flag_id > ?))))")
-		args = append(args, f.After.Rank, f.After.Rank, at, at, f.After.FlagID)
+		args = append(args, f.After.QueueRank(), f.After.QueueRank(), at, at, f.After.FlagID)
 	}
 	// One read of the page with every column: on 18.16 a narrow read of the
 	// ids followed by a second FINAL read of the page's rows is slower.
-	q := "SELECT " + flagColumns + ", " + severityRank + " AS sev_rank FROM " + s.flags() + " FINAL WHERE " +
-		strings.Join(where, " AND ") + fmt.Sprintf(" ORDER BY sev_rank DESC, detected_at, flag_id LIMIT %d", limit+1)
+	q := "SELECT " + flagColumns + ", " + s.queueRank() + " AS queue_rank FROM " + s.flags() + " FINAL WHERE " +
+		strings.Join(where, " AND ") + fmt.Sprintf(" ORDER BY queue_rank DESC, detected_at, flag_id LIMIT %d", limit+1)
 	flags, err := s.queryFlags(ctx, q, true, args...)
 	if err != nil {
 		return page, err
 	}
-	if len(flags) > limit {
-		flags = flags[:limit]
-		page.Next = console.CursorAfter(flags[limit-1])
+	items, err := s.withVerdicts(ctx, flags)
+	if err != nil {
+		return page, err
 	}
-	if page.Items, err = s.withVerdicts(ctx, flags); err != nil {
+	// Reports: the conversations' summaries, the report items, the page.
+	if page, err = s.withReports(ctx, f, items); err != nil {
 		return page, err
 	}
 	page.Counts, err = s.counts(ctx, f)
@@ -151,6 +152,9 @@ func (s *ConsoleStore) counts(ctx context.Context, f console.QueueFilter) (conso
 
 // Flag implements console.Store.
 func (s *ConsoleStore) Flag(ctx context.Context, flagID string) (console.Item, error) {
+	if console.IsReportItemID(flagID) {
+		return s.reportItem(ctx, flagID)
+	}
 	ctx = settings(ctx)
 	flags, err := s.queryFlags(ctx, "SELECT "+flagColumns+" FROM "+s.flags()+" FINAL WHERE flag_id = ? AND mode = 'live'", false, flagID)
 	if err != nil {
@@ -205,7 +209,7 @@ func (s *ConsoleStore) RecordVerdict(ctx context.Context, v console.Verdict) (er
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("clickhouse: insert verdict into %s.verdicts: %w", s.r.db, err)
 	}
-	return nil
+	return s.recordHistory(ctx, v) // reports.go
 }
 
 // RulePrecision implements console.Store. The verdicts (few) are the right
@@ -291,7 +295,7 @@ func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []detectors.Flag)
 }
 
 // queryFlags runs a query selecting flagColumns (and, with rank, a last
-// severity rank column that is read and dropped).
+// UInt8 queue rank column that is read and dropped).
 func (s *ConsoleStore) queryFlags(ctx context.Context, q string, rank bool, args ...any) ([]detectors.Flag, error) {
 	rows, err := s.r.conn.Query(ctx, q, args...)
 	if err != nil {
