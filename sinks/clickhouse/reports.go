@@ -28,7 +28,7 @@ const reportsVersion = 4
 // reports: one row per report_id (ReplacingMergeTree ordered by report_id,
 // no partitions, so a report delivered twice collapses whenever it comes;
 // readers use FINAL). item_id is the report's id in the review queue and
-// in verdicts; category is the flag category the report is about (” for
+// in verdicts; category is the flag category the report is about (empty for
 // reason other, which any flag matches); urgent is 1 for a report by a
 // minor or about grooming; reporter_age is -1 when not declared.
 //
@@ -366,7 +366,7 @@ func (s *ConsoleStore) ConversationReports(ctx context.Context, conversationID s
 // rc is one row per reported conversation and report category, with
 // rconf = 1 when a report item of it has a confirming latest verdict. fc is
 // one row per reported conversation and flag category, plus one with
-// category ” (what reason other matches: any flag), with fconf = 1 when a
+// an empty category (what reason other matches: any flag), with fconf = 1 when a
 // live flag of it has a confirming latest verdict. A conversation is
 // confirmed when either is, and missed when it is confirmed and fc has no
 // row for it.

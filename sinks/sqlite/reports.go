@@ -27,7 +27,7 @@ const reportsVersion = 5
 // reportsMigration creates the reports table. A report is one row keyed by report_id
 // (the first write wins, as for flags); item_id is its id in the review
 // queue and in verdicts. category is the flag category the report is
-// about (” for reason other); urgent is 1 for a report by a minor or
+// about (empty for reason other); urgent is 1 for a report by a minor or
 // about grooming. Verdicts keep every decision here, so the time to the
 // first verdict needs no table of its own.
 func reportsMigration() migration {
