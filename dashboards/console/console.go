@@ -8,6 +8,7 @@
 //	GET  /console/flags/{id}           one flag, its conversation's flags and their timeline
 //	POST /console/flags/{id}/verdict   record confirmed | dismissed | escalated, with a note
 //	GET  /console/rules                per-rule precision from the latest verdicts
+//	GET  /console/reports              user reports: detectors' miss rate, time to first verdict
 //	GET  /console/admin                accounts and active sessions
 //	GET  /console/login, POST /console/login, POST /console/logout
 //	GET  /console/static/{name}        CSS and JavaScript
@@ -112,6 +113,7 @@ func New(o Options) (*Console, error) {
 	mux.HandleFunc("GET /console/flags/{id}", c.authed(Analyst, c.flag))
 	mux.HandleFunc("POST /console/flags/{id}/verdict", c.authed(Analyst, c.verdict))
 	mux.HandleFunc("GET /console/rules", c.authed(Viewer, c.rules))
+	mux.HandleFunc("GET /console/reports", c.authed(Viewer, c.reportsPage)) // reports_ui.go
 	mux.HandleFunc("GET /console/admin", c.authed(Admin, c.admin))
 	mux.HandleFunc("GET /console/login", c.loginForm)
 	mux.HandleFunc("POST /console/login", c.login)
@@ -492,6 +494,7 @@ type flagView struct {
 	BackURL      string
 	MaxNote      int
 	ConvLimit    int
+	Reports      []Report // user reports on the conversation (reports_ui.go)
 }
 
 func (c *Console) flag(w http.ResponseWriter, r *http.Request, p principal) {
@@ -507,6 +510,10 @@ func (c *Console) flag(w http.ResponseWriter, r *http.Request, p principal) {
 	}
 	if err != nil {
 		c.storeError(w, r, p, err)
+		return
+	}
+	if it.Report != nil { // a report no flag matches (reports_ui.go)
+		c.reportItemPage(w, r, p, it)
 		return
 	}
 	conv, err := c.o.Store.Conversation(r.Context(), it.Flag.ConversationID, c.o.ConversationLimit)
@@ -527,6 +534,10 @@ func (c *Console) flag(w http.ResponseWriter, r *http.Request, p principal) {
 		v.Conversation = append(v.Conversation, iv)
 	}
 	v.Timeline = buildTimeline(conv, id)
+	if v.Reports, err = c.conversationReports(r.Context(), it.Flag.ConversationID); err != nil {
+		c.storeError(w, r, p, err)
+		return
+	}
 	pg := c.newPage(r, &p, "Flag "+shortID(id), "queue")
 	pg.Data = v
 	c.render(w, http.StatusOK, "flag", pg)
@@ -739,8 +750,11 @@ func (c *Console) loadAssets() error {
 			return Prefix + "flags/" + id + "?from=" + url.QueryEscape(from)
 		},
 	}
+	for k, f := range reportFuncs {
+		funcs[k] = f
+	}
 	c.pages = map[string]*template.Template{}
-	for _, name := range []string{"queue", "flag", "rules", "admin", "login", "error"} {
+	for _, name := range []string{"queue", "flag", "rules", "admin", "login", "error", "report", "reports"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("console: template %s: %w", name, err)

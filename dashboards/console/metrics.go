@@ -39,6 +39,7 @@ type Collector struct {
 	precision *prometheus.Desc
 	oldest    *prometheus.Desc
 	errors    prometheus.Counter
+	reports   *reportMetrics // reports_metrics.go
 
 	mu        sync.Mutex
 	rules     []RuleStats
@@ -67,6 +68,7 @@ func NewCollector(reg prometheus.Registerer, store Store, log *slog.Logger, now 
 			Name: MetricRefreshErrors,
 			Help: "Refreshes of the review metrics that failed to read the flag store.",
 		}),
+		reports: newReportMetrics(),
 	}
 	if err := reg.Register(c); err != nil {
 		return nil, err
@@ -79,6 +81,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.precision
 	ch <- c.oldest
 	c.errors.Describe(ch)
+	c.reports.describe(ch)
 }
 
 // Collect implements prometheus.Collector.
@@ -97,6 +100,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age)
 	c.errors.Collect(ch)
+	c.reports.collect(ch)
 }
 
 // Refresh reads the store once.
@@ -106,6 +110,9 @@ func (c *Collector) Refresh(ctx context.Context) error {
 	var ok bool
 	if err == nil {
 		at, ok, err = c.store.OldestUnreviewedCritical(ctx)
+	}
+	if err == nil {
+		err = c.reports.refresh(ctx, c.store)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
