@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +35,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	c.pipeline.register(f)
 	// A few thousand events at a visible pace, 2% of them invalid.
 	p.register(f, produceSettings{Count: 5000, Rate: 2500, BadRatio: 0.02})
+	var reports reportProduceSettings // reports.go; the topic is --reports-topic
+	f.Int(&reports.Count, "reports", 25, "user reports to produce about the generated conversations (with --count 0: this many per 10,000 messages)")
 	f.String(&c.store.SQLitePath, "sqlite-path", "", "SQLite file for the flags (default: a new file in a temporary directory)")
 	// Triage console (console.go).
 	c.console.register(f, "file of triage console accounts, lines role:sha256hex:name (default: one analyst, token printed at start-up)")
@@ -57,9 +60,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	c.store.Sink = "sqlite"
 	c.kafka.Topic = "messages"
 	c.pipeline.DLQTopic = "messages.dlq"
+	topics := demoReportTopics(f, c, &reports) // reports.go
+	if err := f.validated(); err != nil {
+		return usageError(err)
+	}
 	log := newLogger(stderr, c.pipeline.LogLevel)
 
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, c.kafka.Topic, c.pipeline.DLQTopic), kfake.AllowAutoTopicCreation())
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, append([]string{c.kafka.Topic, c.pipeline.DLQTopic}, topics...)...), kfake.AllowAutoTopicCreation())
 	if err != nil {
 		return fmt.Errorf("demo: embedded broker: %w", err)
 	}
@@ -72,12 +79,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer store.Close()
 
-	fmt.Fprintf(stdout, "Goshawk demo\n  embedded Kafka broker: %v (topics %s, %s)\n  flags (SQLite):        %s\n",
-		c.kafka.Brokers, c.kafka.Topic, c.pipeline.DLQTopic, c.store.SQLitePath)
+	fmt.Fprintf(stdout, "Goshawk demo\n  embedded Kafka broker: %v (topics %s)\n  flags (SQLite):        %s\n",
+		c.kafka.Brokers, strings.Join(append([]string{c.kafka.Topic, c.pipeline.DLQTopic}, topics...), ", "), c.store.SQLitePath)
 	if c.pipeline.MetricsAddr != "" {
 		fmt.Fprintf(stdout, "  metrics:               http://localhost%s/metrics  (also /healthz, /readyz)\n", portOf(c.pipeline.MetricsAddr))
 	}
-	fmt.Fprintf(stdout, "  traffic:               %d generated events at %g/s, %.0f%% invalid\n", p.Count, p.Rate, p.BadRatio*100)
+	fmt.Fprintf(stdout, "  traffic:               %d generated events at %g/s, %.0f%% invalid; %d user reports\n", p.Count, p.Rate, p.BadRatio*100, reports.Count)
 
 	reg := prometheus.NewRegistry()
 	// Triage console (console.go): auth is on, as in production; without a
@@ -115,7 +122,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	go func() { runErr <- runPipeline(runCtx, c, store, log, reg, consoleHandler) }()
 
 	gen := generator.New(int64(p.Seed), generator.Options{BadRatio: p.BadRatio})
-	produced, err := produceKafka(ctx, gen, c.kafka, p)
+	pacer := newReportPacer(gen, reports, p.Count)
+	produced, err := produceKafka(ctx, gen, c.kafka, p, pacer)
 	if err != nil {
 		stopRun()
 		<-runErr
@@ -124,6 +132,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if p.Count > 0 && ctx.Err() == nil {
 		lag := pipeline.NewLagMonitor(c.kafka.Brokers, c.kafka.Topic, c.pipeline.Group, pipeline.NewMetrics(prometheus.NewRegistry(), nil), log)
 		if err := waitCaughtUp(ctx, lag, runErr); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if err := waitReportsCaughtUp(ctx, c, log, runErr); err != nil { // reports.go
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
@@ -195,6 +206,9 @@ func printDemoSummary(ctx context.Context, w io.Writer, store *sqlite.Writer, pr
 	fmt.Fprintf(w, "Flags stored: %d\n", total)
 	for _, c := range detectors.Categories {
 		fmt.Fprintf(w, "  %-10s %d\n", c, byCat[c])
+	}
+	if err := printReportSummary(ctx, w, store); err != nil { // reports.go
+		return fmt.Errorf("demo: %w", err)
 	}
 	recent, err := store.Flags(ctx, 500)
 	if err != nil {

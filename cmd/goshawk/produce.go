@@ -19,12 +19,15 @@ func cmdProduce(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	f := newFlags("produce", "Produce realistic generated message events (keyed by conversation_id) to Kafka, or to a JSON-lines file.", stderr)
 	var k kafkaSettings
 	var p produceSettings
+	var r reportProduceSettings // reports.go
 	k.register(f)
 	p.register(f, produceSettings{Count: 10000})
+	r.register(f, 0)
 	if err := f.Parse(args); err != nil {
 		return usageError(err)
 	}
 	p.validate(f)
+	r.validate(f, k, p)
 	if p.Output == "" {
 		k.validate(f)
 	}
@@ -32,55 +35,106 @@ func cmdProduce(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usageError(err)
 	}
 	gen := generator.New(int64(p.Seed), generator.Options{BadRatio: p.BadRatio})
+	reports := newReportPacer(gen, r, p.Count)
 	var n int
 	var err error
 	if p.Output != "" {
-		n, err = produceFile(ctx, gen, p, stdout)
+		n, err = produceFile(ctx, gen, p, reports, stdout)
 	} else {
-		n, err = produceKafka(ctx, gen, k, p)
+		n, err = produceKafka(ctx, gen, k, p, reports)
 	}
-	fmt.Fprintf(stderr, "produced %d events\n", n)
+	if reports != nil {
+		fmt.Fprintf(stderr, "produced %d events and %d reports\n", n, reports.sent)
+	} else {
+		fmt.Fprintf(stderr, "produced %d events\n", n)
+	}
 	return err
 }
 
-func produceFile(ctx context.Context, gen *generator.Generator, p produceSettings, stdout io.Writer) (int, error) {
-	out := stdout
-	if p.Output != "-" {
-		file, err := os.Create(p.Output)
-		if err != nil {
-			return 0, fmt.Errorf("setting --output (%s): %w", envName("output"), err)
+func produceFile(ctx context.Context, gen *generator.Generator, p produceSettings, reports *reportPacer, stdout io.Writer) (n int, err error) {
+	w, done, err := createLines(p.Output, "output", stdout)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if derr := done(); err == nil {
+			err = derr
 		}
-		defer file.Close()
-		out = file
+	}()
+	send := w
+	if reports != nil {
+		rw, rdone, err := createLines(reports.output, "reports-output", stdout)
+		if err != nil {
+			return 0, err
+		}
+		defer func() {
+			if derr := rdone(); err == nil {
+				err = derr
+			}
+		}()
+		send = reports.interleave(w, rw)
+	}
+	return pace(ctx, p, send, gen)
+}
+
+// createLines opens path ('-' for stdout) for JSON lines; send writes a
+// batch of record values, one a line, and done flushes and closes.
+func createLines(path, setting string, stdout io.Writer) (send func([]generator.Event) error, done func() error, err error) {
+	out, closeFile := stdout, func() error { return nil }
+	if path != "-" {
+		file, err := os.Create(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("setting --%s (%s): %w", setting, envName(setting), err)
+		}
+		out, closeFile = file, file.Close
 	}
 	w := bufio.NewWriter(out)
-	n, err := pace(ctx, p, func(batch []generator.Event) error {
+	send = func(batch []generator.Event) error {
 		for _, e := range batch {
 			w.Write(e.Value)
 			if err := w.WriteByte('\n'); err != nil {
-				return fmt.Errorf("write %s: %w", p.Output, err)
+				return fmt.Errorf("write %s: %w", path, err)
 			}
 		}
 		return nil
-	}, gen)
-	if ferr := w.Flush(); err == nil && ferr != nil {
-		err = fmt.Errorf("write %s: %w", p.Output, ferr)
 	}
-	return n, err
+	done = func() error {
+		ferr := w.Flush()
+		if cerr := closeFile(); ferr == nil {
+			ferr = cerr
+		}
+		if ferr != nil {
+			return fmt.Errorf("write %s: %w", path, ferr)
+		}
+		return nil
+	}
+	return send, done, nil
 }
 
-func produceKafka(ctx context.Context, gen *generator.Generator, k kafkaSettings, p produceSettings) (int, error) {
+func produceKafka(ctx context.Context, gen *generator.Generator, k kafkaSettings, p produceSettings, reports *reportPacer) (int, error) {
+	send, closeWriter := kafkaSender(ctx, k.Brokers, k.Topic)
+	defer closeWriter()
+	if reports != nil {
+		sendReports, closeReports := kafkaSender(ctx, k.Brokers, reports.topic)
+		defer closeReports()
+		send = reports.interleave(send, sendReports)
+	}
+	return pace(ctx, p, send, gen)
+}
+
+// kafkaSender returns a function that writes a batch of events to topic
+// (keyed by conversation), and the writer's close.
+func kafkaSender(ctx context.Context, brokers []string, topic string) (send func([]generator.Event) error, close func() error) {
 	w := &kafka.Writer{
-		Addr:                   kafka.TCP(k.Brokers...),
-		Topic:                  k.Topic,
+		Addr:                   kafka.TCP(brokers...),
+		Topic:                  topic,
 		Balancer:               &kafka.Hash{}, // conversation_id key → one partition per conversation
 		RequiredAcks:           kafka.RequireAll,
 		BatchSize:              1000,
 		BatchTimeout:           10 * time.Millisecond,
 		AllowAutoTopicCreation: true,
 	}
-	defer w.Close()
-	return pace(ctx, p, func(batch []generator.Event) error {
+	return func(batch []generator.Event) error {
 		msgs := make([]kafka.Message, len(batch))
 		for i, e := range batch {
 			msgs[i] = kafka.Message{Key: e.Key, Value: e.Value}
@@ -102,11 +156,11 @@ func produceKafka(ctx context.Context, gen *generator.Generator, k kafkaSettings
 				msgs = again
 			}
 			if err != nil {
-				return fmt.Errorf("produce to %s: %w", k.Topic, err)
+				return fmt.Errorf("produce to %s: %w", topic, err)
 			}
 			return nil
 		}, retry)
-	}, gen)
+	}, w.Close
 }
 
 // pace draws events from gen and hands them to send in batches, at the

@@ -64,6 +64,7 @@ func parseRun(args []string, stderr io.Writer) (*runConfig, error) {
 	f.check(c.pipeline.DLQTopic == c.kafka.Topic, "dlq-topic", "must differ from --topic")
 	f.check(c.pipeline.StateTopic == c.kafka.Topic || c.pipeline.StateTopic == c.pipeline.DLQTopic, "state-topic", "must differ from --topic and --dlq-topic")
 	f.check(c.pipeline.FlagsTopic != "" && c.pipeline.FlagsTopic == c.kafka.Topic, "flags-topic", "must differ from --topic")
+	c.pipeline.Reports.resolve(f, c.kafka, c.pipeline)
 	return c, usageError(f.validated())
 }
 
@@ -134,6 +135,11 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		defer ft.Close()
 		deps.FlagsTopic = ft
 	}
+	closeReports, err := addReports(c, store, &deps) // reports.go
+	if err != nil {
+		return err
+	}
+	defer closeReports()
 	p, err := pipeline.NewInstance(ctx, pipeline.InstanceConfig{
 		Pipeline: pipeline.Config{
 			Workers:         c.pipeline.Workers,
@@ -147,6 +153,7 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		Kafka:        pipeline.KafkaConfig{Brokers: c.kafka.Brokers, Topic: c.kafka.Topic, Group: c.pipeline.Group},
 		StateTopic:   c.pipeline.StateTopic,
 		StreamPrefix: c.pipeline.StreamPrefix,
+		ReportsTopic: c.pipeline.Reports.Topic,
 	}, deps)
 	if err != nil {
 		return err
@@ -166,6 +173,7 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		defer shutdownHTTP(srv)
 	}
 	log.Info("consuming", "topic", c.kafka.Topic, "group", c.pipeline.Group, "dlq_topic", c.pipeline.DLQTopic, "state_topic", c.pipeline.StateTopic,
+		"reports_topic", c.pipeline.Reports.Topic,
 		"sink", c.store.Sink, "detectors", names, "rules_version", rules.Version(), "rules", len(rules.All()))
 	return p.Run(ctx)
 }

@@ -68,6 +68,7 @@ type pipelineSettings struct {
 	LogLevel        string
 	StateTopic      string
 	StreamPrefix    string
+	Reports         reportSettings // reports.go
 }
 
 func (p *pipelineSettings) register(f *flags) {
@@ -85,6 +86,7 @@ func (p *pipelineSettings) register(f *flags) {
 	f.String(&p.LogLevel, "log-level", "info", "debug, info, warn or error")
 	f.String(&p.StateTopic, "state-topic", "", "compacted changelog of durable detector state, e.g. grooming conversations (default <topic>.goshawk-state)")
 	f.String(&p.StreamPrefix, "stream-prefix", "", "prefix of the internal topics that re-key records by sender or fingerprint for detector stages (default <topic>.goshawk-)")
+	p.Reports.register(f)
 }
 
 func (p *pipelineSettings) validate(f *flags) {

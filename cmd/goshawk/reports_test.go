@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/goshawk-safety/goshawk/event"
+)
+
+// produce --reports writes reports about the generated conversations to
+// their own file, spread over the messages.
+func TestProduceReportsToFile(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "traffic.jsonl")
+	code, _, stderr := run(t, "produce", "--count", "2000", "--reports", "30", "--seed", "5", "--output", out)
+	if code != 0 || !strings.Contains(stderr, "produced 2000 events and 30 reports") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	convs := map[string]bool{}
+	lines := readLines(t, out)
+	for _, l := range lines {
+		if m, err := event.Decode([]byte(l)); err == nil {
+			convs[m.ConversationID] = true
+		}
+	}
+	reports := readLines(t, filepath.Join(dir, "traffic.reports.jsonl"))
+	if len(lines) != 2000 || len(reports) != 30 {
+		t.Fatalf("%d messages, %d reports", len(lines), len(reports))
+	}
+	for i, l := range reports {
+		r, err := event.DecodeReport([]byte(l))
+		if err != nil {
+			t.Fatalf("report %d: %v\n%s", i, err, l)
+		}
+		if !convs[r.ConversationID] {
+			t.Errorf("report %d is about %s, which is not in the messages", i, r.ConversationID)
+		}
+	}
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 4<<20)
+	for sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestReportSettingsErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"reports topic is the messages topic", []string{"run", "--reports-topic", "messages"}, []string{"--reports-topic", "GOSHAWK_REPORTS_TOPIC", "--topic"}},
+		{"reports dlq is the reports topic", []string{"run", "--reports-dlq-topic", "reports"}, []string{"--reports-dlq-topic"}},
+		{"reports dlq is the messages dlq", []string{"run", "--reports-dlq-topic", "messages.dlq"}, []string{"--reports-dlq-topic", "--dlq-topic"}},
+		{"negative reports", []string{"produce", "--reports", "-1", "--output", "-"}, []string{"--reports", "GOSHAWK_REPORTS"}},
+		{"reports to stdout with messages", []string{"produce", "--reports", "3", "--output", "-"}, []string{"--reports-output"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := run(t, tc.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2: %s", code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+	// Reports off: an empty topic is accepted.
+	c, err := parseRun([]string{"--reports-topic", ""}, os.Stderr)
+	if err != nil || c.pipeline.Reports.Topic != "" || c.pipeline.Reports.DLQTopic != "" {
+		t.Errorf("reports off: %+v %v", c.pipeline.Reports, err)
+	}
+	c, err = parseRun(nil, os.Stderr)
+	if err != nil || c.pipeline.Reports.Topic != "reports" || c.pipeline.Reports.DLQTopic != "reports.dlq" {
+		t.Errorf("defaults: %+v %v", c.pipeline.Reports, err)
+	}
+}
