@@ -265,7 +265,7 @@ func checkGrafanaDashboards(ds []grafanaDashboard, provisioned []datasource) []e
 
 var (
 	selectStar = regexp.MustCompile(`(?i)\bSELECT\s+(DISTINCT\s+)?\*`)
-	fromTable  = regexp.MustCompile(`(?i)\b(FROM|JOIN)\s+((?:\w+\.)?(?:flags|verdicts))\b(\s+\w+)?`)
+	fromTable  = regexp.MustCompile(`(?i)\b(FROM|JOIN)\s+((?:\w+\.)?(?:flags|verdicts|reports))\b(\s+\w+)?`)
 	// A subquery right before JOIN or USING has no alias.
 	unaliasedJoin = regexp.MustCompile(`(?i)\)\s*(((ANY|ALL|SEMI|ANTI|ASOF)\s+)?((LEFT|RIGHT|INNER|FULL|CROSS)\s+)?(OUTER\s+)?JOIN|USING)\b`)
 )
@@ -436,6 +436,10 @@ func TestGrafanaChecksCatchMistakes(t *testing.T) {
 		}},
 		{"flags without FINAL", func(d *grafanaDashboard) []grafanaDashboard {
 			d.Panels[0].Targets[0].RawSQL = "SELECT flag_id FROM flags WHERE mode = 'live'"
+			return []grafanaDashboard{*d}
+		}},
+		{"reports without FINAL", func(d *grafanaDashboard) []grafanaDashboard {
+			d.Panels[0].Targets[0].RawSQL = "SELECT report_id FROM reports WHERE urgent = 1"
 			return []grafanaDashboard{*d}
 		}},
 		{"verdicts without FINAL", func(d *grafanaDashboard) []grafanaDashboard {
@@ -1197,6 +1201,9 @@ func TestClickHouseDashboardQueries(t *testing.T) {
 	withShadow := seedDatabase(t, addr, "goshawk_dash_"+unique,
 		append(slices.Clone(s.live), s.shadow...), append(slices.Clone(s.verdicts), s.shadowVerdict...))
 	liveOnly := seedDatabase(t, addr, "goshawk_dash_live_"+unique, s.live, s.verdicts)
+	reports := makeReportSeed(base, s)
+	seedReports(t, withShadow, "goshawk_dash_"+unique, reports)
+	seedReports(t, liveOnly, "goshawk_dash_live_"+unique, reports)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -1257,6 +1264,8 @@ func TestClickHouseDashboardQueries(t *testing.T) {
 							checkPrecisionRows(t, got, s)
 						case "Verdicts over time":
 							checkVerdictTotals(t, got, s)
+						case reportMissesPanel, reportFirstVerdictPanel: // reports_grafana_test.go
+							checkReportPanel(ctx, t, p.Title, got, withShadow, "goshawk_dash_"+unique, reports)
 						}
 						mentionsShadow := false
 						for _, row := range got {
