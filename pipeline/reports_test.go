@@ -18,6 +18,7 @@ import (
 	"github.com/goshawk-safety/goshawk/generator"
 	"github.com/goshawk-safety/goshawk/internal/kafkatest"
 	"github.com/goshawk-safety/goshawk/pipeline"
+	"github.com/goshawk-safety/goshawk/sinks"
 )
 
 // recordingReports is an in-memory report store that fails while blocked
@@ -108,7 +109,7 @@ type reportsHarness struct {
 
 // startReportsInstance runs an Instance with the messages pipeline and the
 // reports pipeline (group <group>.reports) on the broker.
-func startReportsInstance(t *testing.T, broker, topic, reportsTopic, group string, store *recordingSink, reports pipeline.ReportWriter) *reportsHarness {
+func startReportsInstance(t *testing.T, broker, topic, reportsTopic, group string, store sinks.Writer, reports pipeline.ReportWriter) *reportsHarness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	factories := allDetectors(t)
