@@ -187,22 +187,6 @@ func MergeQueue(limit int, lists ...[]Item) ([]Item, Cursor) {
 	return items, items[limit-1].Cursor()
 }
 
-// TierRanks lists the (tier, severity rank) pairs of the queue in order,
-// starting at the cursor's (all of them for the zero cursor), for stores
-// that read the queue one pair at a time.
-func TierRanks(after Cursor) [][2]int {
-	var out [][2]int
-	for tier := TierUrgent; tier >= TierNone; tier-- {
-		for rank := len(detectors.Severities); rank >= 1; rank-- {
-			if !after.IsZero() && (tier > after.Tier || tier == after.Tier && rank > after.Rank) {
-				continue
-			}
-			out = append(out, [2]int{tier, rank})
-		}
-	}
-	return out
-}
-
 // CategoryMisses are the reported conversations of one category that
 // analysts confirmed, and how many of them no detector had flagged.
 type CategoryMisses struct {

@@ -205,13 +205,6 @@ func TestMergeQueueOrder(t *testing.T) {
 	if _, next := console.MergeQueue(5, flags, reports); !next.IsZero() {
 		t.Errorf("a page with everything has a next cursor %+v", next)
 	}
-	tr := console.TierRanks(console.Cursor{Tier: console.TierReported, Rank: 2, FlagID: "x"})
-	if len(tr) != 6 || tr[0] != [2]int{1, 2} || tr[5] != [2]int{0, 1} {
-		t.Errorf("TierRanks after (1,2): %v", tr)
-	}
-	if n := len(console.TierRanks(console.Cursor{})); n != 12 {
-		t.Errorf("TierRanks from the start: %d pairs", n)
-	}
 }
 
 // The collector exports the reports' figures from the store: miss ratio

@@ -126,12 +126,12 @@ func (s *ConsoleStore) queueRank() string {
 }
 
 // undetected is the condition on reports that no live flag matches: for
-// reason other no live flag of the conversation at all, else none of the
-// report's category.
+// reason other (an empty category) no live flag of the conversation at
+// all, else none of the report's category. Each matching flag stands for
+// its category and for the empty one, so one read of flags answers both.
 func (s *ConsoleStore) undetected() string {
-	live := "SELECT conversation_id%s FROM " + s.flags() + " FINAL WHERE mode = 'live' AND conversation_id IN (SELECT conversation_id FROM " + s.reports() + " FINAL)"
-	return "((category = '' AND conversation_id NOT IN (" + fmt.Sprintf(live, "") + ")) OR " +
-		"(category != '' AND (conversation_id, category) NOT IN (" + fmt.Sprintf(live, ", category") + ")))"
+	return "(conversation_id, category) NOT IN (SELECT conversation_id, arrayJoin([toString(category), '']) FROM " + s.flags() +
+		" FINAL WHERE mode = 'live' AND conversation_id IN (SELECT conversation_id FROM " + s.reports() + " FINAL))"
 }
 
 // reportItemsWhere is the condition on report items of f's category and

@@ -1,6 +1,8 @@
 package clickhouse
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -25,4 +27,23 @@ func TestConsoleReports(t *testing.T) {
 			Reports:      c,
 		}
 	})
+}
+
+// BenchmarkConsoleQueueMillionReported is BenchmarkConsoleQueueMillion with
+// 1,000 reports (GOSHAWK_INTEGRATION=1 go test -bench
+// ConsoleQueueMillionReported -benchtime 10x ./sinks/clickhouse).
+func BenchmarkConsoleQueueMillionReported(b *testing.B) {
+	w, _, _ := migratedWriter(b)
+	ctx := context.Background()
+	for i := 0; i < 20; i++ {
+		if err := w.Write(ctx, storetest.Flags(50_000, fmt.Sprint(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if err := w.WriteReports(ctx, storetest.Reports(500, fmt.Sprint(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	storetest.BenchQueue(b, w.Console())
 }

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/goshawk-safety/goshawk/dashboards/console"
+	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/event"
 )
 
@@ -99,6 +101,43 @@ var tierWhere = map[int]string{
 	console.TierUrgent:   "f.conversation_id IN (SELECT conversation_id FROM reports WHERE urgent = 1)",
 	console.TierReported: "f.conversation_id IN (SELECT conversation_id FROM reports) AND f.conversation_id NOT IN (SELECT conversation_id FROM reports WHERE urgent = 1)",
 	console.TierNone:     "f.conversation_id NOT IN (SELECT conversation_id FROM reports)",
+}
+
+// severityRank is the SQL of detectors.Severity.Rank on flags f.
+const severityRank = "(CASE f.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END)"
+
+// reportedFlags reads the first page's flags of the reported tiers (urgent,
+// then reported) after f's cursor, with the queue's other conditions
+// (where, args), at most limit+1 of them. Each tier is one query along
+// flags_conversation: reported conversations are few next to all flags,
+// and the review index would scan every flag of a severity to find them.
+func (s *ConsoleStore) reportedFlags(ctx context.Context, f console.QueueFilter, where []string, args []any) ([]detectors.Flag, error) {
+	limit := f.PageSize()
+	var flags []detectors.Flag
+	for _, tier := range []int{console.TierUrgent, console.TierReported} {
+		if len(flags) > limit {
+			break
+		}
+		if !f.After.IsZero() && tier > f.After.Tier {
+			continue // before the cursor
+		}
+		w := append([]string{"f.mode = 'live'", tierWhere[tier]}, where...)
+		a := slices.Clone(args)
+		if !f.After.IsZero() && tier == f.After.Tier {
+			at := formatTime(f.After.DetectedAt)
+			w = append(w, "("+severityRank+" < ? OR ("+severityRank+" = ? AND (f.detected_at > ? OR (f.detected_at = ? AND f.flag_id > ?))))")
+			a = append(a, f.After.Rank, f.After.Rank, at, at, f.After.FlagID)
+		}
+		q := "SELECT " + queueColumns + " FROM flags f INDEXED BY flags_conversation WHERE " + strings.Join(w, " AND ") +
+			" ORDER BY " + severityRank + " DESC, f.detected_at, f.flag_id LIMIT ?"
+		a = append(a, limit+1-len(flags))
+		got, err := s.w.queryFlags(ctx, q, a...)
+		if err != nil {
+			return nil, err
+		}
+		flags = append(flags, got...)
+	}
+	return flags, nil
 }
 
 // undetected is the condition on reports r that no live flag matches.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -26,4 +27,27 @@ func TestConsoleReports(t *testing.T) {
 			Reports:      c,
 		}
 	})
+}
+
+// BenchmarkConsoleQueueMillionReported is BenchmarkConsoleQueueMillion with
+// 1,000 reports: on 10 of the flags' 500 conversations (40,000 flags in the
+// reported tiers) and on 500 conversations without flags.
+func BenchmarkConsoleQueueMillionReported(b *testing.B) {
+	ctx := context.Background()
+	w, err := Open(ctx, filepath.Join(b.TempDir(), "flags.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	for i := 0; i < 100; i++ {
+		if err := w.Write(ctx, storetest.Flags(10_000, fmt.Sprint(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if err := w.WriteReports(ctx, storetest.Reports(500, fmt.Sprint(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	storetest.BenchQueue(b, w.Console())
 }

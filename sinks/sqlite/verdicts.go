@@ -36,10 +36,10 @@ const latestVerdicts = `(SELECT flag_id, verdict FROM (
 	SELECT flag_id, verdict, row_number() OVER (PARTITION BY flag_id ORDER BY decided_at DESC, rowid DESC) AS rn
 	FROM verdicts) WHERE rn = 1)`
 
-// Queue implements console.Store. It reads each tier and severity in turn
-// (console.TierRanks), most urgent first, in (detected_at, flag_id) order
-// along flags_review_queue, and stops when the page is full; withReports
-// merges the report items in.
+// Queue implements console.Store. It reads the flags of reported
+// conversations first (reportedFlags), then each severity in turn, most
+// severe first, in (detected_at, flag_id) order along flags_review_queue,
+// and stops when the page is full; withReports merges the report items in.
 func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (console.QueuePage, error) {
 	limit := f.PageSize()
 	var page console.QueuePage
@@ -63,16 +63,19 @@ func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (consol
 	default:
 		return page, fmt.Errorf("sqlite: queue: unknown status %q", f.Status)
 	}
-	var flags []detectors.Flag
-	for _, tr := range console.TierRanks(f.After) {
-		if len(flags) > limit {
-			break
+	// Reported conversations first (reports.go), then each severity in turn.
+	flags, err := s.reportedFlags(ctx, f, where, args)
+	if err != nil {
+		return page, err
+	}
+	for r := len(detectors.Severities); r >= 1 && len(flags) <= limit; r-- {
+		if !f.After.IsZero() && f.After.Tier == console.TierNone && r > f.After.Rank {
+			continue
 		}
-		tier, r := tr[0], tr[1]
 		sev := detectors.Severities[r-1]
-		w := append([]string{"f.mode = 'live'", "f.severity = ?", tierWhere[tier]}, where...)
+		w := append([]string{"f.mode = 'live'", "f.severity = ?", tierWhere[console.TierNone]}, where...)
 		a := append([]any{string(sev)}, args...)
-		if !f.After.IsZero() && tier == f.After.Tier && r == f.After.Rank {
+		if !f.After.IsZero() && f.After.Tier == console.TierNone && r == f.After.Rank {
 			at := formatTime(f.After.DetectedAt)
 			w = append(w, "(f.detected_at > ? OR (f.detected_at = ? AND f.flag_id > ?))")
 			a = append(a, at, at, f.After.FlagID)

@@ -415,3 +415,21 @@ func testReportStats(t *testing.T, h ReportHarness) {
 		t.Errorf("first verdict histogram\n got %+v\nwant %+v", got, hist)
 	}
 }
+
+// Reports returns n reports on conversations of Flags(…, salt) (c-salt-0
+// to c-salt-4) and on conversations without flags, a third of them urgent.
+func Reports(n int, salt string) []event.Report {
+	out := make([]event.Report, n)
+	for i := range out {
+		conv := fmt.Sprintf("c-%s-%d", salt, i%5)
+		if i%2 == 1 {
+			conv = fmt.Sprintf("c-%s-unflagged-%d", salt, i)
+		}
+		age := 30
+		if i%3 == 0 {
+			age = 14
+		}
+		out[i] = reportOn(fmt.Sprintf("r-%s-%d", salt, i), conv, event.ReportReasons[i%len(event.ReportReasons)], age, base.Add(time.Duration(i)*time.Minute))
+	}
+	return out
+}
