@@ -116,6 +116,11 @@ func TestBrowserReportedConversationOnTop(t *testing.T) {
 	undetectedText := get("undetected row", chromedp.Text(chromedp.CSS("#queue tbody tr.row.reported:not(.urgent) .rule")))
 	do("o opens the top row", chromedp.KeyEvent("o"), chromedp.WaitVisible(chromedp.ID("reports")), shot("flag-reported.png"))
 	reportsText := get("reports section", chromedp.Text(chromedp.ID("reports")))
+	// The report no flag matches: its page, and c confirms it.
+	do("open the report item", chromedp.Navigate(e.srv.URL+"/console/flags/"+console.ReportItemID("browser-unflagged")),
+		chromedp.WaitVisible(chromedp.ID("decide")), shot("report-item.png"))
+	reportPage := get("report page", chromedp.Text(chromedp.CSS("main")))
+	do("c confirms the report", chromedp.KeyEvent("c"), chromedp.WaitVisible(chromedp.CSS("#status.st-confirmed")))
 
 	if top != "f-"+target {
 		t.Errorf("top row after a minor's report: %s, want the reported conversation's flag %s", top, target)
@@ -125,6 +130,12 @@ func TestBrowserReportedConversationOnTop(t *testing.T) {
 	}
 	if undetected != "f-"+console.ReportItemID("browser-unflagged") || !strings.Contains(undetectedText, "reported, not detected") {
 		t.Errorf("the report on an unflagged conversation: row %s %q", undetected, undetectedText)
+	}
+	if !strings.Contains(reportPage, "No detector flagged this conversation for spam") || !strings.Contains(reportPage, "No live flag in this conversation") {
+		t.Errorf("report item page: %q", reportPage)
+	}
+	if it, err := e.store.Flag(context.Background(), console.ReportItemID("browser-unflagged")); err != nil || it.Status() != console.Confirmed {
+		t.Errorf("after c on the report item: %+v %v", it.Verdict, err)
 	}
 	if !strings.Contains(reportsText, "harassment") || !strings.Contains(reportsText, "a minor") ||
 		!strings.Contains(reportsText, "everyone laughs at me") {
