@@ -429,18 +429,19 @@ func (s *ConsoleStore) ReportStats(ctx context.Context) (console.ReportStats, er
 			st.Misses = append(st.Misses, m)
 		}
 	}
-	st.FirstVerdict = console.Histogram{Bounds: console.FirstVerdictBounds, Counts: make([]uint64, len(console.FirstVerdictBounds))}
-	if err := s.each(ctx, FirstVerdictSQL(s.r.db), func(rows driver.Rows) error {
-		var id string
-		var secs int64
-		if err := rows.Scan(&id, &secs); err != nil {
-			return err
-		}
-		st.FirstVerdict.Observe(float64(secs))
-		return nil
-	}); err != nil {
+	// The histogram is counted by the server: one row, however many reports.
+	h := console.Histogram{Bounds: console.FirstVerdictBounds, Counts: make([]uint64, len(console.FirstVerdictBounds))}
+	cols := []string{"count()", "toFloat64(sum(seconds))"}
+	dest := []any{&h.Count, &h.Sum}
+	for i, b := range h.Bounds {
+		cols = append(cols, fmt.Sprintf("countIf(seconds <= %d)", int64(b)))
+		dest = append(dest, &h.Counts[i])
+	}
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM (" + FirstVerdictSQL(s.r.db) + ")"
+	if err := s.r.conn.QueryRow(ctx, q).Scan(dest...); err != nil {
 		return st, fmt.Errorf("clickhouse: first verdicts on reports in %s: %w", s.r.db, err)
 	}
+	st.FirstVerdict = h
 	st.Awaiting = st.Reports - int64(st.FirstVerdict.Count)
 	return st, nil
 }
