@@ -193,4 +193,3 @@ func deadLetterFor(rec Record, reason event.Reason, err error) *DeadLetter {
 	}
 	return &DeadLetter{Record: rec, Reason: reason, Detail: detail, RejectedAt: time.Now().UTC()}
 }
-
