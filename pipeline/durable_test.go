@@ -170,6 +170,13 @@ func statefulTraffic(conversations, perConversation int) [][]kafka.Message {
 
 func replayStateful(t *testing.T, parts [][]kafka.Message) map[string]bool {
 	t.Helper()
+	return replayParts(t, parts, testStatefulFactories(), nil)
+}
+
+// replayParts replays the records' values in order with one engine and
+// in-process stages, and returns the flags as detector/rule/message keys.
+func replayParts(t *testing.T, parts [][]kafka.Message, factories []detectors.Factory, rules *detectors.RuleSet) map[string]bool {
+	t.Helper()
 	var lines bytes.Buffer
 	for _, p := range parts {
 		for _, m := range p {
@@ -178,7 +185,7 @@ func replayStateful(t *testing.T, parts [][]kafka.Message) map[string]bool {
 		}
 	}
 	var out bytes.Buffer
-	if _, err := pipeline.Replay(context.Background(), []pipeline.ReplayInput{{Name: "t", R: &lines}}, testStatefulFactories(), nil,
+	if _, err := pipeline.Replay(context.Background(), []pipeline.ReplayInput{{Name: "t", R: &lines}}, factories, rules,
 		detectors.EngineOptions{Clock: detectors.EventTime}, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -204,11 +211,20 @@ type instanceHarness struct {
 
 func startInstance(t *testing.T, broker, topic, group string, store *recordingSink) *instanceHarness {
 	t.Helper()
+	return startInstanceWith(t, broker, topic, group, store, testStatefulFactories(), nil)
+}
+
+func startInstanceWith(t *testing.T, broker, topic, group string, store *recordingSink, factories []detectors.Factory, rules *detectors.RuleSet) *instanceHarness {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	metrics := pipeline.NewMetrics(prometheus.NewRegistry(), []string{"counter", "fanout"})
+	var names []string
+	for _, f := range factories {
+		names = append(names, f.Name)
+	}
+	metrics := pipeline.NewMetrics(prometheus.NewRegistry(), names)
 	in, err := pipeline.NewInstance(ctx, pipeline.InstanceConfig{
 		Pipeline: pipeline.Config{Workers: 2, BatchSize: 200, BatchInterval: 50 * time.Millisecond, ShutdownTimeout: 30 * time.Second,
-			Detectors: testStatefulFactories(), Engine: detectors.EngineOptions{Clock: detectors.WallClock},
+			Detectors: factories, Rules: rules, Engine: detectors.EngineOptions{Clock: detectors.WallClock},
 			RetryInitial: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond},
 		Kafka:        pipeline.KafkaConfig{Brokers: []string{broker}, Topic: topic, Group: group},
 		StateTopic:   topic + ".state",
