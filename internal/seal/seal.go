@@ -28,8 +28,11 @@ import (
 	"bufio"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -204,4 +207,46 @@ func (k *Keyring) Open(keyID, rowID, sealed string) (string, error) {
 		return "", ErrOpen
 	}
 	return string(plain), nil
+}
+
+// Pseudonymizer replaces user ids with keyed pseudonyms: the first 128
+// bits of HMAC-SHA256(key, id), in hex, after "p:". The same id always
+// gives the same pseudonym (counts per sender still work), and without the
+// key a pseudonym cannot be reversed or recomputed from a guessed id.
+type Pseudonymizer struct{ key []byte }
+
+// MinPseudonymKey is the shortest accepted pseudonymisation key.
+const MinPseudonymKey = 32
+
+// NewPseudonymizer returns a pseudonymizer with key (at least
+// MinPseudonymKey bytes).
+func NewPseudonymizer(key []byte) (*Pseudonymizer, error) {
+	if len(key) < MinPseudonymKey {
+		return nil, fmt.Errorf("seal: pseudonymisation key is %d bytes, want at least %d", len(key), MinPseudonymKey)
+	}
+	return &Pseudonymizer{key: append([]byte(nil), key...)}, nil
+}
+
+// PseudonymPrefix starts every pseudonym.
+const PseudonymPrefix = "p:"
+
+// Pseudonym returns the pseudonym of id. The empty id stays empty, and a
+// value that already is a pseudonym is returned unchanged, so that applying
+// it twice (a retried write) is harmless.
+func (p *Pseudonymizer) Pseudonym(id string) string {
+	if id == "" || IsPseudonym(id) {
+		return id
+	}
+	m := hmac.New(sha256.New, p.key)
+	m.Write([]byte(id))
+	return PseudonymPrefix + hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// IsPseudonym reports whether s has the form of a pseudonym.
+func IsPseudonym(s string) bool {
+	if len(s) != len(PseudonymPrefix)+32 || !strings.HasPrefix(s, PseudonymPrefix) {
+		return false
+	}
+	_, err := hex.DecodeString(s[len(PseudonymPrefix):])
+	return err == nil
 }

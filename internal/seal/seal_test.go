@@ -157,3 +157,21 @@ func BenchmarkSealOpen(b *testing.B) {
 		}
 	})
 }
+
+func TestPseudonymizer(t *testing.T) {
+	if _, err := seal.NewPseudonymizer([]byte("short")); err == nil {
+		t.Error("short key accepted")
+	}
+	p, _ := seal.NewPseudonymizer(bytes.Repeat([]byte{7}, 32))
+	q, _ := seal.NewPseudonymizer(bytes.Repeat([]byte{8}, 32))
+	a, b := p.Pseudonym("user-1"), p.Pseudonym("user-2")
+	if a == b || a != p.Pseudonym("user-1") || a == q.Pseudonym("user-1") {
+		t.Errorf("pseudonyms %s %s %s", a, b, q.Pseudonym("user-1"))
+	}
+	if !seal.IsPseudonym(a) || strings.Contains(a, "user") || p.Pseudonym(a) != a || p.Pseudonym("") != "" {
+		t.Errorf("pseudonym %q", a)
+	}
+	if seal.IsPseudonym("user-1") || seal.IsPseudonym("p:zz") {
+		t.Error("IsPseudonym accepts a plain id")
+	}
+}
