@@ -149,7 +149,11 @@ func runRetention(ctx context.Context, store evidenceExpirer, days int, interval
 	defer t.Stop()
 	for {
 		cutoff := time.Now().UTC().AddDate(0, 0, -days)
-		n, err := store.ExpireEvidence(ctx, cutoff)
+		// A pass may not outlast its interval (a stuck ClickHouse mutation
+		// must not stop the passes after it).
+		passCtx, cancel := context.WithTimeout(ctx, interval)
+		n, err := store.ExpireEvidence(passCtx, cutoff)
+		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("evidence retention failed; retrying at the next interval", "error", err)

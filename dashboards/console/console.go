@@ -8,7 +8,8 @@
 //	GET  /console/flags/{id}           one flag, its conversation's flags and their timeline
 //	POST /console/flags/{id}/verdict   record confirmed | dismissed | escalated, with a note
 //	GET  /console/rules                per-rule precision from the latest verdicts
-//	GET  /console/admin                accounts and active sessions
+//	GET  /console/admin                accounts, active sessions and the evidence audit
+//	GET  /console/lookup, POST         the pseudonym of a user id (analysts)
 //	GET  /console/login, POST /console/login, POST /console/logout
 //	GET  /console/static/{name}        CSS and JavaScript
 //
