@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/goshawk-safety/goshawk/dashboards/console"
+	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/sinks/sqlite"
 )
@@ -276,6 +277,64 @@ func TestRunKeepsMessageTextOutOfLogsAndStore(t *testing.T) {
 	for _, frag := range []string{"kys", "hurt you", "practice tomorrow"} {
 		if strings.Contains(out, frag) {
 			t.Errorf("the logs hold message text %q", frag)
+		}
+	}
+}
+
+// keygen prints a key line that a key file accepts; two runs differ.
+func TestKeygen(t *testing.T) {
+	code, out1, _ := run(t, "keygen", "--id", "k-2027")
+	_, out2, _ := run(t, "keygen", "--id", "k-2027")
+	if code != 0 || out1 == out2 || !strings.HasPrefix(out1, "k-2027:") {
+		t.Fatalf("keygen: exit %d, %q %q", code, out1, out2)
+	}
+	if ring, err := seal.ParseKeyring(strings.NewReader(out1)); err != nil || ring.Active() != "k-2027" {
+		t.Fatalf("keygen line refused: %v", err)
+	}
+	// A rotation must use a new id: the same id twice is refused.
+	if _, err := seal.ParseKeyring(strings.NewReader(out1 + out2)); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("two keys with one id: %v", err)
+	}
+	if code, _, stderr := run(t, "keygen", "--id", "bad id"); code != 2 || !strings.Contains(stderr, "--id") {
+		t.Errorf("bad id: exit %d %s", code, stderr)
+	}
+}
+
+// goshawk retention clears old evidence once and keeps the flags.
+func TestRetentionCommand(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "flags.db")
+	w, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	var flags []detectors.Flag
+	for i, age := range []time.Duration{200 * 24 * time.Hour, 100 * 24 * time.Hour, 24 * time.Hour} {
+		flags = append(flags, detectors.Flag{FlagID: fmt.Sprintf("f%d", i), MessageID: "m", ConversationID: "c", SenderID: "u",
+			Category: detectors.Spam, Detector: "keyword", Rule: "r", Severity: detectors.High, Score: 1,
+			Evidence: fmt.Sprintf("evidence %d", i), SentAt: now.Add(-age), DetectedAt: now.Add(-age)})
+	}
+	if err := w.Write(ctx, flags); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	code, stdout, stderr := run(t, "retention", "--sink", "sqlite", "--sqlite-path", path, "--evidence-retention-days", "90")
+	if code != 0 || !strings.Contains(stdout, "cleared the evidence of 2 flags") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	w, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	got, err := w.Flags(ctx, 10)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("%d flags left (%v)", len(got), err)
+	}
+	for _, f := range got {
+		if want := f.FlagID == "f2"; (f.Evidence != "") != want {
+			t.Errorf("flag %s evidence %q", f.FlagID, f.Evidence)
 		}
 	}
 }
