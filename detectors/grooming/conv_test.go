@@ -2,6 +2,7 @@ package grooming
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -186,4 +187,50 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal("encoding is not stable")
 		}
 	})
+}
+
+// The binary encoding against the same state as JSON (the other choice the
+// changelog had): logged, and the binary must be the smaller.
+func TestEncodingSize(t *testing.T) {
+	type jsonSignal struct {
+		Stage, Who, Strength, Flags int
+		At                          int64
+		Hash                        uint64
+		ID, Excerpt                 string
+	}
+	type jsonPerson struct {
+		ID        string
+		Age, Cues int
+	}
+	type jsonState struct {
+		Version         int
+		Last, AskAt     int64
+		AskBy, Contexts int
+		People          []jsonPerson
+		Fired           []uint32
+		Signals         []jsonSignal
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	var bin, js int
+	for range 500 {
+		c := randomConv(r)
+		bin += len(c.encode(nil))
+		st := jsonState{Version: 1, Last: c.last, AskAt: c.askAt, AskBy: int(c.askBy), Contexts: int(c.ctx), Fired: c.fired}
+		for i := range int(c.nPeople) {
+			st.People = append(st.People, jsonPerson{ID: c.personID(i), Age: int(c.people[i].age), Cues: int(c.people[i].cues)})
+		}
+		for _, s := range c.signals {
+			st.Signals = append(st.Signals, jsonSignal{Stage: int(s.stage), Who: int(s.who), Strength: int(s.q), Flags: int(s.flags),
+				At: s.at, Hash: s.idHash, ID: c.signalID(&s), Excerpt: c.excerpt(&s)})
+		}
+		b, err := json.Marshal(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js += len(b)
+	}
+	t.Logf("500 random states: binary %d bytes each, JSON %d", bin/500, js/500)
+	if bin >= js {
+		t.Errorf("binary %d bytes, JSON %d: the binary encoding is not the smaller", bin, js)
+	}
 }
