@@ -311,9 +311,9 @@ func earlier(a, b stage, first *[nStages]int64) bool {
 // are shortened, then the oldest signals are left out (the flag's own
 // never are).
 const (
-	evidenceIDBytes   = 24 // of a message id in the evidence
-	minEvidenceExcept = 12 // excerpt bytes below which older entries are dropped instead
-	evidenceTime      = "01-02 15:04"
+	evidenceIDBytes    = 24 // of a message id in the evidence
+	minEvidenceExcerpt = 12 // excerpt bytes below which older entries are dropped instead
+	evidenceTime       = "01-02 15:04"
 )
 
 func (c *conv) evidence(rs *ruleset, who int, t int64, shadow bool, v *ageView, risk float64, severity string, trigger uint64) string {
@@ -368,7 +368,7 @@ func (c *conv) evidence(rs *ruleset, who int, t int64, shadow bool, v *ageView, 
 		for _, i := range entries {
 			budget -= fixed(i)
 		}
-		if len(entries) <= 1 || budget >= len(entries)*minEvidenceExcept {
+		if len(entries) <= 1 || budget >= len(entries)*minEvidenceExcerpt {
 			break
 		}
 		drop := 0
