@@ -34,6 +34,7 @@ type runConfig struct {
 	console  consoleSettings // triage console (console.go)
 	privacy  privacySettings // evidence encryption, retention, pseudonyms (privacy.go)
 	proxy    proxySettings   // the console's trusted reverse proxy (privacy.go)
+	tune     detectorSettings
 
 	consoleOpts consoleExtras
 }
@@ -46,6 +47,7 @@ func (c *runConfig) register(f *flags) {
 	c.console.register(f, "file of triage console accounts, lines role:sha256hex:name; serves /console/ on --metrics-addr (empty: no console)")
 	c.privacy.register(f)
 	c.proxy.register(f)
+	c.tune.register(f)
 }
 
 func parseRun(args []string, stderr io.Writer) (*runConfig, error) {
@@ -58,6 +60,7 @@ func parseRun(args []string, stderr io.Writer) (*runConfig, error) {
 	c.kafka.validate(f)
 	c.store.validate(f)
 	c.pipeline.validate(f)
+	c.tune.validate(f)
 	c.privacy.validate(f, true)
 	c.store.protect = c.privacy.protection()
 	c.consoleOpts = consoleExtras{Keys: c.privacy.keys, Pseudonyms: c.privacy.pseudo, Proxy: c.proxy.build(f)}
@@ -108,7 +111,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // are registered on reg (a new registry when nil). consoleHandler, when not
 // nil, is served at /console/ on the metrics server.
 func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slog.Logger, reg *prometheus.Registry, consoleHandler http.Handler) error {
-	registry, err := builtin.Registry()
+	registry, err := builtin.RegistryWith(c.tune.options())
 	if err != nil {
 		return fmt.Errorf("detectors: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/goshawk-safety/goshawk/detectors/builtin"
 	"github.com/goshawk-safety/goshawk/internal/secret"
 	"github.com/goshawk-safety/goshawk/sinks"
 )
@@ -153,4 +154,30 @@ type consoleSettings struct {
 
 func (c *consoleSettings) register(f *flags, usage string) {
 	f.String(&c.TokensFile, "console-tokens-file", "", usage)
+}
+
+// detectorSettings tune the built-in detectors beyond their rules. run and
+// replay share them, so that a replay or backtest gives what the stream
+// gives.
+type detectorSettings struct {
+	GroomingIdleExpiry       time.Duration
+	GroomingMaxConversations int
+}
+
+func (d *detectorSettings) register(f *flags) {
+	def := builtin.DefaultOptions()
+	f.Duration(&d.GroomingIdleExpiry, "grooming-idle-expiry", def.Grooming.IdleExpiry, "grooming: a conversation's state is dropped after this long without a message (event time)")
+	f.Int(&d.GroomingMaxConversations, "grooming-max-conversations", def.Grooming.MaxConversations, "grooming: conversations tracked per worker; the least recently active beyond it are dropped")
+}
+
+func (d *detectorSettings) validate(f *flags) {
+	f.check(d.GroomingIdleExpiry < time.Hour, "grooming-idle-expiry", "%s is shorter than 1h", d.GroomingIdleExpiry)
+	f.check(d.GroomingMaxConversations < 1, "grooming-max-conversations", "%d is not positive", d.GroomingMaxConversations)
+}
+
+func (d *detectorSettings) options() builtin.Options {
+	o := builtin.DefaultOptions()
+	o.Grooming.IdleExpiry = d.GroomingIdleExpiry
+	o.Grooming.MaxConversations = d.GroomingMaxConversations
+	return o
 }
