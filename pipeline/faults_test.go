@@ -120,6 +120,18 @@ func startWith(t *testing.T, broker, topic, group string, store sinks.Writer, o 
 	log := testLogger(t)
 	dead := pipeline.NewKafkaDeadLetters([]string{broker}, h.dlq)
 	t.Cleanup(func() { dead.Close() })
+	// Durable detector state (grooming) goes to a changelog beside the
+	// topic, as `goshawk run` sets it up (pipeline.NewInstance).
+	stateTopic := topic + ".goshawk-state"
+	partitions, err := pipeline.TopicPartitions(context.Background(), []string{broker}, nil, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pipeline.EnsureTopic(context.Background(), []string{broker}, nil, stateTopic, partitions, map[string]string{"cleanup.policy": "compact"}); err != nil {
+		t.Fatal(err)
+	}
+	changelog := pipeline.NewKafkaChangelog([]string{broker}, stateTopic, nil)
+	t.Cleanup(func() { changelog.Close() })
 	p, err := pipeline.New(pipeline.Config{
 		Workers: o.workers, BatchSize: o.batchSize, BatchInterval: o.batchInterval, ShutdownTimeout: 30 * time.Second,
 		Detectors: factories, Rules: builtinRules(t, factories),
@@ -128,6 +140,7 @@ func startWith(t *testing.T, broker, topic, group string, store sinks.Writer, o 
 		Source:     pipeline.NewKafkaSource(pipeline.KafkaConfig{Brokers: []string{broker}, Topic: topic, Group: group}, log),
 		Store:      store,
 		DeadLetter: dead,
+		Changelog:  changelog,
 		Lag:        pipeline.NewLagMonitor([]string{broker}, topic, group, h.metrics, log),
 		Metrics:    h.metrics,
 		Log:        log,
@@ -949,7 +962,7 @@ func TestFaultPipelineSIGKILL(t *testing.T) {
 	}
 	partitions := partitionsOf(ends)
 	args := []string{"run", "--brokers", broker, "--topic", topic, "--group", group,
-		"--clickhouse-addr", chAddr, "--clickhouse-database", cfg.Database,
+		"--clickhouse-addr", chAddr, "--clickhouse-database", cfg.Database, "--evidence-encryption=off",
 		"--workers", "2", "--batch-size", "5000", "--batch-interval", "2s", "--log-level", "warn"}
 
 	prod := produceSteadily(broker, topic, tr.records, 1500) // 8 s of traffic

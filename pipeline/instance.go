@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/sinks"
 )
@@ -19,8 +17,7 @@ import (
 // other instances.
 type InstanceConfig struct {
 	Pipeline Config
-	Kafka    KafkaConfig
-	Dialer   *kafka.Dialer // nil: plain TCP
+	Kafka    KafkaConfig // its Dialer (TLS, SASL) serves the internal topics too
 	// StateTopic is the compacted changelog of durable detector state
 	// (created with as many partitions as the messages topic).
 	StateTopic string
@@ -78,7 +75,7 @@ func NewInstance(ctx context.Context, cfg InstanceConfig, deps InstanceDeps) (*I
 	}
 	partitions := 0
 	if probe.Durable() || len(stages) > 0 {
-		if partitions, err = TopicPartitions(ctx, cfg.Kafka.Brokers, cfg.Dialer, cfg.Kafka.Topic); err != nil {
+		if partitions, err = TopicPartitions(ctx, cfg.Kafka.Brokers, cfg.Kafka.Dialer, cfg.Kafka.Topic); err != nil {
 			return nil, fmt.Errorf("pipeline: internal topics follow the partitions of the messages topic: %w", err)
 		}
 	}
@@ -89,12 +86,12 @@ func NewInstance(ctx context.Context, cfg InstanceConfig, deps InstanceDeps) (*I
 		}
 		// Compacted: the latest state of each conversation is kept, and
 		// the tombstone of an expired one removes it.
-		if err := EnsureTopic(ctx, cfg.Kafka.Brokers, cfg.Dialer, cfg.StateTopic, partitions, map[string]string{
+		if err := EnsureTopic(ctx, cfg.Kafka.Brokers, cfg.Kafka.Dialer, cfg.StateTopic, partitions, map[string]string{
 			"cleanup.policy": "compact", "min.compaction.lag.ms": "60000",
 		}); err != nil {
 			return nil, fmt.Errorf("pipeline: state changelog: %w", err)
 		}
-		cl := NewKafkaChangelog(cfg.Kafka.Brokers, cfg.StateTopic, cfg.Dialer)
+		cl := NewKafkaChangelog(cfg.Kafka.Brokers, cfg.StateTopic, cfg.Kafka.Dialer)
 		in.closers = append(in.closers, cl.Close)
 		base.Changelog = cl
 	}
@@ -104,11 +101,11 @@ func NewInstance(ctx context.Context, cfg InstanceConfig, deps InstanceDeps) (*I
 			n = partitions
 		}
 		for _, s := range stages {
-			if err := EnsureTopic(ctx, cfg.Kafka.Brokers, cfg.Dialer, StreamTopic(cfg.StreamPrefix, s.Factory.Stream), n, nil); err != nil {
+			if err := EnsureTopic(ctx, cfg.Kafka.Brokers, cfg.Kafka.Dialer, StreamTopic(cfg.StreamPrefix, s.Factory.Stream), n, nil); err != nil {
 				return nil, fmt.Errorf("pipeline: stage stream: %w", err)
 			}
 		}
-		fw := NewKafkaForwards(cfg.Kafka.Brokers, cfg.StreamPrefix, cfg.Dialer)
+		fw := NewKafkaForwards(cfg.Kafka.Brokers, cfg.StreamPrefix, cfg.Kafka.Dialer)
 		in.closers = append(in.closers, fw.Close)
 		base.Forwards = fw
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"time"
 
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/event"
@@ -45,39 +44,19 @@ type ReplaySummary struct {
 // reproducible.
 func Replay(ctx context.Context, inputs []ReplayInput, factories []detectors.Factory, rules *detectors.RuleSet, opts detectors.EngineOptions, out io.Writer) (ReplaySummary, error) {
 	sum := ReplaySummary{ByCategory: map[detectors.Category]int{}, BySeverity: map[detectors.Severity]int{}}
-	engine, err := detectors.NewEngine(factories, rules, opts)
+	det, err := newDetection(factories, rules, opts)
 	if err != nil {
 		return sum, fmt.Errorf("replay: %w", err)
-	}
-	stages, err := Stages(factories, rules)
-	if err != nil {
-		return sum, fmt.Errorf("replay: %w", err)
-	}
-	router := &Router{Stages: stages}
-	stamp := func(f *detectors.Flag) {
-		if f.DetectedAt.IsZero() {
-			f.DetectedAt = f.SentAt
-			if opts.Clock != nil && !isEventTime(opts.Clock) {
-				f.DetectedAt = time.Now().UTC()
-			}
-		}
 	}
 	w := bufio.NewWriterSize(out, 64<<10)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	var flags []detectors.Flag
-	var fwd []detectors.Forward
 	err = ScanEvents(ctx, inputs, func(msg *event.Message) error {
 		sum.Messages++
-		flags = engine.Inspect(msg, flags[:0], nil)
-		// Records forwarded to detector stages (keyed by sender or
-		// fingerprint) are handled at once, in order: the single-instance
-		// equivalent of the internal topics.
-		if fwd = engine.TakeForwards(fwd[:0]); len(fwd) > 0 {
-			var err error
-			if flags, err = router.Route(fwd, flags, stamp); err != nil {
-				return fmt.Errorf("replay: %w", err)
-			}
+		var err error
+		if flags, err = det.inspect(msg, flags[:0]); err != nil {
+			return fmt.Errorf("replay: %w", err)
 		}
 		for i := range flags {
 			sum.Flags++
@@ -96,12 +75,6 @@ func Replay(ctx context.Context, inputs []ReplayInput, factories []detectors.Fac
 		return sum, fmt.Errorf("replay: write flags: %w", err)
 	}
 	return sum, nil
-}
-
-// isEventTime reports whether clock stamps flags with their sent_at.
-func isEventTime(clock detectors.Clock) bool {
-	m := &event.Message{SentAt: time.Unix(1, 0)}
-	return clock(m).Equal(m.SentAt)
 }
 
 // ScanEvents decodes every line of the inputs, in order, calling onEvent for

@@ -112,10 +112,10 @@ func createLines(path, setting string, stdout io.Writer) (send func([]generator.
 }
 
 func produceKafka(ctx context.Context, gen *generator.Generator, k kafkaSettings, p produceSettings, reports *reportPacer) (int, error) {
-	send, closeWriter := kafkaSender(ctx, k.Brokers, k.Topic)
+	send, closeWriter := kafkaSender(ctx, k, k.Topic)
 	defer closeWriter()
 	if reports != nil {
-		sendReports, closeReports := kafkaSender(ctx, k.Brokers, reports.topic)
+		sendReports, closeReports := kafkaSender(ctx, k, reports.topic)
 		defer closeReports()
 		send = reports.interleave(send, sendReports)
 	}
@@ -123,10 +123,12 @@ func produceKafka(ctx context.Context, gen *generator.Generator, k kafkaSettings
 }
 
 // kafkaSender returns a function that writes a batch of events to topic
-// (keyed by conversation), and the writer's close.
-func kafkaSender(ctx context.Context, brokers []string, topic string) (send func([]generator.Event) error, close func() error) {
+// (keyed by conversation) on k's brokers, with k's TLS and SASL, and the
+// writer's close.
+func kafkaSender(ctx context.Context, k kafkaSettings, topic string) (send func([]generator.Event) error, close func() error) {
 	w := &kafka.Writer{
-		Addr:                   kafka.TCP(brokers...),
+		Addr:                   kafka.TCP(k.Brokers...),
+		Transport:              k.Security.built.Transport(), // TLS and SASL (privacy.go)
 		Topic:                  topic,
 		Balancer:               &kafka.Hash{}, // conversation_id key → one partition per conversation
 		RequiredAcks:           kafka.RequireAll,

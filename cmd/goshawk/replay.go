@@ -28,15 +28,18 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	f.String(&candidateDir, "rules-candidate", "", "backtest: directory of candidate rule files (over the built-in rules) to compare with --rules-dir")
 	f.Int(&examples, "examples", 3, "backtest: examples shown per rule")
 	f.Int(&evidence, "evidence-context", 40, "characters of context kept each side of a match in evidence")
+	var tune detectorSettings
+	tune.register(f)
 	if err := f.Parse(args); err != nil {
 		return usageError(err)
 	}
 	f.check(f.NArg() == 0, "replay", "name at least one file, or - for stdin")
 	f.check(evidence < 0 || evidence > 200, "evidence-context", "%d is not between 0 and 200", evidence)
+	tune.validate(f)
 	if err := f.validated(); err != nil {
 		return usageError(err)
 	}
-	factories, err := selectDetectors(dets)
+	factories, err := selectDetectors(dets, tune.options())
 	if err != nil {
 		return err
 	}
@@ -76,8 +79,8 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // selectDetectors returns the factories of the named built-in detectors (all
 // when names is empty).
-func selectDetectors(names []string) ([]detectors.Factory, error) {
-	registry, err := builtin.Registry()
+func selectDetectors(names []string, o builtin.Options) ([]detectors.Factory, error) {
+	registry, err := builtin.RegistryWith(o)
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}

@@ -65,7 +65,9 @@ func addReports(c *runConfig, store sinks.Writer, deps *pipeline.InstanceDeps) (
 	if deps.Reports, err = reportWriter(store); err != nil {
 		return nil, usageError(err)
 	}
-	dead := pipeline.NewKafkaDeadLetters(c.kafka.Brokers, c.pipeline.Reports.DLQTopic)
+	// TLS and SASL as for every Kafka connection (privacy.go); the report
+	// consumer takes them from the Instance's KafkaConfig.Dialer.
+	dead := pipeline.NewKafkaDeadLettersWith(c.kafka.Brokers, c.pipeline.Reports.DLQTopic, c.kafka.Security.built.Transport())
 	deps.ReportsDeadLetter = dead
 	return func() { dead.Close() }, nil
 }
@@ -173,6 +175,7 @@ func waitReportsCaughtUp(ctx context.Context, c *runConfig, log *slog.Logger, ru
 	}
 	lag := pipeline.NewLagMonitor(c.kafka.Brokers, c.pipeline.Reports.Topic, c.pipeline.Group+".reports",
 		pipeline.NewMetrics(prometheus.NewRegistry(), nil), log)
+	lag.Client.Transport = c.kafka.Security.built.Transport()
 	return waitCaughtUp(ctx, lag, runErr)
 }
 

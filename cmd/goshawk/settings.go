@@ -1,34 +1,49 @@
 package main
 
 import (
+	"crypto/tls"
 	"runtime"
 	"time"
+
+	"github.com/goshawk-safety/goshawk/detectors/builtin"
+	"github.com/goshawk-safety/goshawk/internal/secret"
+	"github.com/goshawk-safety/goshawk/sinks"
 )
 
 // kafkaSettings are shared by every subcommand that talks to Kafka.
 type kafkaSettings struct {
-	Brokers []string
-	Topic   string
+	Brokers  []string
+	Topic    string
+	Security kafkaSecurity // TLS and SASL (privacy.go)
 }
 
 func (k *kafkaSettings) register(f *flags) {
 	f.List(&k.Brokers, "brokers", "localhost:9092", "Kafka bootstrap brokers")
 	f.String(&k.Topic, "topic", "messages", "topic of message events (record key = conversation_id)")
+	k.Security.register(f)
 }
 
 func (k *kafkaSettings) validate(f *flags) {
 	f.check(len(k.Brokers) == 0, "brokers", "at least one broker address is required")
 	f.check(k.Topic == "", "topic", "must not be empty")
+	k.Security.validate(f)
 }
 
 // storeSettings choose and configure the flag store.
 type storeSettings struct {
-	Sink               string
-	ClickHouseAddr     []string
-	ClickHouseDatabase string
-	ClickHouseUser     string
-	ClickHousePassword string
-	SQLitePath         string
+	Sink                   string
+	ClickHouseAddr         []string
+	ClickHouseDatabase     string
+	ClickHouseUser         string
+	ClickHousePassword     secret.Value
+	ClickHousePasswordFile string
+	ClickHouseTLS          bool
+	ClickHouseTLSCAFile    string
+	ClickHouseTLSInsecure  bool
+	SQLitePath             string
+
+	tls     *tls.Config      // from the ClickHouse TLS settings
+	protect sinks.Protection // set by the commands that write flags
 }
 
 func (s *storeSettings) register(f *flags, defaultSink string) {
@@ -36,7 +51,11 @@ func (s *storeSettings) register(f *flags, defaultSink string) {
 	f.List(&s.ClickHouseAddr, "clickhouse-addr", "localhost:9000", "ClickHouse native-protocol addresses")
 	f.String(&s.ClickHouseDatabase, "clickhouse-database", "goshawk", "ClickHouse database (created by migrate)")
 	f.String(&s.ClickHouseUser, "clickhouse-user", "default", "ClickHouse user")
-	f.String(&s.ClickHousePassword, "clickhouse-password", "", "ClickHouse password")
+	f.Secret(&s.ClickHousePassword, "clickhouse-password", "ClickHouse password")
+	f.String(&s.ClickHousePasswordFile, "clickhouse-password-file", "", "file holding the ClickHouse password")
+	f.Bool(&s.ClickHouseTLS, "clickhouse-tls", false, "connect to ClickHouse with TLS (its secure native port, 9440 by default)")
+	f.String(&s.ClickHouseTLSCAFile, "clickhouse-tls-ca-file", "", "PEM file of the CAs that sign ClickHouse's certificate (empty: the system's)")
+	f.Bool(&s.ClickHouseTLSInsecure, "clickhouse-tls-insecure-skip-verify", false, "do not check ClickHouse's certificate (tests only)")
 	f.String(&s.SQLitePath, "sqlite-path", "goshawk.db", "SQLite database file (sink sqlite)")
 }
 
@@ -45,6 +64,8 @@ func (s *storeSettings) validate(f *flags) {
 	case "clickhouse":
 		f.check(len(s.ClickHouseAddr) == 0, "clickhouse-addr", "required when --sink=clickhouse")
 		f.check(s.ClickHouseDatabase == "", "clickhouse-database", "required when --sink=clickhouse")
+		s.ClickHousePassword = secretSetting(f, s.ClickHousePassword, s.ClickHousePasswordFile, "clickhouse-password")
+		s.tls = clickhouseTLS(f, s.ClickHouseTLS, s.ClickHouseTLSCAFile, s.ClickHouseTLSInsecure)
 	case "sqlite":
 		f.check(s.SQLitePath == "", "sqlite-path", "required when --sink=sqlite")
 	default:
@@ -135,4 +156,30 @@ type consoleSettings struct {
 
 func (c *consoleSettings) register(f *flags, usage string) {
 	f.String(&c.TokensFile, "console-tokens-file", "", usage)
+}
+
+// detectorSettings tune the built-in detectors beyond their rules. run and
+// replay share them, so that a replay or backtest gives what the stream
+// gives.
+type detectorSettings struct {
+	GroomingIdleExpiry       time.Duration
+	GroomingMaxConversations int
+}
+
+func (d *detectorSettings) register(f *flags) {
+	def := builtin.DefaultOptions()
+	f.Duration(&d.GroomingIdleExpiry, "grooming-idle-expiry", def.Grooming.IdleExpiry, "grooming: a conversation's state is dropped after this long without a message (event time)")
+	f.Int(&d.GroomingMaxConversations, "grooming-max-conversations", def.Grooming.MaxConversations, "grooming: conversations tracked per worker; the least recently active beyond it are dropped")
+}
+
+func (d *detectorSettings) validate(f *flags) {
+	f.check(d.GroomingIdleExpiry < time.Hour, "grooming-idle-expiry", "%s is shorter than 1h", d.GroomingIdleExpiry)
+	f.check(d.GroomingMaxConversations < 1, "grooming-max-conversations", "%d is not positive", d.GroomingMaxConversations)
+}
+
+func (d *detectorSettings) options() builtin.Options {
+	o := builtin.DefaultOptions()
+	o.Grooming.IdleExpiry = d.GroomingIdleExpiry
+	o.Grooming.MaxConversations = d.GroomingMaxConversations
+	return o
 }

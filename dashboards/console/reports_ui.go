@@ -66,7 +66,8 @@ type reportView struct {
 // reportItemPage shows a report that no flag matches: the report, the
 // conversation's other reports, and the evidence the store holds for the
 // conversation (flags of other categories), else its metadata only. A
-// report holds no message text, and none is fetched for it.
+// report holds no message text, and none is fetched for it. The flags'
+// evidence is audited before it is opened, as on a flag's page.
 func (c *Console) reportItemPage(w http.ResponseWriter, r *http.Request, p principal, it Item) {
 	ctx := r.Context()
 	conv, err := c.o.Store.Conversation(ctx, it.Flag.ConversationID, c.o.ConversationLimit)
@@ -79,15 +80,20 @@ func (c *Console) reportItemPage(w http.ResponseWriter, r *http.Request, p princ
 		c.storeError(w, r, p, err)
 		return
 	}
+	texts, err := c.reveal(ctx, p, conv, "conversation of report "+it.Flag.FlagID)
+	if err != nil {
+		c.auditError(w, r, p, err)
+		return
+	}
 	now := c.o.Now()
-	v := &reportView{Item: c.itemView(it, now), Report: *it.Report, Reports: reports, Decisions: Decisions,
+	v := &reportView{Item: c.itemView(it, "", now), Report: *it.Report, Reports: reports, Decisions: Decisions,
 		MaxNote: MaxNoteBytes, ConvLimit: c.o.ConversationLimit, Return: r.URL.Path, BackURL: Prefix}
 	if from := r.URL.Query().Get("from"); safeReturn(from) {
 		v.BackURL = from
 		v.Return = r.URL.Path + "?from=" + url.QueryEscape(from)
 	}
-	for _, ci := range conv {
-		v.Conversation = append(v.Conversation, c.itemView(ci, now))
+	for i, ci := range conv {
+		v.Conversation = append(v.Conversation, c.itemView(ci, texts[i], now))
 	}
 	pg := c.newPage(r, &p, "Report "+shortID(strings.TrimPrefix(it.Flag.FlagID, ReportItemPrefix)), "queue")
 	pg.Data = v

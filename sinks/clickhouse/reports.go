@@ -18,10 +18,9 @@ import (
 var _ console.ReportStore = (*ConsoleStore)(nil)
 
 // reportsVersion is the number of the reports migration. Migrations are
-// numbered without gaps (TestMigrationsNumbering); the evidence
-// encryption work adds one too, and whichever merges second takes the next
-// number.
-const reportsVersion = 4
+// numbered without gaps (TestMigrationsNumbering): 4 is evidence
+// encryption's.
+const reportsVersion = 5
 
 // reportsMigration creates two tables.
 //

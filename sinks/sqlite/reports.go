@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/goshawk-safety/goshawk/dashboards/console"
-	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/event"
 )
 
@@ -21,10 +20,9 @@ import (
 var _ console.ReportStore = (*ConsoleStore)(nil)
 
 // reportsVersion is the number of the reports migration. Migrations are
-// numbered without gaps (TestOpenCreatesSchemaOnce); the evidence
-// encryption work adds one too, and whichever merges second takes the
-// next number.
-const reportsVersion = 5
+// numbered without gaps (TestOpenCreatesSchemaOnce): 5 is evidence
+// encryption's.
+const reportsVersion = 6
 
 // reportsMigration creates the reports table. A report is one row keyed by report_id
 // (the first write wins, as for flags); item_id is its id in the review
@@ -111,9 +109,9 @@ const severityRank = "(CASE f.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3
 // (where, args), at most limit+1 of them. Each tier is one query along
 // flags_conversation: reported conversations are few next to all flags,
 // and the review index would scan every flag of a severity to find them.
-func (s *ConsoleStore) reportedFlags(ctx context.Context, f console.QueueFilter, where []string, args []any) ([]detectors.Flag, error) {
+func (s *ConsoleStore) reportedFlags(ctx context.Context, f console.QueueFilter, where []string, args []any) ([]Stored, error) {
 	limit := f.PageSize()
-	var flags []detectors.Flag
+	var flags []Stored
 	for _, tier := range []int{console.TierUrgent, console.TierReported} {
 		if len(flags) > limit {
 			break
