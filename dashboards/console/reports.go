@@ -58,7 +58,14 @@ type Report struct {
 	ConversationID string
 	MessageID      string // "": the report names no message
 	Reason         event.ReportReason
-	Comment        string // the reporter's words; shown to analysts, never logged
+	// Comment is the reporter's words as stored: sealed text when
+	// CommentKeyID is set (the console opens it, and records the read in
+	// the audit, only to show it to an analyst), plain text when it is
+	// empty. Never logged.
+	Comment      string
+	CommentKeyID string
+	// CommentCleared is true once retention has cleared the comment.
+	CommentCleared bool
 	ReportedAt     time.Time
 }
 

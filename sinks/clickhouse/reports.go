@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -12,8 +13,9 @@ import (
 )
 
 // User reports (issue 11): the reports and verdict_history tables, the
-// writer of the reports pipeline (pipeline.ReportWriter), and the console's
-// view of reports. Every query works on 18.16 and current servers.
+// writer of the reports pipeline (pipeline.ReportWriter), the console's
+// view of reports, and the retention of their comments. Every query works
+// on 18.16 and current servers.
 
 var _ console.ReportStore = (*ConsoleStore)(nil)
 
@@ -29,7 +31,11 @@ const reportsVersion = 5
 // readers use FINAL). item_id is the report's id in the review queue and
 // in verdicts; category is the flag category the report is about (empty for
 // reason other, which any flag matches); urgent is 1 for a report by a
-// minor or about grooming; reporter_age is -1 when not declared.
+// minor or about grooming; reporter_age is -1 when not declared. comment is
+// the reporter's free text, as sensitive as message text: sealed like
+// evidence when comment_key_id is set (sinks.Protection.ApplyReport), plain
+// text when it is empty; retention clears both and sets comment_cleared.
+// reporter_id is a pseudonym when pseudonymisation is on.
 //
 // verdict_history: every verdict with its conversation, never collapsed
 // (MergeTree). verdicts keeps only the latest decision per flag once parts
@@ -60,6 +66,8 @@ func reportsMigration() migration {
 					"    urgent          UInt8,\n" +
 					"    comment         String,\n" +
 					"    reported_at     " + timeType + ",\n" +
+					"    comment_key_id  String DEFAULT '',\n" +
+					"    comment_cleared UInt8 DEFAULT 0,\n" +
 					"    inserted_at     DateTime('UTC') DEFAULT now()\n" +
 					")\nENGINE = ReplacingMergeTree(inserted_at)\nORDER BY report_id",
 				"CREATE TABLE IF NOT EXISTS " + table(db, "verdict_history") + "\n(\n" +
@@ -76,11 +84,13 @@ func reportsMigration() migration {
 
 // reportColumns are read and written in this order; inserted_at is left
 // to its DEFAULT.
-const reportColumns = "report_id, item_id, reporter_id, reporter_age, conversation_id, message_id, reason, category, urgent, comment, reported_at"
+const reportColumns = "report_id, item_id, reporter_id, reporter_age, conversation_id, message_id, reason, category, urgent, comment, reported_at, " +
+	"comment_key_id, comment_cleared"
 
 // WriteReports stores reports in one INSERT: either the server accepted
 // the whole batch or an error is returned. Re-written reports collapse by
-// report_id.
+// report_id. The writer's protection seals comments and pseudonymises
+// reporter ids.
 func (w *Writer) WriteReports(ctx context.Context, reports []event.Report) (err error) {
 	if len(reports) == 0 {
 		return nil
@@ -95,7 +105,11 @@ func (w *Writer) WriteReports(ctx context.Context, reports []event.Report) (err 
 		}
 	}()
 	for i := range reports {
-		r := &reports[i]
+		stored, keyID, err := w.protect.ApplyReport(reports[i])
+		if err != nil {
+			return fmt.Errorf("clickhouse: report (row %d of %d): %w", i+1, len(reports), err)
+		}
+		r := &stored
 		age := int16(-1)
 		if r.ReporterAge != nil {
 			age = int16(*r.ReporterAge)
@@ -105,7 +119,7 @@ func (w *Writer) WriteReports(ctx context.Context, reports []event.Report) (err 
 			urgent = 1
 		}
 		if err := batch.Append(r.ReportID, console.ReportItemID(r.ReportID), r.ReporterID, age, r.ConversationID, r.MessageID,
-			string(r.Reason), r.Reason.Category(), urgent, r.Comment, r.ReportedAt.UTC()); err != nil {
+			string(r.Reason), r.Reason.Category(), urgent, r.Comment, r.ReportedAt.UTC(), keyID, uint8(0)); err != nil {
 			return fmt.Errorf("clickhouse: append report (row %d of %d): %w", i+1, len(reports), err)
 		}
 	}
@@ -470,8 +484,10 @@ func (s *ConsoleStore) queryReports(ctx context.Context, q string, rank bool, ar
 			age              int16
 			reason, category string
 			urgent, qr       uint8
+			cleared          uint8
 		)
-		dest := []any{&r.ReportID, &r.ItemID, &r.ReporterID, &age, &r.ConversationID, &r.MessageID, &reason, &category, &urgent, &r.Comment, &r.ReportedAt}
+		dest := []any{&r.ReportID, &r.ItemID, &r.ReporterID, &age, &r.ConversationID, &r.MessageID, &reason, &category, &urgent, &r.Comment, &r.ReportedAt,
+			&r.CommentKeyID, &cleared}
 		if rank {
 			dest = append(dest, &qr)
 		}
@@ -486,7 +502,7 @@ func (s *ConsoleStore) queryReports(ctx context.Context, q string, rank bool, ar
 		if r.Reason, ok = event.ParseReportReason(reason); !ok {
 			return fmt.Errorf("report %s: unknown reason %q", r.ItemID, reason)
 		}
-		r.ReportedAt = r.ReportedAt.UTC()
+		r.ReportedAt, r.CommentCleared = r.ReportedAt.UTC(), cleared == 1
 		out = append(out, r)
 		return nil
 	}, args...)
@@ -494,4 +510,36 @@ func (s *ConsoleStore) queryReports(ctx context.Context, q string, rank bool, ar
 		return nil, fmt.Errorf("clickhouse: read %s.reports: %w", s.r.db, err)
 	}
 	return out, nil
+}
+
+// ExpireReportComments clears the comment (and its key id) of every report
+// made before cutoff and sets comment_cleared, keeping the rest of the row:
+// the report stays in the queue and the figures, its words go. Like
+// ExpireEvidence it runs an ALTER TABLE ... UPDATE mutation, waits until
+// the server has applied it, returns the number of rows cleared
+// (duplicates not yet merged away included), and starts no mutation when
+// there is nothing to clear.
+func (w *Writer) ExpireReportComments(ctx context.Context, cutoff time.Time) (int64, error) {
+	r := w.Reader()
+	v, err := r.serverVersion(ctx)
+	if err != nil {
+		return 0, err
+	}
+	tbl := table(r.db, "reports")
+	expr, arg := timeBound(v, cutoff)
+	where := " WHERE reported_at < " + expr + " AND comment != ''"
+	var n uint64
+	if err := r.conn.QueryRow(ctx, "SELECT count() FROM "+tbl+where, arg).Scan(&n); err != nil {
+		return 0, fmt.Errorf("clickhouse: count expired report comments in %s.reports: %w", r.db, err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if err := r.conn.Exec(ctx, "ALTER TABLE "+tbl+" UPDATE comment = '', comment_key_id = '', comment_cleared = 1"+where, arg); err != nil {
+		return 0, fmt.Errorf("clickhouse: clear expired report comments in %s.reports: %w", r.db, err)
+	}
+	if err := r.waitMutations(ctx, "reports"); err != nil {
+		return 0, err
+	}
+	return int64(n), nil
 }

@@ -14,8 +14,8 @@ import (
 )
 
 // User reports (issue 11): the reports table (migration 6), the writer of
-// the reports pipeline (pipeline.ReportWriter), and the console's view of
-// reports.
+// the reports pipeline (pipeline.ReportWriter), the console's view of
+// reports, and the retention of their comments.
 
 var _ console.ReportStore = (*ConsoleStore)(nil)
 
@@ -30,6 +30,12 @@ const reportsVersion = 6
 // about (empty for reason other); urgent is 1 for a report by a minor or
 // about grooming. Verdicts keep every decision here, so the time to the
 // first verdict needs no table of its own.
+//
+// comment is the reporter's free text, as sensitive as message text:
+// sealed like evidence when comment_key_id is set (sinks.Protection.
+// ApplyReport), plain text when it is empty. Retention clears it (and its
+// key id) and sets comment_cleared, by reported_at. reporter_id is a
+// pseudonym when pseudonymisation is on.
 func reportsMigration() migration {
 	return migration{reportsVersion, "create reports", []string{
 		`CREATE TABLE reports (
@@ -42,17 +48,22 @@ func reportsMigration() migration {
 			reason          TEXT NOT NULL,     -- grooming | harassment | spam | self_harm | other
 			category        TEXT NOT NULL,     -- grooming | harassment | spam | '' (other)
 			urgent          INTEGER NOT NULL,  -- by a minor, or about grooming
-			comment         TEXT NOT NULL,
+			comment         TEXT NOT NULL,     -- sealed when comment_key_id is set
 			reported_at     TEXT NOT NULL,     -- RFC 3339, UTC, milliseconds
+			comment_key_id  TEXT NOT NULL DEFAULT '', -- '': plain text
+			comment_cleared INTEGER NOT NULL DEFAULT 0, -- 1: cleared by retention
 			stored_at       TEXT NOT NULL
 		)`,
 		`CREATE INDEX reports_conversation ON reports (conversation_id, reported_at)`,
 		`CREATE INDEX reports_urgent ON reports (urgent, conversation_id)`,
+		// Retention clears comments by report time.
+		`CREATE INDEX reports_reported_at ON reports (reported_at)`,
 	}}
 }
 
 // WriteReports stores reports in one transaction: all of them or, on
-// error, none. A report whose report_id is stored already is skipped.
+// error, none. A report whose report_id is stored already is skipped. The
+// writer's protection seals comments and pseudonymises reporter ids.
 func (w *Writer) WriteReports(ctx context.Context, reports []event.Report) (err error) {
 	if len(reports) == 0 {
 		return nil
@@ -67,7 +78,7 @@ func (w *Writer) WriteReports(ctx context.Context, reports []event.Report) (err 
 		}
 	}()
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO reports (`+reportColumns+`, stored_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (report_id) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("sqlite: prepare report insert into %s: %w", w.path, err)
@@ -75,13 +86,17 @@ func (w *Writer) WriteReports(ctx context.Context, reports []event.Report) (err 
 	defer stmt.Close()
 	now := formatTime(time.Now())
 	for i := range reports {
-		r := &reports[i]
+		stored, keyID, err := w.protect.ApplyReport(reports[i])
+		if err != nil {
+			return fmt.Errorf("sqlite: report (row %d of %d): %w", i+1, len(reports), err)
+		}
+		r := &stored
 		var age any
 		if r.ReporterAge != nil {
 			age = *r.ReporterAge
 		}
 		if _, err := stmt.ExecContext(ctx, r.ReportID, console.ReportItemID(r.ReportID), r.ReporterID, age, r.ConversationID,
-			r.MessageID, string(r.Reason), r.Reason.Category(), r.Urgent(), r.Comment, formatTime(r.ReportedAt), now); err != nil {
+			r.MessageID, string(r.Reason), r.Reason.Category(), r.Urgent(), r.Comment, formatTime(r.ReportedAt), keyID, false, now); err != nil {
 			return fmt.Errorf("sqlite: insert report (row %d of %d): %w", i+1, len(reports), err)
 		}
 	}
@@ -92,7 +107,8 @@ func (w *Writer) WriteReports(ctx context.Context, reports []event.Report) (err 
 }
 
 // reportColumns are read and written in this order.
-const reportColumns = "report_id, item_id, reporter_id, reporter_age, conversation_id, message_id, reason, category, urgent, comment, reported_at"
+const reportColumns = "report_id, item_id, reporter_id, reporter_age, conversation_id, message_id, reason, category, urgent, comment, reported_at, " +
+	"comment_key_id, comment_cleared"
 
 // tierWhere is the condition on flags f of each queue tier.
 var tierWhere = map[int]string{
@@ -418,7 +434,7 @@ func (s *ConsoleStore) queryReports(ctx context.Context, q string, args ...any) 
 			reportedAt       string
 		)
 		if err := rows.Scan(&r.ReportID, &r.ItemID, &r.ReporterID, &age, &r.ConversationID, &r.MessageID, &reason, &category,
-			&urgent, &r.Comment, &reportedAt); err != nil {
+			&urgent, &r.Comment, &reportedAt, &r.CommentKeyID, &r.CommentCleared); err != nil {
 			return err
 		}
 		if age.Valid {
@@ -437,4 +453,21 @@ func (s *ConsoleStore) queryReports(ctx context.Context, q string, args ...any) 
 		return nil
 	})
 	return out, err
+}
+
+// ExpireReportComments clears the comment (and its key id) of every report
+// made before cutoff and marks it cleared, keeping the rest of the row: the
+// report stays in the queue and the figures, its words go. It returns how
+// many it cleared.
+func (w *Writer) ExpireReportComments(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := w.db.ExecContext(ctx, "UPDATE reports SET comment = '', comment_key_id = '', comment_cleared = 1 WHERE reported_at < ? AND comment != ''",
+		formatTime(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: clear expired report comments in %s: %w", w.path, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: clear expired report comments in %s: %w", w.path, err)
+	}
+	return n, nil
 }

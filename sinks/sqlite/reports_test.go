@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/goshawk-safety/goshawk/dashboards/console/storetest"
+	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/pipeline"
+	"github.com/goshawk-safety/goshawk/sinks"
 )
 
 var _ pipeline.ReportWriter = (*Writer)(nil)
@@ -25,6 +27,11 @@ func TestConsoleReports(t *testing.T) {
 			Harness:      storetest.Harness{Store: c, Write: w.Write, Precision: time.Millisecond},
 			WriteReports: w.WriteReports,
 			Reports:      c,
+			WriteReportsProtected: func(ctx context.Context, p sinks.Protection, reports []event.Report) error {
+				pw := &Writer{db: w.db, path: w.path, protect: p}
+				return pw.WriteReports(ctx, reports)
+			},
+			ExpireReportComments: w.ExpireReportComments,
 		}
 	})
 }

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/event"
+	"github.com/goshawk-safety/goshawk/internal/seal"
+	"github.com/goshawk-safety/goshawk/sinks"
 )
 
 // ReportHarness is one empty store that keeps user reports.
@@ -20,6 +23,12 @@ type ReportHarness struct {
 	WriteReports func(ctx context.Context, reports []event.Report) error
 	// Reports is the store's ReportStore (the same value as Store).
 	Reports console.ReportStore
+	// WriteReportsProtected stores reports as a reports pipeline with
+	// protection p does, into the same database as Store.
+	WriteReportsProtected func(ctx context.Context, p sinks.Protection, reports []event.Report) error
+	// ExpireReportComments is the store's retention of report comments:
+	// clear the comments of reports made before cutoff.
+	ExpireReportComments func(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 // RunReports runs the report part of the contract; open returns a new,
@@ -35,6 +44,8 @@ func RunReports(t *testing.T, open func(t *testing.T) ReportHarness) {
 		{"DuplicateReportsSeenOnce", testDuplicateReports},
 		{"ConversationReports", testConversationReports},
 		{"ReportStats", testReportStats},
+		{"SealedReportComments", testSealedReportComments},
+		{"ReportCommentRetention", testReportCommentRetention},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -432,4 +443,201 @@ func Reports(n int, salt string) []event.Report {
 		out[i] = reportOn(fmt.Sprintf("r-%s-%d", salt, i), conv, event.ReportReasons[i%len(event.ReportReasons)], age, base.Add(time.Duration(i)*time.Minute))
 	}
 	return out
+}
+
+// testSealedReportComments: a protected writer stores a report's comment
+// sealed with its key id, bound to its report, and the reporter's id as a
+// pseudonym; every read (the report item, the conversation's reports)
+// hands both back unopened. A report without a comment seals nothing, and
+// a plain writer stores plain text with no key id.
+func testSealedReportComments(t *testing.T, h ReportHarness) {
+	if h.WriteReportsProtected == nil {
+		t.Skip("the harness cannot write reports with protection")
+	}
+	ctx := context.Background()
+	keys, err := seal.NewKeyring(seal.Key{ID: "k-test", Key: []byte(strings.Repeat("k", seal.KeySize))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pseudo, err := seal.NewPseudonymizer([]byte(strings.Repeat("p", seal.MinPseudonymKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := []event.Report{
+		reportOn("sc-1", "sc-conv", event.ReportGrooming, 13, base),
+		reportOn("sc-2", "sc-conv", event.ReportHarassment, -1, base.Add(time.Minute)),
+		reportOn("sc-3", "sc-conv", event.ReportSpam, 30, base.Add(2*time.Minute)),
+	}
+	for i := range reports[:2] {
+		reports[i].Comment = fmt.Sprintf("CANARY-%d-COMMENT he asks me to keep our chats secret", i)
+	}
+	reports[2].Comment = ""
+	if err := h.WriteReportsProtected(ctx, sinks.Protection{Keys: keys, Pseudonyms: pseudo}, reports); err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]event.Report{}
+	for _, r := range reports {
+		byID[r.ReportID] = r
+	}
+	check := func(where string, got console.Report) {
+		t.Helper()
+		want := byID[got.ReportID]
+		if got.ReporterID != pseudo.Pseudonym(want.ReporterID) {
+			t.Errorf("%s: report %s reporter %q, want its pseudonym", where, got.ReportID, got.ReporterID)
+		}
+		if want.Comment == "" {
+			if got.Comment != "" || got.CommentKeyID != "" {
+				t.Errorf("%s: report %s without a comment stored %q with key %q", where, got.ReportID, got.Comment, got.CommentKeyID)
+			}
+			return
+		}
+		if got.CommentKeyID != "k-test" || strings.Contains(got.Comment, "CANARY") || got.CommentCleared {
+			t.Errorf("%s: report %s stored comment %q with key %q", where, got.ReportID, got.Comment, got.CommentKeyID)
+		}
+		if text, err := keys.Open(got.CommentKeyID, sinks.ReportCommentRow(got.ReportID), got.Comment); err != nil || text != want.Comment {
+			t.Errorf("%s: report %s comment opens to %q, %v", where, got.ReportID, text, err)
+		}
+		for _, other := range []string{sinks.ReportCommentRow("sc-9"), got.ReportID, got.ItemID} {
+			if _, err := keys.Open(got.CommentKeyID, other, got.Comment); err == nil {
+				t.Errorf("%s: report %s comment opens as row %q", where, got.ReportID, other)
+			}
+		}
+	}
+	got, err := h.Reports.ConversationReports(ctx, "sc-conv", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(reports) {
+		t.Fatalf("%d reports read back, want %d", len(got), len(reports))
+	}
+	for _, r := range got {
+		check("ConversationReports", r)
+	}
+	for _, r := range reports {
+		it, err := h.Store.Flag(ctx, console.ReportItemID(r.ReportID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Report == nil {
+			t.Fatalf("report %s is not a report item", r.ReportID)
+		}
+		check("report item", *it.Report)
+		// Sealing changes neither the tier nor the rank: by a minor (sc-1)
+		// and about grooming are urgent.
+		if it.Tier() != console.TierUrgent || it.Report.Urgent() != r.Urgent() || it.Report.ByMinor() != r.ByMinor() {
+			t.Errorf("report item %s: tier %d urgent %v by a minor %v", r.ReportID, it.Tier(), it.Report.Urgent(), it.Report.ByMinor())
+		}
+	}
+	// A plain writer: plain text, no key id.
+	plain := reportOn("sc-plain", "sc-other", event.ReportSpam, 30, base)
+	writeReports(t, h, plain)
+	it, err := h.Store.Flag(ctx, console.ReportItemID("sc-plain"))
+	if err != nil || it.Report == nil || it.Report.Comment != plain.Comment || it.Report.CommentKeyID != "" || it.Report.ReporterID != plain.ReporterID {
+		t.Errorf("plain report: %+v %v", it.Report, err)
+	}
+}
+
+// testReportCommentRetention: the comments of reports made before the
+// cutoff are cleared (with their key ids) and marked cleared; the reports
+// stay in the queue with their verdicts and figures; newer reports keep
+// their comments, reports without one are not counted, and a second run
+// clears nothing.
+func testReportCommentRetention(t *testing.T, h ReportHarness) {
+	if h.ExpireReportComments == nil {
+		t.Skip("the harness has no retention of report comments")
+	}
+	ctx := context.Background()
+	cutoff := base.Add(10 * time.Hour)
+	var reports []event.Report
+	for i := range 8 {
+		reports = append(reports, reportOn(fmt.Sprintf("rt-%d", i), fmt.Sprintf("rt-conv-%d", i%3), event.ReportReasons[i%len(event.ReportReasons)], 12+i,
+			base.Add(time.Duration(7+i)*time.Hour))) // 7 h to 14 h: 3 before the cutoff
+	}
+	reports[1].Comment = "" // old, but nothing to clear
+	var sealed []event.Report
+	if h.WriteReportsProtected != nil { // old and young sealed reports too
+		keys, err := seal.NewKeyring(seal.Key{ID: "k-ret", Key: []byte(strings.Repeat("r", seal.KeySize))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed = []event.Report{
+			reportOn("rt-sealed-old", "rt-conv-0", event.ReportGrooming, 14, base.Add(time.Hour)),
+			reportOn("rt-sealed-young", "rt-conv-1", event.ReportGrooming, 14, base.Add(20*time.Hour)),
+		}
+		if err := h.WriteReportsProtected(ctx, sinks.Protection{Keys: keys}, sealed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeReports(t, h, reports...)
+	all := append(slices.Clone(reports), sealed...)
+	var old, young []event.Report
+	wantCleared := 0
+	for _, r := range all {
+		if r.ReportedAt.Before(cutoff) {
+			old = append(old, r)
+			if r.Comment != "" {
+				wantCleared++
+			}
+		} else {
+			young = append(young, r)
+		}
+	}
+	if wantCleared < 2 || len(young) < 2 {
+		t.Fatalf("fixture: %d old comments, %d young reports", wantCleared, len(young))
+	}
+	record(t, h.Harness, console.ReportItemID(old[0].ReportID), console.Confirmed, base.Add(24*time.Hour))
+	before, err := h.Reports.ReportStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := h.ExpireReportComments(ctx, cutoff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != int64(wantCleared) {
+		t.Errorf("cleared %d comments, want %d", n, wantCleared)
+	}
+	read := func(r event.Report) console.Item {
+		t.Helper()
+		it, err := h.Store.Flag(ctx, console.ReportItemID(r.ReportID))
+		if err != nil || it.Report == nil {
+			t.Fatalf("report %s after retention: %+v %v", r.ReportID, it, err)
+		}
+		return it
+	}
+	for _, r := range old {
+		it := read(r)
+		g := it.Report
+		if g.Comment != "" || g.CommentKeyID != "" || g.CommentCleared != (r.Comment != "") || g.Reason != r.Reason || g.ConversationID != r.ConversationID {
+			t.Errorf("old report %s: %+v", r.ReportID, g)
+		}
+	}
+	if it := read(old[0]); it.Status() != console.Confirmed {
+		t.Errorf("retention lost the verdict: %+v", it.Verdict)
+	}
+	for _, r := range young {
+		g := read(r).Report
+		if g.CommentCleared || (g.Comment == "") != (r.Comment == "") || g.CommentKeyID == "" && g.Comment != r.Comment {
+			t.Errorf("young report %s lost its comment: %+v", r.ReportID, g)
+		}
+	}
+	got, err := h.Reports.ConversationReports(ctx, "rt-conv-0", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range got {
+		if g.ReportedAt.Before(cutoff) && g.Comment != "" {
+			t.Errorf("ConversationReports: report %s keeps its comment", g.ReportID)
+		}
+	}
+	after, err := h.Reports.ReportStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Reports != before.Reports || after.Awaiting != before.Awaiting || after.FirstVerdict.Count != before.FirstVerdict.Count {
+		t.Errorf("retention changed the figures: %+v, before %+v", after, before)
+	}
+	if n, err := h.ExpireReportComments(ctx, cutoff); err != nil || n != 0 {
+		t.Errorf("second run cleared %d, %v", n, err)
+	}
 }
