@@ -28,7 +28,9 @@
 // any evidence, the console records one Access per flag shown (who, which
 // flag and conversation, when, and the view as the purpose) with
 // Store.RecordAccess, and only then opens it; when the audit write fails,
-// the page shows no evidence at all. Every POST carries a CSRF token and is
+// the page shows no evidence at all. User reports' comments are treated
+// the same way: one Access per report whose comment is shown, with the
+// report's item id and a purpose starting "report: " (reports_ui.go). Every POST carries a CSRF token and is
 // checked by net/http's cross-origin protection. Responses carry a strict
 // Content-Security-Policy and no-store caching. Evidence and notes never
 // appear in URLs or log lines: URLs carry flag ids, filters and keyset
@@ -493,7 +495,12 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, p principal) {
 	rules := slices.Clone(c.o.Rules)
 	now := c.o.Now()
 	if showFlags {
-		texts, err := c.reveal(r.Context(), p, pg.Items, "queue "+queueURL(queueParams(f, statusParam)))
+		purpose := "queue " + queueURL(queueParams(f, statusParam))
+		texts, err := c.reveal(r.Context(), p, pg.Items, purpose)
+		if err == nil {
+			// Report items' comments, audited like evidence (reports_ui.go).
+			pg.Items, err = c.openReportItems(r.Context(), p, pg.Items, purpose)
+		}
 		if err != nil {
 			c.auditError(w, r, p, err)
 			return
@@ -588,9 +595,7 @@ const (
 // the audit write succeeded. Items without evidence (cleared by retention,
 // and report items, which hold none) are not recorded.
 func (c *Console) reveal(ctx context.Context, p principal, items []Item, purpose string) ([]string, error) {
-	if len(purpose) > MaxPurposeBytes {
-		purpose = strings.ToValidUTF8(purpose[:MaxPurposeBytes], "")
-	}
+	purpose = clipPurpose(purpose)
 	at := c.o.Now().UTC()
 	var accesses []Access
 	for _, it := range items {
@@ -621,6 +626,14 @@ func (c *Console) reveal(ctx context.Context, p principal, items []Item, purpose
 		}
 	}
 	return texts, nil
+}
+
+// clipPurpose cuts an audit purpose to MaxPurposeBytes.
+func clipPurpose(purpose string) string {
+	if len(purpose) > MaxPurposeBytes {
+		purpose = strings.ToValidUTF8(purpose[:MaxPurposeBytes], "")
+	}
+	return purpose
 }
 
 // auditError answers a request whose evidence could not be audited: the
@@ -722,8 +735,14 @@ func (c *Console) flag(w http.ResponseWriter, r *http.Request, p principal) {
 		v.Conversation = append(v.Conversation, iv)
 	}
 	v.Timeline = buildTimeline(conv, id)
-	if v.Reports, err = c.conversationReports(r.Context(), it.Flag.ConversationID); err != nil {
+	reports, err := c.conversationReports(r.Context(), it.Flag.ConversationID)
+	if err != nil {
 		c.storeError(w, r, p, err)
+		return
+	}
+	// The reports' comments, audited like evidence (reports_ui.go).
+	if v.Reports, err = c.revealComments(r.Context(), p, reports, "conversation of flag "+id); err != nil {
+		c.auditError(w, r, p, err)
 		return
 	}
 	pg := c.newPage(r, &p, "Flag "+shortID(id), "queue")

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/goshawk-safety/goshawk/event"
+	"github.com/goshawk-safety/goshawk/sinks"
 )
 
 // The console's pages for user reports: a report item ("reported, not
@@ -67,7 +69,7 @@ type reportView struct {
 // conversation's other reports, and the evidence the store holds for the
 // conversation (flags of other categories), else its metadata only. A
 // report holds no message text, and none is fetched for it. The flags'
-// evidence is audited before it is opened, as on a flag's page.
+// evidence and the reports' comments are audited before they are opened.
 func (c *Console) reportItemPage(w http.ResponseWriter, r *http.Request, p principal, it Item) {
 	ctx := r.Context()
 	conv, err := c.o.Store.Conversation(ctx, it.Flag.ConversationID, c.o.ConversationLimit)
@@ -80,13 +82,19 @@ func (c *Console) reportItemPage(w http.ResponseWriter, r *http.Request, p princ
 		c.storeError(w, r, p, err)
 		return
 	}
-	texts, err := c.reveal(ctx, p, conv, "conversation of report "+it.Flag.FlagID)
+	id := it.Flag.FlagID
+	texts, err := c.reveal(ctx, p, conv, "conversation of report "+id)
+	var opened []Report
+	if err == nil {
+		// The item's own report first; it is also among the conversation's.
+		opened, err = c.revealComments(ctx, p, append([]Report{*it.Report}, reports...), "report "+id)
+	}
 	if err != nil {
 		c.auditError(w, r, p, err)
 		return
 	}
 	now := c.o.Now()
-	v := &reportView{Item: c.itemView(it, "", now), Report: *it.Report, Reports: reports, Decisions: Decisions,
+	v := &reportView{Item: c.itemView(it, "", now), Report: opened[0], Reports: opened[1:], Decisions: Decisions,
 		MaxNote: MaxNoteBytes, ConvLimit: c.o.ConversationLimit, Return: r.URL.Path, BackURL: Prefix}
 	if from := r.URL.Query().Get("from"); safeReturn(from) {
 		v.BackURL = from
@@ -98,6 +106,80 @@ func (c *Console) reportItemPage(w http.ResponseWriter, r *http.Request, p princ
 	pg := c.newPage(r, &p, "Report "+shortID(strings.TrimPrefix(it.Flag.FlagID, ReportItemPrefix)), "queue")
 	pg.Data = v
 	c.render(w, http.StatusOK, "report", pg)
+}
+
+// Texts shown in place of a comment that cannot be opened.
+const commentUnavailable = "(comment sealed with a key this console does not have)"
+
+// revealComments records that p reads the comments of reports, for
+// purpose, and then opens them: the reports as they are shown, in order,
+// each with Comment in plain text (or a notice) and no key id. The audit
+// has one Access per report with a comment (its item id as the flag id,
+// "report: " and purpose as the purpose), written before anything is
+// opened: when it fails, nothing is. Reports without a comment (none
+// written, or cleared by retention) are not recorded.
+func (c *Console) revealComments(ctx context.Context, p principal, reports []Report, purpose string) ([]Report, error) {
+	purpose = clipPurpose("report: " + purpose)
+	at := c.o.Now().UTC()
+	var accesses []Access
+	seen := map[string]bool{}
+	for _, rep := range reports {
+		if rep.Comment != "" && !seen[rep.ItemID] {
+			seen[rep.ItemID] = true
+			accesses = append(accesses, Access{At: at, Actor: p.sess.account.Name, Role: p.sess.account.Role.String(),
+				FlagID: rep.ItemID, ConversationID: rep.ConversationID, Purpose: purpose})
+		}
+	}
+	if len(accesses) > 0 {
+		if err := c.o.Store.RecordAccess(ctx, accesses); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Report, len(reports))
+	for i, rep := range reports {
+		switch {
+		case rep.Comment == "" || rep.CommentKeyID == "":
+		case c.o.Keys == nil:
+			rep.Comment = commentUnavailable
+		default:
+			text, err := c.o.Keys.Open(rep.CommentKeyID, sinks.ReportCommentRow(rep.ReportID), rep.Comment)
+			if err != nil {
+				c.log.Warn("console report comment does not open", "item_id", rep.ItemID, "key_id", rep.CommentKeyID, "error", err)
+				text = commentUnavailable
+			}
+			rep.Comment = text
+		}
+		rep.CommentKeyID = ""
+		out[i] = rep
+	}
+	return out, nil
+}
+
+// openReportItems returns items with the comments of their report items
+// opened by revealComments (one audit write for the page).
+func (c *Console) openReportItems(ctx context.Context, p principal, items []Item, purpose string) ([]Item, error) {
+	var reports []Report
+	for _, it := range items {
+		if it.Report != nil {
+			reports = append(reports, *it.Report)
+		}
+	}
+	if len(reports) == 0 {
+		return items, nil
+	}
+	opened, err := c.revealComments(ctx, p, reports, purpose)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(items)
+	for i := range out {
+		if out[i].Report != nil {
+			rep := opened[0]
+			opened = opened[1:]
+			out[i].Report = &rep
+		}
+	}
+	return out, nil
 }
 
 type missView struct {
