@@ -71,7 +71,7 @@ func (p *privacySettings) registerKeys(f *flags) {
 func (p *privacySettings) register(f *flags) {
 	f.String(&p.Encryption, "evidence-encryption", "on", "on: evidence is sealed with AES-256-GCM before it is stored (run refuses to start without keys); off: stored as plain text")
 	p.registerKeys(f)
-	f.Int(&p.RetentionDays, "evidence-retention-days", 90, "clear the evidence of flags detected more than this many days ago, keeping the rest of the flag (0: keep for ever)")
+	f.Int(&p.RetentionDays, "evidence-retention-days", 90, "clear the evidence of flags detected, and the comments of user reports made, more than this many days ago, keeping the rest of the flag or report (0: keep for ever)")
 	f.Duration(&p.RetentionInterval, "evidence-retention-interval", time.Hour, "how often run clears expired evidence")
 	f.String(&p.FlagsTopicEv, "flags-topic-evidence", "omit", "evidence on --flags-topic: omit, or sealed (with the evidence keys)")
 }
@@ -139,8 +139,9 @@ type evidenceExpirer interface {
 	ExpireEvidence(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
-// runRetention clears expired evidence now and then every interval until
-// ctx ends.
+// runRetention clears expired evidence, and the comments of user reports
+// as old (when the store keeps reports, reports.go), now and then every
+// interval until ctx ends.
 func runRetention(ctx context.Context, store evidenceExpirer, days int, interval time.Duration, log *slog.Logger) {
 	if days <= 0 {
 		return
@@ -153,12 +154,16 @@ func runRetention(ctx context.Context, store evidenceExpirer, days int, interval
 		// must not stop the passes after it).
 		passCtx, cancel := context.WithTimeout(ctx, interval)
 		n, err := store.ExpireEvidence(passCtx, cutoff)
+		var comments int64
+		if err == nil {
+			comments, err = expireReportComments(passCtx, store, cutoff)
+		}
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("evidence retention failed; retrying at the next interval", "error", err)
-		case err == nil && n > 0:
-			log.Info("expired evidence cleared", "flags", n, "detected_before", cutoff.Format(time.RFC3339))
+		case err == nil && n+comments > 0:
+			log.Info("expired evidence cleared", "flags", n, "report_comments", comments, "detected_before", cutoff.Format(time.RFC3339))
 		}
 		select {
 		case <-ctx.Done():
@@ -307,12 +312,13 @@ func cmdKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func cmdRetention(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f := newFlags("retention",
-		"Clear, once, the evidence of flags detected more than --evidence-retention-days ago (run does this\n"+
-			"every --evidence-retention-interval). The rest of each flag, its verdicts and the counts stay.", stderr)
+		"Clear, once, the evidence of flags detected more than --evidence-retention-days ago, and the comments\n"+
+			"of user reports made as long ago (run does this every --evidence-retention-interval). The rest of\n"+
+			"each flag and report, their verdicts and the counts stay.", stderr)
 	var store storeSettings
 	var days int
 	store.register(f, "clickhouse")
-	f.Int(&days, "evidence-retention-days", 90, "clear the evidence of flags detected more than this many days ago")
+	f.Int(&days, "evidence-retention-days", 90, "clear the evidence of flags detected, and the comments of user reports made, more than this many days ago")
 	if err := f.Parse(args); err != nil {
 		return usageError(err)
 	}
@@ -336,5 +342,10 @@ func cmdRetention(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	fmt.Fprintf(stdout, "cleared the evidence of %d flags detected before %s\n", n, cutoff.Format(time.RFC3339))
+	comments, err := expireReportComments(ctx, w, cutoff) // reports.go
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "cleared the comments of %d user reports made before %s\n", comments, cutoff.Format(time.RFC3339))
 	return nil
 }

@@ -113,8 +113,9 @@ func (l *lockedBuffer) String() string {
 // The whole path with encryption on, at log level debug: messages carrying
 // a canary go through `goshawk run` (embedded broker, SQLite store, the
 // console on the metrics address); flagged ones, benign ones and invalid
-// ones. The canary reaches the console's analyst (opened evidence, each
-// read audited), and never the logs or the stored rows.
+// ones, and a user report whose comment carries it too. The canary reaches
+// the console's analyst (opened evidence and comment, each read audited),
+// and never the logs or the stored rows.
 func TestRunKeepsMessageTextOutOfLogsAndStore(t *testing.T) {
 	const canary = "QX7CANARY"
 	texts := []string{
@@ -124,7 +125,7 @@ func TestRunKeepsMessageTextOutOfLogsAndStore(t *testing.T) {
 		"you are so worthless " + canary + ", nobody wants you here, loser",
 		"see you at practice tomorrow " + canary + ", bring the ball",
 	}
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "messages", "messages.dlq", "flags"))
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "messages", "messages.dlq", "flags", "reports", "reports.dlq"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +189,17 @@ func TestRunKeepsMessageTextOutOfLogsAndStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
+	// A report with the canary in its comment, on a conversation no flag
+	// matches: a report item in the queue.
+	const reportWords = "REPORTWORDS"
+	rw := &kafka.Writer{Addr: kafka.TCP(cluster.ListenAddrs()...), Topic: "reports", Balancer: &kafka.Hash{}}
+	rep, _ := json.Marshal(map[string]any{"report_id": "rep-canary", "reporter_id": "u-3", "reporter_age": 14, "conversation_id": "c-reported",
+		"reason": "grooming", "comment": "he says " + canary + " " + reportWords + " our chats are a secret", "reported_at": "2026-11-25T12:01:00Z"})
+	if err := rw.WriteMessages(wctx, kafka.Message{Key: []byte("c-reported"), Value: rep}); err != nil {
+		t.Fatal(err)
+	}
+	rw.Close()
+	reportItem := console.ReportItemID("rep-canary")
 
 	reader, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
@@ -205,6 +217,16 @@ func TestRunKeepsMessageTextOutOfLogsAndStore(t *testing.T) {
 	if len(stored) != want {
 		t.Fatalf("%d flags stored, want %d (%v); logs:\n%s", len(stored), want, err, logs.String())
 	}
+	var report console.Item
+	for time.Now().Before(deadline) {
+		if report, err = reader.Console().Flag(ctx, reportItem); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil || report.Report == nil || report.Report.CommentKeyID != "k-test" || strings.Contains(report.Report.Comment, canary) {
+		t.Fatalf("report stored %+v (%v); logs:\n%s", report.Report, err, logs.String())
+	}
 	for _, s := range stored {
 		if s.EvidenceKeyID != "k-test" {
 			t.Errorf("flag %s stored with key %q", s.Flag.FlagID, s.EvidenceKeyID)
@@ -219,6 +241,9 @@ func TestRunKeepsMessageTextOutOfLogsAndStore(t *testing.T) {
 	var n int
 	if err := db.QueryRow("SELECT count(*) FROM flags WHERE evidence LIKE ? OR sender_id LIKE ?", "%"+canary+"%", "%"+canary+"%").Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d rows hold the canary in clear (%v)", n, err)
+	}
+	if err := db.QueryRow("SELECT count(*) FROM reports WHERE comment LIKE ?", "%"+canary+"%").Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d reports hold the canary in clear (%v)", n, err)
 	}
 
 	// An analyst sees the evidence in clear in the console, each read audited.
@@ -253,9 +278,27 @@ func TestRunKeepsMessageTextOutOfLogsAndStore(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), canary) {
 		t.Errorf("flag page: %d", res.StatusCode)
 	}
+	res, err = c.Get(base + "/console/flags/" + reportItem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), reportWords) {
+		t.Errorf("report page: %d, comment shown: %v", res.StatusCode, strings.Contains(string(body), reportWords))
+	}
 	acc, err := reader.Console().RecentAccesses(ctx, 100)
 	if err != nil || len(acc) < len(stored)+1 {
 		t.Errorf("%d audit rows for %d flags shown twice (%v)", len(acc), len(stored), err)
+	}
+	var commentReads int
+	for _, a := range acc {
+		if a.FlagID == reportItem && strings.HasPrefix(a.Purpose, "report: ") && a.Actor == "alice" {
+			commentReads++
+		}
+	}
+	if commentReads != 2 { // the queue, then the report's page
+		t.Errorf("%d audited reads of the report's comment, want 2", commentReads)
 	}
 
 	cancel()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -70,6 +71,23 @@ func addReports(c *runConfig, store sinks.Writer, deps *pipeline.InstanceDeps) (
 	dead := pipeline.NewKafkaDeadLettersWith(c.kafka.Brokers, c.pipeline.Reports.DLQTopic, c.kafka.Security.built.Transport())
 	deps.ReportsDeadLetter = dead
 	return func() { dead.Close() }, nil
+}
+
+// commentExpirer is a store that clears the comments of old user reports
+// (both built-in stores do).
+type commentExpirer interface {
+	ExpireReportComments(ctx context.Context, cutoff time.Time) (int64, error)
+}
+
+// expireReportComments clears the comments of reports made before cutoff,
+// when the store keeps reports; it is part of evidence retention
+// (privacy.go): a comment is as sensitive as message text.
+func expireReportComments(ctx context.Context, store any, cutoff time.Time) (int64, error) {
+	ce, ok := store.(commentExpirer)
+	if !ok {
+		return 0, nil
+	}
+	return ce.ExpireReportComments(ctx, cutoff)
 }
 
 // reportProduceSettings are produce's and demo's report settings.

@@ -2,12 +2,16 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goshawk-safety/goshawk/event"
+	"github.com/goshawk-safety/goshawk/sinks/sqlite"
 )
 
 // produce --reports writes reports about the generated conversations to
@@ -93,5 +97,44 @@ func TestReportSettingsErrors(t *testing.T) {
 	c, err = parseRun([]string{"--evidence-encryption=off"}, os.Stderr)
 	if err != nil || c.pipeline.Reports.Topic != "reports" || c.pipeline.Reports.DLQTopic != "reports.dlq" {
 		t.Errorf("defaults: %+v %v", c.pipeline.Reports, err)
+	}
+}
+
+// goshawk retention also clears the comments of old user reports, and
+// keeps the reports.
+func TestRetentionCommandClearsReportComments(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "flags.db")
+	w, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	var reports []event.Report
+	for i, age := range []time.Duration{200 * 24 * time.Hour, 100 * 24 * time.Hour, 24 * time.Hour} {
+		reports = append(reports, event.Report{ReportID: fmt.Sprintf("r%d", i), ReporterID: "u", ConversationID: fmt.Sprintf("c%d", i),
+			Reason: event.ReportHarassment, Comment: fmt.Sprintf("comment %d", i), ReportedAt: now.Add(-age)})
+	}
+	if err := w.WriteReports(ctx, reports); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	code, stdout, stderr := run(t, "retention", "--sink", "sqlite", "--sqlite-path", path, "--evidence-retention-days", "90")
+	if code != 0 || !strings.Contains(stdout, "cleared the comments of 2 user reports") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	w, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, r := range reports {
+		got, err := w.Console().ConversationReports(ctx, r.ConversationID, 10)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("report %s: %d left (%v)", r.ReportID, len(got), err)
+		}
+		if young := r.ReportID == "r2"; (got[0].Comment != "") != young || got[0].CommentCleared == young {
+			t.Errorf("report %s: comment %q cleared %v", r.ReportID, got[0].Comment, got[0].CommentCleared)
+		}
 	}
 }
