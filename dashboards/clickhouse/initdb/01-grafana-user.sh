@@ -2,10 +2,12 @@
 # Runs once, on an empty data directory, in the clickhouse/clickhouse-server
 # image (/docker-entrypoint-initdb.d): creates `grafana`, the read-only user of
 # Grafana's ClickHouse data source. It is granted SELECT on the metadata
-# columns of flags and verdicts and nothing else (readonly = 2 lets Grafana
-# set query settings but not write): not flags.evidence or
-# flags.evidence_key_id, not verdicts.note (analysts may quote a message), and
-# not the evidence_access audit table. Grafana shows counts and metadata;
+# columns of flags, verdicts, reports and verdict_history and nothing else
+# (readonly = 2 lets Grafana set query settings but not write): not
+# flags.evidence or flags.evidence_key_id, not verdicts.note (analysts may
+# quote a message), not reports.comment or reports.comment_key_id (a
+# reporter's words are as sensitive as message text) or reports.reporter_id,
+# and not the evidence_access audit table. Grafana shows counts and metadata;
 # evidence is read in the triage console only. dashboards/privacy_test.go
 # checks that no dashboard query needs more. Grants on tables that migrate
 # creates later are accepted and apply once they exist.
@@ -24,4 +26,7 @@ CREATE USER IF NOT EXISTS grafana
 GRANT SELECT(flag_id, message_id, conversation_id, sender_id, recipient_ids, category, detector, rule, rule_version, mode,
   severity, score, sent_at, detected_at, inserted_at) ON ${CLICKHOUSE_DB:-goshawk}.flags TO grafana;
 GRANT SELECT(flag_id, verdict, analyst, decided_at) ON ${CLICKHOUSE_DB:-goshawk}.verdicts TO grafana;
+GRANT SELECT(report_id, item_id, reporter_age, conversation_id, message_id, reason, category, urgent, reported_at,
+  inserted_at) ON ${CLICKHOUSE_DB:-goshawk}.reports TO grafana;
+GRANT SELECT(flag_id, conversation_id, verdict, analyst, decided_at) ON ${CLICKHOUSE_DB:-goshawk}.verdict_history TO grafana;
 "
