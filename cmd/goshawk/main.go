@@ -38,6 +38,7 @@ func commands() map[string]command {
 		"migrate": {"create or upgrade the flag store schema", cmdMigrate},
 		"console": {"serve the analysts' triage console against the flag store", cmdConsole},
 		"rules":   {"check rule files and run their examples (rules test DIR), or list the rules", cmdRules},
+		"bench":   {"measure throughput, latency, CPU and memory against real Kafka and ClickHouse", cmdBench},
 	}
 }
 

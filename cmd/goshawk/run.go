@@ -32,6 +32,9 @@ type runConfig struct {
 	store    storeSettings
 	pipeline pipelineSettings
 	console  consoleSettings // triage console (console.go)
+	// wrapSource, when set, wraps the Kafka source: goshawk bench times
+	// the consumer through it (bench.go). Not a setting.
+	wrapSource func(pipeline.Source) pipeline.Source
 }
 
 // register declares every setting of goshawk run.
@@ -113,7 +116,10 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		return usageError(fmt.Errorf("setting --rules-dir (%s): %w", envName("rules-dir"), err))
 	}
 
-	source := pipeline.NewKafkaSource(pipeline.KafkaConfig{Brokers: c.kafka.Brokers, Topic: c.kafka.Topic, Group: c.pipeline.Group}, log)
+	var source pipeline.Source = pipeline.NewKafkaSource(pipeline.KafkaConfig{Brokers: c.kafka.Brokers, Topic: c.kafka.Topic, Group: c.pipeline.Group}, log)
+	if c.wrapSource != nil {
+		source = c.wrapSource(source)
+	}
 	dead := pipeline.NewKafkaDeadLetters(c.kafka.Brokers, c.pipeline.DLQTopic)
 	defer dead.Close()
 	deps := pipeline.Deps{
