@@ -12,10 +12,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,6 +144,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	b := &bench{cfg: cfg, admin: newAdmin(cfg.Brokers)}
+	b.servers = localServers(cfg)
 	id := time.Now().UTC().Format("20060102t150405") + fmt.Sprintf("%03d", time.Now().Nanosecond()/1e6)
 	b.name = "goshawk-bench-" + id
 	b.db = "goshawk_bench_" + id
@@ -163,6 +166,7 @@ type bench struct {
 	groups    []string
 	databases []string
 	file      string
+	servers   []server // local Kafka and ClickHouse processes, whose CPU time is taken too
 }
 
 func (b *bench) progress(format string, args ...any) {
@@ -226,6 +230,32 @@ func (b *bench) run(ctx context.Context, rep *Report) error {
 	return nil
 }
 
+// localServers finds the processes of the Kafka brokers and ClickHouse
+// servers that listen on this machine, by their ports.
+func localServers(cfg Config) []server {
+	var out []server
+	seen := map[int]bool{}
+	add := func(name string, addrs []string) {
+		for _, a := range addrs {
+			_, port, err := net.SplitHostPort(a)
+			if err != nil || !allLoopback([]string{a}) {
+				continue
+			}
+			n, err := strconv.Atoi(port)
+			if err != nil {
+				continue
+			}
+			if pid := listeningPID(n); pid != 0 && !seen[pid] {
+				seen[pid] = true
+				out = append(out, server{name: name, pid: pid})
+			}
+		}
+	}
+	add("Kafka", cfg.Brokers)
+	add("ClickHouse", cfg.ClickHouse.Addr)
+	return out
+}
+
 // produce writes the generated events into topic, and the same events as
 // JSON lines into a temporary file for the replay phase.
 func (b *bench) produce(ctx context.Context, topic string) error {
@@ -286,7 +316,7 @@ func (b *bench) bare(ctx context.Context, topic string, targets map[pipeline.Top
 	b.groups = append(b.groups, group)
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.PhaseTimeout)
 	defer cancel()
-	m := startMeter()
+	m := startMeter(b.servers...)
 	start := time.Now()
 	pr := newProbe(pipeline.NewKafkaSource(pipeline.KafkaConfig{Brokers: b.cfg.Brokers, Topic: topic, Group: group}, b.cfg.Log), nil)
 	pr.setTargets(targets)
@@ -353,7 +383,7 @@ func (b *bench) runPipeline(ctx context.Context, spec PipelineSpec, pr *probe, d
 	defer cancel()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	m := startMeter()
+	m := startMeter(b.servers...)
 	stopped := make(chan error, 1)
 	go func() { stopped <- b.cfg.Pipeline(runCtx, spec) }()
 	if during != nil {
@@ -512,7 +542,7 @@ func (b *bench) replay(ctx context.Context) (Phase, int, error) {
 	if err != nil {
 		return Phase{}, 0, err
 	}
-	m := startMeter()
+	m := startMeter(b.servers...)
 	prev := runtime.GOMAXPROCS(1)
 	start := time.Now()
 	sum, err := pipeline.Replay(ctx, []pipeline.ReplayInput{{Name: b.file, R: f}}, b.cfg.Detectors, b.cfg.Rules,

@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/pipeline"
+	"github.com/goshawk-safety/goshawk/sinks/clickhouse"
 )
 
 // fakeSource delivers scripted records and remembers commits.
@@ -430,5 +434,36 @@ func TestConfigDefaultsAndChecks(t *testing.T) {
 		if err := c.defaults(); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func TestLocalServerCPU(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("Linux only")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	if pid := listeningPID(port); pid != os.Getpid() {
+		t.Fatalf("listeningPID(%d) = %d, want this process (%d)", port, pid, os.Getpid())
+	}
+	servers := localServers(Config{Brokers: []string{ln.Addr().String()}, ClickHouse: clickhouse.Config{Addr: []string{"10.1.2.3:9000"}}})
+	if len(servers) != 1 || servers[0].name != "Kafka" || servers[0].pid != os.Getpid() {
+		t.Fatalf("localServers = %+v, want this process as Kafka only", servers)
+	}
+	m := startMeter(servers...)
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for time.Now().Before(deadline) {
+	}
+	u := m.stop()
+	if len(u.Servers) != 1 || u.Servers[0].CPU < 20*time.Millisecond {
+		t.Fatalf("server CPU %+v after 50ms of spinning", u.Servers)
+	}
+	line := coresInUse(u, 2)
+	if !regexp.MustCompile(`^goshawk [0-9.]+, Kafka [0-9.]+, the rest [0-9.]+$`).MatchString(line) {
+		t.Errorf("coresInUse = %q", line)
 	}
 }

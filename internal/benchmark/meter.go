@@ -15,12 +15,29 @@ type usage struct {
 	// busy during the phase, this process and everything else (the
 	// brokers, the database, other users): 0–1, or -1 when unknown.
 	MachineBusy float64
-	Err         error // why CPU or PeakRSS could not be measured
+	Wall        time.Duration // how long the meter ran
+	Servers     []ServerCPU   // CPU time of the local Kafka and ClickHouse servers
+	Err         error         // why CPU or PeakRSS could not be measured
+}
+
+// server is a local process whose CPU time a meter also takes.
+type server struct {
+	name string
+	pid  int
+}
+
+// ServerCPU is the CPU time a local server process used during a phase.
+type ServerCPU struct {
+	Name string
+	CPU  time.Duration
 }
 
 // meter measures the CPU time and the peak resident memory of the process
 // over one phase. The process must do nothing but the phase meanwhile.
 type meter struct {
+	start    time.Time
+	servers  []server
+	server0  []time.Duration // CPU time of each server at the start, -1 if unknown
 	cpu0     time.Duration
 	resetErr error
 	stopPoll chan struct{}
@@ -35,10 +52,17 @@ type meter struct {
 
 // startMeter collects garbage and returns freed memory to the system
 // first, so that a phase does not pay for the previous one.
-func startMeter() *meter {
+func startMeter(servers ...server) *meter {
 	runtime.GC()
 	debug.FreeOSMemory()
-	m := &meter{stopPoll: make(chan struct{})}
+	m := &meter{stopPoll: make(chan struct{}), servers: servers}
+	for _, s := range servers {
+		cpu, err := processCPU(s.pid)
+		if err != nil {
+			cpu = -1
+		}
+		m.server0 = append(m.server0, cpu)
+	}
 	m.resetErr = resetPeakRSS()
 	if m.resetErr != nil {
 		// Fall back to sampling the resident set size.
@@ -47,6 +71,7 @@ func startMeter() *meter {
 	}
 	m.busy0, m.total0, m.machErr = machineCPU()
 	m.cpu0, m.cpuErr = cpuTime()
+	m.start = time.Now()
 	return m
 }
 
@@ -71,10 +96,17 @@ func (m *meter) poll() {
 // stop ends the phase.
 func (m *meter) stop() usage {
 	cpu1, err := cpuTime()
+	wall := time.Since(m.start)
 	busy1, total1, machErr := machineCPU()
+	var servers []ServerCPU
+	for i, s := range m.servers {
+		if cpu, err := processCPU(s.pid); err == nil && m.server0[i] >= 0 {
+			servers = append(servers, ServerCPU{Name: s.name, CPU: cpu - m.server0[i]})
+		}
+	}
 	close(m.stopPoll)
 	m.polled.Wait()
-	u := usage{Err: m.cpuErr, MachineBusy: -1}
+	u := usage{Err: m.cpuErr, MachineBusy: -1, Wall: wall, Servers: servers}
 	if m.machErr == nil && machErr == nil && total1 > m.total0 {
 		u.MachineBusy = float64(busy1-m.busy0) / float64(total1-m.total0)
 	}

@@ -123,6 +123,18 @@ func (r *Report) Write(w io.Writer) error {
 	bw.printf("  and defaults, a fresh group and ClickHouse database. replay: pipeline.Replay with GOMAXPROCS=1, flags\n")
 	bw.printf("  encoded and discarded. CPU and peak RSS are the process's own over the phase, which runs alone in it;\n")
 	bw.printf("  machine busy is the share of all the machine's CPUs in use meanwhile (Kafka, ClickHouse, everything).\n")
+	var cores []string
+	for _, ph := range []struct {
+		name string
+		u    usage
+	}{{"bare", r.Bare.usage}, {"run", r.Run.usage}, {"replay", r.Replay.usage}} {
+		if line := coresInUse(ph.u, r.Env.Cores); line != "" {
+			cores = append(cores, ph.name+": "+line)
+		}
+	}
+	if len(cores) > 0 {
+		bw.printf("- CPUs in use on average (of %d): %s.\n", r.Env.Cores, strings.Join(cores, "; "))
+	}
 	if w := r.Run.Writes; w.Count > 0 {
 		bw.printf("- run: %d ClickHouse inserts of %s flags, %.1f ms each on average, %.1f ms the longest.\n",
 			w.Count, thousands(w.Flags), ms(w.Total)/float64(w.Count), ms(w.Max))
@@ -157,6 +169,26 @@ func cpuPerMillion(u usage, messages int) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2f", u.CPU.Seconds()/float64(messages)*1e6)
+}
+
+// coresInUse says how many CPUs this process, each local server and the
+// rest of the machine kept busy on average over a phase.
+func coresInUse(u usage, cores int) string {
+	if u.Wall <= 0 || u.Err != nil {
+		return ""
+	}
+	wall := u.Wall.Seconds()
+	parts := []string{fmt.Sprintf("goshawk %.2f", u.CPU.Seconds()/wall)}
+	used := u.CPU.Seconds()
+	for _, s := range u.Servers {
+		parts = append(parts, fmt.Sprintf("%s %.2f", s.Name, s.CPU.Seconds()/wall))
+		used += s.CPU.Seconds()
+	}
+	if u.MachineBusy >= 0 {
+		rest := u.MachineBusy*float64(cores) - used/wall
+		parts = append(parts, fmt.Sprintf("the rest %.2f", max(rest, 0)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func busy(u usage) string {

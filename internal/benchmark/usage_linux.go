@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -83,4 +85,68 @@ func machineCPU() (busy, total uint64, err error) {
 		}
 	}
 	return busy, total, nil
+}
+
+// clockTick is the unit of the CPU times in /proc (USER_HZ, 100 on every
+// Linux architecture Go supports).
+const clockTick = 10 * time.Millisecond
+
+// processCPU returns the user and system CPU time of a process.
+func processCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may contain spaces: fields start
+	// after its closing parenthesis, with the state (field 3).
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	f := bytes.Fields(data[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseUint(string(f[11]), 10, 64) // field 14
+	stime, err2 := strconv.ParseUint(string(f[12]), 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	return time.Duration(utime+stime) * clockTick, nil
+}
+
+// listeningPID returns the process listening on the TCP port on this
+// machine, or 0 when there is none or it cannot be told (another user's
+// process, for example).
+func listeningPID(port int) int {
+	inodes := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for line := range bytes.Lines(data) {
+			f := bytes.Fields(line)
+			if len(f) < 10 || string(f[3]) != "0A" { // 0A: LISTEN
+				continue
+			}
+			_, hexPort, ok := bytes.Cut(f[1], []byte(":"))
+			if p, err := strconv.ParseUint(string(hexPort), 16, 16); ok && err == nil && int(p) == port {
+				inodes["socket:["+string(f[9])+"]"] = true
+			}
+		}
+	}
+	if len(inodes) == 0 {
+		return 0
+	}
+	fds, _ := filepath.Glob("/proc/[0-9]*/fd/*")
+	for _, fd := range fds {
+		if target, err := os.Readlink(fd); err == nil && inodes[target] {
+			pid, err := strconv.Atoi(strings.Split(fd, "/")[2])
+			if err == nil {
+				return pid
+			}
+		}
+	}
+	return 0
 }
