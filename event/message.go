@@ -246,10 +246,15 @@ func (w *wire) message() (*Message, error) {
 	}
 	m.Recipients = make([]Participant, len(w.Recipients))
 	for i, r := range w.Recipients {
-		if m.Recipients[i].ID, err = idField(r.ID, "recipients["+strconv.Itoa(i)+"].id"); err != nil {
-			return nil, err
+		if m.Recipients[i].ID, err = idField(r.ID, "id"); err == nil {
+			m.Recipients[i].Age, err = ageField(r.Age, "age")
 		}
-		if m.Recipients[i].Age, err = ageField(r.Age, "recipients["+strconv.Itoa(i)+"].age"); err != nil {
+		if err != nil {
+			// The field's full name only when it is needed: building it
+			// for every recipient of every message costs two allocations.
+			if e, ok := err.(*Error); ok {
+				e.Field = "recipients[" + strconv.Itoa(i) + "]." + e.Field
+			}
 			return nil, err
 		}
 	}

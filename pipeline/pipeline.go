@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/sinks"
@@ -237,8 +239,16 @@ const stateEvery = 1024
 
 func (p *Pipeline) work(ctx context.Context, engine *detectors.Engine, state map[string]*atomic.Int64, in <-chan Record, out chan<- result) {
 	m := p.deps.Metrics
+	// The histogram of each detector, looked up once: WithLabelValues
+	// hashes its labels on every call, for every detector and message.
+	observers := map[string]prometheus.Observer{}
 	observe := func(detector string, d time.Duration) {
-		m.DetectorTime.WithLabelValues(detector).Observe(d.Seconds())
+		o := observers[detector]
+		if o == nil {
+			o = m.DetectorTime.WithLabelValues(detector)
+			observers[detector] = o
+		}
+		o.Observe(d.Seconds())
 	}
 	publish := func(d string, n int) {
 		if c := state[d]; c != nil {
