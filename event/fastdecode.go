@@ -296,7 +296,9 @@ func (p *fastParser) string() (string, bool) {
 // escaped finishes a string that has an escape at data[j].
 func (p *fastParser) escaped(start, j int) (string, bool) {
 	d := p.data
-	buf := make([]byte, 0, len(d)-start)
+	// Room for what precedes the escape and a little more, not for the
+	// rest of the record: an event may hold a thousand escaped strings.
+	buf := make([]byte, 0, j-start+32)
 	buf = append(buf, d[start:j]...)
 	for j < len(d) {
 		c := d[j]
