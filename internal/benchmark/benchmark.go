@@ -295,10 +295,11 @@ func (b *bench) produce(ctx context.Context, topic string) error {
 
 // Phase is the measurement of one phase.
 type Phase struct {
-	Messages  int
-	Elapsed   time.Duration // first record fetched → last record committed (replay: the whole replay)
-	FromStart time.Duration // phase start → last record committed (0 for replay)
-	Writes    Writes        // to the flag store (the run phase)
+	Messages    int
+	Elapsed     time.Duration // first record fetched → last record committed (replay: the whole replay)
+	FromStart   time.Duration // phase start → last record committed (0 for replay)
+	Writes      Writes        // to the flag store (the run phase)
+	DeadLetters int64         // records the run phase dead-lettered
 	usage
 }
 
@@ -435,6 +436,9 @@ func (b *bench) pipelinePhase(ctx context.Context, topic string, targets map[pip
 		return Phase{}, 0, err
 	}
 	p.Writes = store.stats()
+	if p.DeadLetters, err = b.admin.records(ctx, topic+".dlq"); err != nil {
+		return Phase{}, 0, err
+	}
 	stored, err := b.countFlags(ctx, spec.Database)
 	return p, stored, err
 }
@@ -474,17 +478,18 @@ func (b *bench) countFlags(ctx context.Context, database string) (uint64, error)
 
 // Latency is the result of the latency phase.
 type Latency struct {
-	Rate       float64       // asked for, messages per second
-	Produced   int           // messages produced
-	Producing  time.Duration // how long producing took
-	Warmup     time.Duration
-	FirstFetch time.Duration // from the first record produced to the first fetched
-	Samples    []time.Duration
-	Flags      int    // flags acknowledged by ClickHouse, warm-up included
-	Unmatched  int    // flags whose record the probe had not seen (should be 0)
-	Stored     uint64 // flags ClickHouse shows afterwards
-	Drain      time.Duration
-	Writes     Writes
+	Rate        float64       // asked for, messages per second
+	Produced    int           // messages produced
+	Producing   time.Duration // how long producing took
+	Warmup      time.Duration
+	FirstFetch  time.Duration // from the first record produced to the first fetched
+	Samples     []time.Duration
+	Flags       int    // flags acknowledged by ClickHouse, warm-up included
+	Unmatched   int    // flags whose record the probe had not seen (should be 0)
+	Stored      uint64 // flags ClickHouse shows afterwards
+	Drain       time.Duration
+	Writes      Writes
+	DeadLetters int64 // records the phase dead-lettered
 	usage
 }
 
@@ -497,8 +502,14 @@ func (b *bench) latency(ctx context.Context, topic string) (*Latency, error) {
 	w := newWriter(b.cfg.Brokers, topic, time.Millisecond)
 	defer w.Close()
 	var produceStart, produceEnd time.Time
+	// Generated time runs thousands of times faster than the wall clock
+	// (about 2 s of sent_at a message), and the pipeline dead-letters an
+	// event whose sent_at is more than a day after its record's timestamp.
+	// So the phase's events are generated to end, not start, now.
+	opts := generator.Options{BadRatio: b.cfg.BadRatio}
+	opts.Start = time.Now().UTC().Add(-generatedSpan(b.cfg.Seed+1, opts, int(b.cfg.Rate*b.cfg.LatencyFor.Seconds())+1))
 	during := func(ctx context.Context) error {
-		gen := generator.New(b.cfg.Seed+1, generator.Options{BadRatio: b.cfg.BadRatio, Start: time.Now().UTC()})
+		gen := generator.New(b.cfg.Seed+1, opts)
 		produceStart = time.Now()
 		lat.sampleFrom(produceStart.Add(b.cfg.Warmup))
 		n, err := produceAt(ctx, w, gen, b.cfg.Rate, b.cfg.LatencyFor)
@@ -527,8 +538,29 @@ func (b *bench) latency(ctx context.Context, topic string) (*Latency, error) {
 		res.FirstFetch = first.Sub(produceStart)
 	}
 	res.Samples, res.Flags, res.Unmatched = lat.result()
+	if res.DeadLetters, err = b.admin.records(ctx, topic+".dlq"); err != nil {
+		return nil, err
+	}
 	res.Stored, err = b.countFlags(ctx, spec.Database)
 	return res, err
+}
+
+// generatedSpan is how far the sent_at of the n-th event the generator
+// gives lies after the first's.
+func generatedSpan(seed int64, opts generator.Options, n int) time.Duration {
+	gen := generator.New(seed, opts)
+	var first, last time.Time
+	for range n {
+		e := gen.Next()
+		if e.Bad {
+			continue
+		}
+		if first.IsZero() {
+			first = e.Time
+		}
+		last = e.Time
+	}
+	return last.Sub(first)
 }
 
 // replay runs pipeline.Replay over the generated file on one core.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/generator"
 	"github.com/goshawk-safety/goshawk/pipeline"
 	"github.com/goshawk-safety/goshawk/sinks/clickhouse"
 )
@@ -329,9 +330,10 @@ func TestReportWrite(t *testing.T) {
 
 	rep.StoredFlags = 21999
 	rep.Latency.Unmatched = 1
+	rep.Latency.DeadLetters = 5
 	problems := rep.Problems()
-	if len(problems) != 2 {
-		t.Fatalf("problems %v, want the flag mismatch and the unmatched flag", problems)
+	if len(problems) != 3 {
+		t.Fatalf("problems %v, want the flag mismatch, the unmatched flag and the dead letters", problems)
 	}
 	out.Reset()
 	rep.Write(&out)
@@ -465,5 +467,29 @@ func TestLocalServerCPU(t *testing.T) {
 	line := coresInUse(u, 2)
 	if !regexp.MustCompile(`^goshawk [0-9.]+, Kafka [0-9.]+, the rest [0-9.]+$`).MatchString(line) {
 		t.Errorf("coresInUse = %q", line)
+	}
+}
+
+// The latency phase's events end at the time it starts producing: generated
+// time runs far ahead of the wall clock, and the pipeline dead-letters
+// events more than a day ahead of their record.
+func TestGeneratedSpan(t *testing.T) {
+	opts := generator.Options{BadRatio: 0.1}
+	const n = 60000
+	span := generatedSpan(8, opts, n)
+	if span < 24*time.Hour {
+		t.Fatalf("span of %d events is %v; the test assumes generated time outruns a day", n, span)
+	}
+	end := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	opts.Start = end.Add(-span)
+	gen := generator.New(8, opts)
+	var last time.Time
+	for range n {
+		if e := gen.Next(); !e.Bad {
+			last = e.Time
+		}
+	}
+	if d := last.Sub(end); d < -time.Millisecond || d > time.Millisecond {
+		t.Errorf("last event at %v, want %v", last, end)
 	}
 }

@@ -121,6 +121,21 @@ func (a *admin) lastOffsets(ctx context.Context, topic string) (map[pipeline.Top
 	return out, nil
 }
 
+// records returns how many records topic holds (the sum of its
+// partitions' high-water marks; the benchmark's topics are never compacted
+// or truncated).
+func (a *admin) records(ctx context.Context, topic string) (int64, error) {
+	last, err := a.lastOffsets(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, off := range last {
+		n += off + 1
+	}
+	return n, nil
+}
+
 // newWriter returns a producer that keys records by conversation, as
 // goshawk produce does. batchTimeout bounds how long a record waits for
 // its batch.

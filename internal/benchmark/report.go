@@ -35,7 +35,13 @@ func (r *Report) Problems() []string {
 	if r.Replay.Messages > 0 && r.Run.Messages > 0 && uint64(r.ReplayFlags) != r.StoredFlags {
 		out = append(out, fmt.Sprintf("replay gives %d flags but ClickHouse shows %d after the run phase", r.ReplayFlags, r.StoredFlags))
 	}
+	if r.BadRatio == 0 && r.Run.DeadLetters > 0 {
+		out = append(out, fmt.Sprintf("the run phase dead-lettered %d records of valid traffic", r.Run.DeadLetters))
+	}
 	if l := r.Latency; l != nil {
+		if r.BadRatio == 0 && l.DeadLetters > 0 {
+			out = append(out, fmt.Sprintf("latency: %d records of valid traffic were dead-lettered", l.DeadLetters))
+		}
 		if l.Unmatched > 0 {
 			out = append(out, fmt.Sprintf("latency: %d flags belong to records the probe never saw", l.Unmatched))
 		}
@@ -144,12 +150,14 @@ func (r *Report) Write(w io.Writer) error {
 		if uint64(r.ReplayFlags) != r.StoredFlags {
 			verdict = "DIFFERENT"
 		}
-		bw.printf("- flags: replay gives %s, ClickHouse shows %s after the run phase (%s).\n", thousands(r.ReplayFlags), thousands(int(r.StoredFlags)), verdict)
+		bw.printf("- flags: replay gives %s, ClickHouse shows %s after the run phase (%s); %s records dead-lettered.\n",
+			thousands(r.ReplayFlags), thousands(int(r.StoredFlags)), verdict, thousands(int(r.Run.DeadLetters)))
 	}
 	if l := r.Latency; l != nil {
-		bw.printf("- latency: %s flags sampled of %s acknowledged (ClickHouse then shows %s); the first %s of producing is warm-up\n",
-			thousands(len(l.Samples)), thousands(l.Flags), thousands(int(l.Stored)), l.Warmup)
-		bw.printf("  (first record fetched %.2f s after producing began; the backlog drained %.2f s after it stopped).\n",
+		bw.printf("- latency: %s flags sampled of %s acknowledged (ClickHouse then shows %s; %s records dead-lettered); the first %s\n",
+			thousands(len(l.Samples)), thousands(l.Flags), thousands(int(l.Stored)), thousands(int(l.DeadLetters)), l.Warmup)
+		bw.printf("  of producing is warm-up")
+		bw.printf(" (first record fetched %.2f s after producing began; the backlog drained %.2f s after it stopped).\n",
 			l.FirstFetch.Seconds(), l.Drain.Seconds())
 		bw.printf("  Per flag: from its Kafka record timestamp (CreateTime, set just before the producer sends the record) to\n")
 		bw.printf("  ClickHouse acknowledging the INSERT that carried it (the part is then visible to queries).\n")
