@@ -37,6 +37,9 @@ type runConfig struct {
 	tune     detectorSettings
 
 	consoleOpts consoleExtras
+	// wrapSource, when set, wraps the Kafka source: goshawk bench times
+	// the consumer through it (bench.go). Not a setting.
+	wrapSource func(pipeline.Source) pipeline.Source
 }
 
 // register declares every setting of goshawk run.
@@ -173,6 +176,7 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		Kafka:        pipeline.KafkaConfig{Brokers: c.kafka.Brokers, Topic: c.kafka.Topic, Group: c.pipeline.Group, Dialer: sec.Dialer()},
 		StateTopic:   c.pipeline.StateTopic,
 		StreamPrefix: c.pipeline.StreamPrefix,
+		WrapSource:   c.wrapSource,
 	}, deps)
 	if err != nil {
 		return err
