@@ -97,14 +97,15 @@ type runOpts struct {
 
 // inFlightBound bounds the in-flight gauge of one pipeline: records
 // fetched and not yet committable. They are in its worker inputs (256
-// each) and results channel (1024), as sized in pipeline.Run, in a full
-// pending batch, one in each worker and one in the fetch loop; or they are
+// each) and results channel (1024), as sized in pipeline.Run, in two full
+// batches (one filling while the flusher writes the other), one in each
+// worker and one in the fetch loop; or they are
 // written already but wait behind an earlier record of their partition that
 // another worker still holds, which one input queue per worker bounds.
 // (kafka-go's own queue of up to 1000 fetched records comes before the
 // count.)
 func (o runOpts) inFlightBound() int {
-	return 2*256*o.workers + 1024 + o.batchSize + o.workers + 1
+	return 2*256*o.workers + 1024 + 2*o.batchSize + o.workers + 1
 }
 
 // startWith is startPipeline with the knobs the fault tests turn.

@@ -30,6 +30,9 @@ type InstanceConfig struct {
 	// ReportsTopic is the topic of user report events, consumed in group
 	// <Kafka.Group>.reports into InstanceDeps.Reports; empty: no reports.
 	ReportsTopic string
+	// WrapSource, when set, wraps the messages source (goshawk bench times
+	// the consumer through it).
+	WrapSource func(Source) Source
 }
 
 // InstanceDeps are the stores shared by the instance's pipelines.
@@ -112,6 +115,9 @@ func NewInstance(ctx context.Context, cfg InstanceConfig, deps InstanceDeps) (*I
 
 	main := base
 	main.Source = NewKafkaSource(cfg.Kafka, deps.Log)
+	if cfg.WrapSource != nil {
+		main.Source = cfg.WrapSource(main.Source)
+	}
 	main.Lag = deps.Lag
 	main.Log = deps.Log.With("stream", "messages")
 	p, err := New(cfg.Pipeline, main)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime/pprof"
 
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/detectors/builtin"
@@ -22,7 +23,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"rule, with examples.", stderr)
 	var dets []string
 	var evidence, examples int
-	var rulesDir, candidateDir string
+	var rulesDir, candidateDir, cpuProfile string
 	f.List(&dets, "detectors", "", "detectors to run (empty: all registered)")
 	f.String(&rulesDir, "rules-dir", "", "directory of rule files overriding or extending the built-in rules")
 	f.String(&candidateDir, "rules-candidate", "", "backtest: directory of candidate rule files (over the built-in rules) to compare with --rules-dir")
@@ -30,6 +31,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	f.Int(&evidence, "evidence-context", 40, "characters of context kept each side of a match in evidence")
 	var tune detectorSettings
 	tune.register(f)
+	f.String(&cpuProfile, "cpuprofile", "", "write a CPU profile of the replay to this file (go tool pprof FILE)")
 	if err := f.Parse(args); err != nil {
 		return usageError(err)
 	}
@@ -61,6 +63,13 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		inputs = append(inputs, pipeline.ReplayInput{Name: name, R: file})
 	}
 	opts := detectors.EngineOptions{Clock: detectors.EventTime, EvidenceContext: evidence}
+	if cpuProfile != "" {
+		stop, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if candidateDir != "" {
 		candidate, err := loadRules(factories, "rules-candidate", candidateDir)
 		if err != nil {
@@ -75,6 +84,23 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sum, err := pipeline.Replay(ctx, inputs, factories, base, opts, stdout)
 	sum.WriteSummary(stderr)
 	return err
+}
+
+// startCPUProfile starts writing a CPU profile to path; the returned
+// function stops it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(file); err != nil {
+		file.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		file.Close()
+	}, nil
 }
 
 // selectDetectors returns the factories of the named built-in detectors (all

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/goshawk-safety/goshawk/event"
+	"github.com/goshawk-safety/goshawk/internal/benchmark"
 	"github.com/goshawk-safety/goshawk/sinks/sqlite"
 )
 
@@ -136,5 +138,21 @@ func TestRetentionCommandClearsReportComments(t *testing.T) {
 		if young := r.ReportID == "r2"; (got[0].Comment != "") != young || got[0].CommentCleared == young {
 			t.Errorf("report %s: comment %q cleared %v", r.ReportID, got[0].Comment, got[0].CommentCleared)
 		}
+	}
+}
+
+// goshawk bench measures the messages pipeline only: its run configuration
+// has no reports pipeline, whatever the environment says, so that it never
+// consumes a real reports topic.
+func TestBenchRunsNoReportsPipeline(t *testing.T) {
+	t.Setenv("GOSHAWK_REPORTS_TOPIC", "reports")
+	t.Setenv("GOSHAWK_EVIDENCE_ENCRYPTION", "off")
+	c, err := benchRunConfig(benchSettings{Brokers: []string{"127.0.0.1:9092"}, ClickHouseAddr: []string{"127.0.0.1:9000"}, LogLevel: "info"},
+		benchmark.PipelineSpec{Topic: "bench-t", Group: "bench-g", Database: "bench_db"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.pipeline.Reports.Topic != "" {
+		t.Errorf("bench runs a reports pipeline on %q", c.pipeline.Reports.Topic)
 	}
 }

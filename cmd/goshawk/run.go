@@ -37,6 +37,9 @@ type runConfig struct {
 	tune     detectorSettings
 
 	consoleOpts consoleExtras
+	// wrapSource, when set, wraps the Kafka source: goshawk bench times
+	// the consumer through it (bench.go). Not a setting.
+	wrapSource func(pipeline.Source) pipeline.Source
 }
 
 // register declares every setting of goshawk run.
@@ -180,6 +183,7 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		StateTopic:   c.pipeline.StateTopic,
 		StreamPrefix: c.pipeline.StreamPrefix,
 		ReportsTopic: c.pipeline.Reports.Topic,
+		WrapSource:   c.wrapSource,
 	}, deps)
 	if err != nil {
 		return err

@@ -97,7 +97,7 @@ func (p *pipelineSettings) register(f *flags) {
 	f.String(&p.DLQTopic, "dlq-topic", "", "dead-letter topic for rejected events (default <topic>.dlq)")
 	f.String(&p.FlagsTopic, "flags-topic", "", "also write flags to this Kafka topic (off when empty)")
 	f.Int(&p.Workers, "workers", runtime.NumCPU(), "detection workers (conversations are sharded over them)")
-	f.Int(&p.BatchSize, "batch-size", 5000, "flush the sink when this many messages are pending")
+	f.Int(&p.BatchSize, "batch-size", 20000, "flush the sink when this many messages are pending")
 	f.Duration(&p.BatchInterval, "batch-interval", 500*time.Millisecond, "flush the sink at least this often")
 	f.Duration(&p.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, flush and commit within this time")
 	f.String(&p.MetricsAddr, "metrics-addr", ":9464", "address of /metrics, /healthz and /readyz (empty: off)")
