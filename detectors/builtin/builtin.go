@@ -8,6 +8,7 @@ import (
 	"github.com/goshawk-safety/goshawk/detectors/contactshare"
 	"github.com/goshawk-safety/goshawk/detectors/harassment"
 	"github.com/goshawk-safety/goshawk/detectors/keyword"
+	"github.com/goshawk-safety/goshawk/detectors/spam"
 )
 
 // Registry returns a new registry of every built-in detector, in the order
@@ -17,5 +18,6 @@ func Registry() (*detectors.Registry, error) {
 		keyword.Factory(),
 		contactshare.Factory(),
 		harassment.Factory(),
+		spam.Factory(),
 	)
 }

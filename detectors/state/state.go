@@ -73,6 +73,11 @@ func (l *LRU[V]) Shrink(max int) {
 	}
 }
 
+// Oldest returns the least recently used entry, or nil when the store is
+// empty, for callers that must know what they evict (a detector that writes
+// a tombstone for each state it drops).
+func (l *LRU[V]) Oldest() *Entry[V] { return l.tail }
+
 // Each calls fn for every entry, most recently used first.
 func (l *LRU[V]) Each(fn func(*Entry[V])) {
 	for e := l.head; e != nil; e = e.next {
