@@ -56,6 +56,15 @@ var affixes = []string{"secure", "security", "login", "signin", "verify", "verif
 	"claim", "gift", "giftcard", "reward", "rewards", "bonus", "promo", "free", "refund", "unlock", "recovery",
 	"confirm", "alert", "notice", "safe", "my", "the", "www", "http", "https", "info", "sso", "portal", "desk"}
 
+// affixSkeletons are the affixes as skeleton compares them.
+var affixSkeletons = func() []string {
+	out := make([]string, len(affixes))
+	for i, a := range affixes {
+		out[i] = skeleton(a)
+	}
+	return out
+}()
+
 // scanLinks judges every link in s (at most maxLinksPerMessage).
 func (l *linksRule) scan(s string, z *text.Normalizer, out *linkScan) {
 	*out = linkScan{}
@@ -257,7 +266,7 @@ func (l *linksRule) lookalikeHost(host string, z *text.Normalizer) bool {
 				label = dec
 			}
 			sk := skeleton(foldLabelWith(z, label))
-			if imitates(sk, skeleton(b.name), b.name) {
+			if imitates(sk, b.skeleton, b.name) {
 				return true
 			}
 		}
@@ -273,7 +282,7 @@ func imitates(label, name, plain string) bool {
 		if part == name {
 			return true
 		}
-		for _, a := range affixes {
+		for _, a := range affixSkeletons {
 			if len(part) == len(name)+len(a) && (strings.HasPrefix(part, name) && part[len(name):] == a || strings.HasSuffix(part, name) && part[:len(a)] == a) {
 				return true
 			}

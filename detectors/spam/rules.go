@@ -115,8 +115,9 @@ type linksRule struct {
 // brand is a name that look-alike domains imitate, and the domains that
 // really belong to it.
 type brand struct {
-	name    string
-	domains []string
+	name     string
+	skeleton string // see skeleton
+	domains  []string
 }
 
 type ageFactor struct {
@@ -534,7 +535,7 @@ func parseLinks(f *detectors.RuleFields, d *ruleDoc) *linksRule {
 			f.Errorf("brands", "brand %q: domains required", b.Name)
 			continue
 		}
-		br := brand{name: name}
+		br := brand{name: name, skeleton: skeleton(name)}
 		for _, dom := range b.Domains {
 			dom = strings.ToLower(strings.TrimSpace(dom))
 			if !validHost(dom) {

@@ -376,9 +376,12 @@ func inc16(p *uint16) {
 // message x (conversation c) unless another message of c lies in e's
 // window. The messages of c nearest to x on either side (p before, q
 // after) decide it: e's window is an interval that holds x, so it holds a
-// message of c other than x if and only if it holds p or q. Messages whose
-// window reaches the floor (where messages were dropped) are left as they
-// are: their counts stay a count over a subset of the true records.
+// message of c other than x if and only if it holds p or q. For a message
+// whose window reaches the floor, p may have been dropped, so its
+// conversation counts are left as they are: they stay counts over a subset
+// of the true records, never more. (Message and character counts need no
+// such care: x is not a repeat of a dropped record, since nothing at or
+// before the floor is accepted.)
 func (s *SenderStage) count(st *senderState, sender string, i int, out []detectors.Flag) []detectors.Flag {
 	b := s.cfg.behaviour
 	wf, wb := int64(b.window), int64(b.burstWindow)
@@ -450,7 +453,7 @@ func (s *SenderStage) count(st *senderState, sender string, i int, out []detecto
 		}
 		dt := abs(e.at - xAt)
 		changed := false
-		if dt <= wb && e.at-wb > st.floor {
+		if dt <= wb { // x is new: no record at or before the floor is accepted
 			inc16(&e.nBurst)
 			e.chars = satAdd(e.chars, xRunes)
 			changed = true

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/goshawk-safety/goshawk/detectors/text"
 )
 
 // Fingerprints. A message's fingerprint is the 64-bit SimHash of the set of
@@ -58,19 +60,24 @@ func distance(a, b uint64) int { return bits.OnesCount64(a ^ b) }
 
 // fingerprinter computes fingerprints, reusing its memory.
 type fingerprinter struct {
-	words  []uint64
+	words   []uint64
 	scratch []byte
 }
 
-// simhash returns the fingerprint of a text in the normal form and the
-// number of distinct canonical words it has.
-func (fp *fingerprinter) simhash(t string) (uint64, int) {
+// simhash returns the fingerprint of a normalised text and the number of
+// distinct canonical words it has.
+func (fp *fingerprinter) simhash(n text.Normalized) (uint64, int) {
 	fp.words = fp.words[:0]
-	for chunk := range strings.SplitSeq(t, " ") {
-		if chunk == "" || skipChunk(chunk) {
-			continue
+	t := n.Text
+	for i := 0; i < len(t); {
+		j := strings.IndexByte(t[i:], ' ')
+		if j < 0 {
+			j = len(t) - i
 		}
-		fp.chunkWords(chunk)
+		if chunk := t[i : i+j]; chunk != "" && !skipChunk(chunk) {
+			fp.chunkWords(n, i, i+j)
+		}
+		i += j + 1
 	}
 	slices.Sort(fp.words)
 	fp.words = slices.Compact(fp.words)
@@ -99,18 +106,22 @@ func skipChunk(c string) bool {
 	return link
 }
 
-// chunkWords adds the canonical words of a space-free piece of text.
-func (fp *fingerprinter) chunkWords(c string) {
+// chunkWords adds the canonical words of n.Text[from:to], a piece without
+// spaces.
+func (fp *fingerprinter) chunkWords(n text.Normalized, from, to int) {
+	c := n.Text
 	w := fp.scratch[:0]
+	start := -1
 	letters, digits := false, false
-	flush := func() {
-		if len(w) > 0 {
+	flush := func(end int) {
+		if len(w) > 0 && !properNoun(n, start, end) {
 			fp.add(w, letters, digits)
 		}
-		w, letters, digits = w[:0], false, false
+		w, letters, digits, start = w[:0], false, false, -1
 	}
-	for i := 0; i < len(c); {
+	for i := from; i < to; {
 		r, size := utf8.DecodeRuneInString(c[i:])
+		inWord := true
 		switch {
 		case unicode.IsLetter(r):
 			letters = true
@@ -118,17 +129,48 @@ func (fp *fingerprinter) chunkWords(c string) {
 		case r >= '0' && r <= '9':
 			digits = digits || r != '1'
 			w = append(w, byte(r))
-		case (r == '\'' || r == '’') && len(w) > 0 && i+size < len(c):
+		case (r == '\'' || r == '’') && len(w) > 0 && i+size < to:
 			// inside a word: "don't" is "dont"
 		case unicode.IsMark(r) && len(w) > 0:
 			w = utf8.AppendRune(w, r)
 		default:
-			flush()
+			inWord = false
+			flush(i)
+		}
+		if inWord && start < 0 {
+			start = i
 		}
 		i += size
 	}
-	flush()
+	flush(to)
 	fp.scratch = w
+}
+
+// properNoun reports whether the word at n.Text[start:end] was written as
+// a name in the middle of a sentence ("Sarah", "Amazon", "J0hn"): a
+// capital and then a small letter (or a digit that the normal form reads
+// as one), after a word and not after the end of a sentence.
+// Campaigns fill names into their template; the fingerprint leaves them
+// out.
+func properNoun(n text.Normalized, start, end int) bool {
+	if start < 0 || end <= start {
+		return false
+	}
+	src := n.Source()
+	os, oe := n.Original(start, end)
+	r1, s1 := utf8.DecodeRuneInString(src[os:oe])
+	r2, _ := utf8.DecodeRuneInString(src[os+s1 : oe])
+	if !unicode.IsUpper(r1) || !unicode.IsLower(r2) && !unicode.IsDigit(r2) {
+		return false
+	}
+	before := strings.TrimRightFunc(src[:os], func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune("\"'“‘(«*_", r)
+	})
+	if before == "" {
+		return false // first word of the text
+	}
+	last, _ := utf8.DecodeLastRuneInString(before)
+	return !strings.ContainsRune(".!?…:\n", last)
 }
 
 // add hashes one word, unless it says nothing.
@@ -181,6 +223,8 @@ var stopwords = setOf("a", "an", "the", "and", "or", "but", "if", "of", "to", "i
 	"doe", "does", "did", "have", "ha", "has", "had", "will", "would", "can", "could", "should", "shall", "may",
 	"might", "must", "not", "no", "so", "just", "now", "then", "than", "too", "very", "all", "any", "some",
 	"get", "got", "up", "out", "about", "into", "over", "also", "only", "im", "ive", "dont", "cant", "wont",
+	"youve", "youre", "youll", "youd", "weve", "were", "theyre", "thats", "whats", "let", "isnt", "doesnt",
+	"didnt", "arent", "wasnt", "havent", "hasnt", "wouldnt", "couldnt", "shouldnt", "ill", "id",
 	"hey", "hello", "dear", "oh", "ok", "okay", "please", "pl", "pls", "plz", "lol", "omg", "ye", "yes", "yeah",
 	"yea", "hmm", "ya", "yo", "da", "de", "la", "le", "el")
 

@@ -183,7 +183,7 @@ func (d *Detector) analyse(m *event.Message) {
 			}
 		}
 	}
-	f.simhash, f.words = d.fp.simhash(n.Text)
+	f.simhash, f.words = d.fp.simhash(n)
 	f.printed = cfg.behaviour.contentWindow > 0 && f.words >= cfg.behaviour.minWords
 	if !f.printed {
 		f.simhash = 0
