@@ -169,7 +169,7 @@ func TestLinkSignals(t *testing.T) {
 	s, last := traced(t, builtinRules(t))
 	handle(t, s,
 		rec{id: "a", conv: "c1", sender: "s", age: -1, links: 4, flags: flagPunycode | flagLookalike | flagFirst | flagCold}.forward(),
-		rec{id: "b", conv: "c2", sender: "s", at: 3 * time.Hour, age: -1, links: 1, flags: flagCold}.forward(), // not first
+		rec{id: "b", conv: "c2", sender: "s", at: 3 * time.Hour, age: -1, links: 1, flags: flagCold}.forward(),  // not first
 		rec{id: "c", conv: "c3", sender: "s", at: 6 * time.Hour, age: -1, links: 1, flags: flagFirst}.forward(), // someone wrote before
 	)
 	if want := []string{"link_punycode", "link_lookalike", "many_links", "first_contact_link"}; !slices.Equal(last["a"], want) {
