@@ -141,7 +141,9 @@ func (g *gen) fanout(bot string, targets []string, start time.Time, minGap, maxG
 
 func buildCorpus() []corpusLine {
 	g := &gen{rng: rand.New(rand.NewPCG(2026, 5)), created: map[string]time.Time{}}
-	day := func(h, m int) time.Time { return corpusStart.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	day := func(h, m int) time.Time {
+		return corpusStart.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+	}
 	name := func() string { return g.pick(firstNames) }
 
 	// ------------------------------------------------------------ spam
