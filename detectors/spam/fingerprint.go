@@ -33,8 +33,8 @@ type FingerprintStage struct {
 	clock   int64
 	key     []byte
 	rec     printRec[[]byte]
-	convs   []uint64
-	senders []uint64
+	convs   countSet
+	senders countSet
 	pending []detectors.Forward
 }
 
@@ -234,7 +234,8 @@ func (s *FingerprintStage) evaluate(b *bucket, j int) {
 		return
 	}
 	w := int64(beh.contentWindow)
-	convs, senders := s.convs[:0], s.senders[:0]
+	s.convs.reset(len(b.prints))
+	s.senders.reset(len(b.prints))
 	// Entries sent after e.at+w cannot count: stop there. Those before
 	// e.at-w are skipped.
 	for k := range b.prints {
@@ -245,11 +246,10 @@ func (s *FingerprintStage) evaluate(b *bucket, j int) {
 		if f.at < e.at-w || distance(f.hash, e.hash) > beh.maxDistance {
 			continue
 		}
-		convs = append(convs, f.conv)
-		senders = append(senders, f.sender)
+		s.convs.add(f.conv)
+		s.senders.add(f.sender)
 	}
-	nc, ns := int(distinct(convs)), int(distinct(senders))
-	s.convs, s.senders = convs, senders
+	nc, ns := int(s.convs.count()), int(s.senders.count())
 	var emit uint8
 	var lc, ls uint32
 	for l, lv := range beh.contentConvs {

@@ -98,6 +98,9 @@ func (l *linksRule) scan(s string, z *text.Normalizer, out *linkScan) {
 // host names with a known top-level domain count; "[.]", "(.)" and
 // "[dot]" stand for a dot. An e-mail address or a @mention is not a link.
 func linkHost(tok string) (string, bool) {
+	if strings.IndexByte(tok, '.') < 0 && !strings.Contains(tok, "dot") {
+		return "", false // most words: no host without a dot
+	}
 	tok = strings.TrimLeft(tok, "([{<\"'“‘«*_")
 	scheme := false
 	if i := strings.Index(tok, "://"); i >= 0 {
@@ -250,22 +253,31 @@ func (b *brand) official(host string) bool {
 // phishing word ("paypal-secure", "verifyapple"), or, for names of six
 // letters or more, one typing slip away ("paypall", "netfix").
 func (l *linksRule) lookalikeHost(host string, z *text.Normalizer) bool {
-	labels := strings.Split(host, ".")
-	labels = labels[:len(labels)-1]
+	if len(l.brands) == 0 {
+		return false
+	}
+	var skeletons [8]string // of the labels but the top-level domain
+	n := 0
+	for label := range strings.SplitSeq(host[:max(0, strings.LastIndexByte(host, '.'))], ".") {
+		if n == len(skeletons) {
+			break
+		}
+		if strings.HasPrefix(label, "xn--") {
+			dec, ok := punycodeDecode(label[4:])
+			if !ok {
+				continue
+			}
+			label = dec
+		}
+		skeletons[n] = skeleton(foldLabelWith(z, label))
+		n++
+	}
 	for bi := range l.brands {
 		b := &l.brands[bi]
 		if b.official(host) {
 			continue
 		}
-		for _, label := range labels {
-			if strings.HasPrefix(label, "xn--") {
-				dec, ok := punycodeDecode(label[4:])
-				if !ok {
-					continue
-				}
-				label = dec
-			}
-			sk := skeleton(foldLabelWith(z, label))
+		for _, sk := range skeletons[:n] {
 			if imitates(sk, b.skeleton, b.name) {
 				return true
 			}

@@ -40,7 +40,7 @@ type SenderStage struct {
 	intern   []string // content rule ids, by bit
 	bits     map[string]uint8
 	byBit    [maxContentBits]*contentRule
-	scratch  [3][]uint64
+	sets     [3]countSet // conversations, cold ones, cold ones with a link
 	contribs []contrib
 	// trace, when set (rule examples), sees each scoring.
 	trace func(msgID string, c []contrib)
@@ -392,16 +392,19 @@ func (s *SenderStage) count(st *senderState, sender string, i int, out []detecto
 	const none = math.MinInt64
 	pAny, pCold, pLink := int64(none), int64(none), int64(none)
 	qAny, qCold, qLink := int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64)
-	all, colds, links := s.scratch[0][:0], s.scratch[1][:0], s.scratch[2][:0]
-	all = append(all, x.conv)
+	lo, hi := st.span(x.at-2*w, x.at+2*w)
+	all, colds, links := &s.sets[0], &s.sets[1], &s.sets[2]
+	all.reset(hi - lo)
+	colds.reset(hi - lo)
+	links.reset(hi - lo)
+	all.add(x.conv)
 	if cold {
-		colds = append(colds, x.conv)
+		colds.add(x.conv)
 	}
 	if coldLink {
-		links = append(links, x.conv)
+		links.add(x.conv)
 	}
 	x.nBurst, x.chars = 1, x.runes
-	lo, hi := st.span(x.at-2*w, x.at+2*w)
 	for j := lo; j < hi; j++ {
 		e := &st.msgs[j]
 		if j == i || e.flags&hasFeatures == 0 {
@@ -415,12 +418,12 @@ func (s *SenderStage) count(st *senderState, sender string, i int, out []detecto
 		ec := e.flags&flagCold != 0
 		el := ec && e.flags&flagLink != 0
 		if dt <= wf {
-			all = append(all, e.conv)
+			all.add(e.conv)
 			if ec {
-				colds = append(colds, e.conv)
+				colds.add(e.conv)
 			}
 			if el {
-				links = append(links, e.conv)
+				links.add(e.conv)
 			}
 		}
 		if e.conv == x.conv {
@@ -443,8 +446,7 @@ func (s *SenderStage) count(st *senderState, sender string, i int, out []detecto
 			}
 		}
 	}
-	x.nConv, x.nCold, x.nColdLink = distinct(all), distinct(colds), distinct(links)
-	s.scratch[0], s.scratch[1], s.scratch[2] = all, colds, links
+	x.nConv, x.nCold, x.nColdLink = all.count(), colds.count(), links.count()
 	xAt, xRunes := x.at, x.runes
 	for j := lo; j < hi; j++ {
 		e := &st.msgs[j]
@@ -490,9 +492,12 @@ func (s *SenderStage) recount(st *senderState) {
 		if x.flags&hasFeatures == 0 {
 			continue
 		}
-		all, colds, links := s.scratch[0][:0], s.scratch[1][:0], s.scratch[2][:0]
 		x.nBurst, x.chars = 0, 0
 		lo, hi := st.span(x.at-max(wf, wb), x.at+max(wf, wb))
+		all, colds, links := &s.sets[0], &s.sets[1], &s.sets[2]
+		all.reset(hi - lo)
+		colds.reset(hi - lo)
+		links.reset(hi - lo)
 		for j := lo; j < hi; j++ {
 			e := &st.msgs[j]
 			if e.flags&hasFeatures == 0 {
@@ -504,21 +509,20 @@ func (s *SenderStage) recount(st *senderState) {
 				x.chars = satAdd(x.chars, e.runes)
 			}
 			if dt <= wf {
-				all = append(all, e.conv)
+				all.add(e.conv)
 				if e.flags&flagCold != 0 {
-					colds = append(colds, e.conv)
+					colds.add(e.conv)
 					if e.flags&flagLink != 0 {
-						links = append(links, e.conv)
+						links.add(e.conv)
 					}
 				}
 			}
 		}
 		// A count never goes down: what was counted before the reload
 		// was true then.
-		x.nConv = max(x.nConv, distinct(all))
-		x.nCold = max(x.nCold, distinct(colds))
-		x.nColdLink = max(x.nColdLink, distinct(links))
-		s.scratch[0], s.scratch[1], s.scratch[2] = all, colds, links
+		x.nConv = max(x.nConv, all.count())
+		x.nCold = max(x.nCold, colds.count())
+		x.nColdLink = max(x.nColdLink, links.count())
 	}
 }
 
@@ -553,17 +557,48 @@ func satAdd(a, b uint32) uint32 {
 	return a + b
 }
 
-// distinct counts the distinct values of v (sorting it).
-func distinct(v []uint64) uint16 {
-	slices.Sort(v)
-	n := 0
-	for i := range v {
-		if i == 0 || v[i] != v[i-1] {
-			n++
+// countSet counts distinct hashes (already mixed, so their low bits are
+// uniform) in an open-addressing table that is never cleared: each count
+// has its own generation, and slots of older generations are free.
+type countSet struct {
+	keys []uint64
+	gens []uint32
+	gen  uint32
+	n    int
+}
+
+// reset starts a count of at most size values.
+func (c *countSet) reset(size int) {
+	if need := max(16, 2*size); len(c.keys) < need {
+		n := 16
+		for n < need {
+			n <<= 1
+		}
+		c.keys, c.gens, c.gen = make([]uint64, n), make([]uint32, n), 0
+	}
+	c.gen++
+	if c.gen == 0 {
+		clear(c.gens)
+		c.gen = 1
+	}
+	c.n = 0
+}
+
+func (c *countSet) add(v uint64) {
+	mask := uint64(len(c.keys) - 1)
+	for i := v & mask; ; i = (i + 1) & mask {
+		switch {
+		case c.gens[i] != c.gen:
+			c.gens[i], c.keys[i] = c.gen, v
+			c.n++
+			return
+		case c.keys[i] == v:
+			return
 		}
 	}
-	return uint16(min(n, math.MaxUint16))
 }
+
+func (c *countSet) count() uint16 { return uint16(min(c.n, math.MaxUint16)) }
 
 // contrib is one rule adding to a message's score.
 type contrib struct {
@@ -692,6 +727,7 @@ func (s *SenderStage) flag(e *msgEntry, sender string, t *tierRule, c []contrib,
 // at most detectors.MaxEvidenceBytes.
 func evidence(c []contrib, shadow bool, score int64) string {
 	var b strings.Builder
+	b.Grow(256)
 	total := " = " + fmtPoints(score)
 	for _, x := range c {
 		if x.src.shadow && !shadow {
