@@ -75,7 +75,8 @@ func (s *FingerprintStage) Stream() string { return StreamFingerprint }
 // over all buckets.
 func (s *FingerprintStage) StateEntries() int { return s.entries }
 
-// Reload implements detectors.Reloader. The fingerprints held stay. When
+// Reload implements detectors.Reloader. The fingerprints held stay (up to
+// a smaller max_bucket_entries, the newest). When
 // the levels changed, what each message had signalled is forgotten, so
 // that it signals again what it reaches under the new levels (the sender
 // stage keeps the highest level it heard of, so a repeat changes
@@ -86,13 +87,19 @@ func (s *FingerprintStage) Reload(rules []*detectors.Rule) error {
 		return err
 	}
 	old := s.cfg.behaviour
-	if !sameLevels(old.contentConvs, cfg.behaviour.contentConvs) || !sameLevels(old.contentSenders, cfg.behaviour.contentSenders) {
-		s.buckets.Each(func(e *state.Entry[bucket]) {
-			for i := range e.Value.prints {
-				e.Value.prints[i].emitted = 0
+	relevel := !sameLevels(old.contentConvs, cfg.behaviour.contentConvs) || !sameLevels(old.contentSenders, cfg.behaviour.contentSenders)
+	s.buckets.Each(func(e *state.Entry[bucket]) {
+		b := &e.Value
+		if len(b.prints) > cfg.behaviour.maxPrints {
+			b.floor = max(b.floor, b.prints[len(b.prints)-cfg.behaviour.maxPrints-1].at)
+			s.trim(b)
+		}
+		if relevel {
+			for i := range b.prints {
+				b.prints[i].emitted = 0
 			}
-		})
-	}
+		}
+	})
 	s.cfg = cfg
 	return nil
 }

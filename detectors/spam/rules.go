@@ -145,6 +145,8 @@ type behaviourRule struct {
 	newAccount      int64
 	newLinkUnder    time.Duration
 	newAccountLink  int64
+	newColdUnder    time.Duration
+	newAccountCold  int64
 	contentWindow   time.Duration // 0: no fingerprints
 	maxDistance     int
 	minWords        int
@@ -625,6 +627,8 @@ type newAccountDoc struct {
 	Weight     float64        `yaml:"weight"`
 	LinkUnder  string         `yaml:"link_under"`
 	LinkWeight float64        `yaml:"link_weight"`
+	ColdUnder  string         `yaml:"first_contact_under"`
+	ColdWeight float64        `yaml:"first_contact_weight"`
 	Unknown    map[string]any `yaml:",inline"`
 }
 
@@ -697,7 +701,7 @@ func parseBehaviour(f *detectors.RuleFields, d *ruleDoc) *behaviourRule {
 			b.ageScale = append(b.ageScale, ageFactor{under, a.Factor})
 		}
 	}
-	if nd, ok := strict(f, "new_account", &d.NewAccount, "{under, weight, link_under, link_weight}", func(v *newAccountDoc) map[string]any { return v.Unknown }); ok {
+	if nd, ok := strict(f, "new_account", &d.NewAccount, "{under, weight, link_under, link_weight, first_contact_under, first_contact_weight}", func(v *newAccountDoc) map[string]any { return v.Unknown }); ok {
 		if nd.Under != "" {
 			b.newAccountUnder, _ = durationValue(f, "new_account", nd.Under, 365*24*time.Hour)
 			b.newAccount, _ = weightValue(f, "new_account", nd.Weight)
@@ -705,6 +709,10 @@ func parseBehaviour(f *detectors.RuleFields, d *ruleDoc) *behaviourRule {
 		if nd.LinkUnder != "" {
 			b.newLinkUnder, _ = durationValue(f, "new_account", nd.LinkUnder, 365*24*time.Hour)
 			b.newAccountLink, _ = weightValue(f, "new_account", nd.LinkWeight)
+		}
+		if nd.ColdUnder != "" {
+			b.newColdUnder, _ = durationValue(f, "new_account", nd.ColdUnder, 365*24*time.Hour)
+			b.newAccountCold, _ = weightValue(f, "new_account", nd.ColdWeight)
 		}
 	}
 	if cd, ok := strict(f, "content_fanout", &d.ContentFanout, "{window, max_distance, min_words, max_bucket_entries, conversations, senders}", func(v *contentFanoutDoc) map[string]any { return v.Unknown }); ok {

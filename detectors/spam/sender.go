@@ -143,6 +143,10 @@ func (s *SenderStage) Reload(rules []*detectors.Rule) error {
 			}
 			e.emitted = em
 		}
+		if len(st.msgs) > cfg.behaviour.maxMessages {
+			st.floor = max(st.floor, st.msgs[len(st.msgs)-cfg.behaviour.maxMessages-1].at)
+			s.trim(st)
+		}
 		if recount {
 			s.recount(st)
 		}
@@ -483,7 +487,9 @@ func (s *SenderStage) count(st *senderState, sender string, i int, out []detecto
 }
 
 // recount works out every count of a sender's messages again from the
-// messages held (after a window changed).
+// messages held, after a window changed. A message whose new window
+// reaches the floor is counted over what is held: a subset of its records,
+// as after any eviction.
 func (s *SenderStage) recount(st *senderState) {
 	b := s.cfg.behaviour
 	wf, wb := int64(b.window), int64(b.burstWindow)
@@ -520,9 +526,7 @@ func (s *SenderStage) recount(st *senderState) {
 		}
 		// A count never goes down: what was counted before the reload
 		// was true then.
-		x.nConv = max(x.nConv, all.count())
-		x.nCold = max(x.nCold, colds.count())
-		x.nColdLink = max(x.nColdLink, links.count())
+		x.nConv, x.nCold, x.nColdLink = all.count(), colds.count(), links.count()
 	}
 }
 
@@ -645,6 +649,9 @@ func (s *SenderStage) score(e *msgEntry) []contrib {
 	}
 	if link && age >= 0 && time.Duration(age)*time.Second < b.newLinkUnder {
 		add(&b.source, "new_account_link", b.newAccountLink)
+	}
+	if e.flags&(flagFirst|flagCold) == flagFirst|flagCold && age >= 0 && time.Duration(age)*time.Second < b.newColdUnder {
+		add(&b.source, "new_account_first_contact", b.newAccountCold)
 	}
 	for _, sig := range []struct {
 		levels []level

@@ -16,7 +16,7 @@ func TestScoreAddsUpAndEachTierFlagsOnce(t *testing.T) {
 	rules := builtinRules(t)
 	s, _ := traced(t, rules)
 	m := rec{id: "m1", conv: "c1", sender: "s1", age: -1, links: 1, flags: flagShortener | flagFirst | flagCold,
-		hits: []string{"spam.scam.prize", "spam.scam.advance_fee"}, to: []string{"r1"}}
+		hits: []string{"spam.scam.prize"}, to: []string{"r1"}}
 	flags := handle(t, s, m.forward())
 	if len(flags) != 1 {
 		t.Fatalf("flags %v, want one (medium)", flagKeys(flags))
@@ -32,7 +32,7 @@ func TestScoreAddsUpAndEachTierFlagsOnce(t *testing.T) {
 		FlagID: detectors.FlagID("m1", "spam", "spam.score_medium"), MessageID: "m1", ConversationID: "c1", SenderID: "s1",
 		RecipientIDs: []string{"r1"}, Category: detectors.Spam, Detector: "spam", Rule: "spam.score_medium",
 		RuleVersion: medium.Version, Mode: detectors.Live, Severity: detectors.Medium, Score: 0.6,
-		Evidence: "scam.prize +2.5; scam.advance_fee +2.5; link_shortener +1.0; first_contact_link +1.0 = 7.0",
+		Evidence: "scam.prize +3.0; link_shortener +1.0; first_contact_link +1.0 = 5.0",
 		SentAt:   t0,
 	}
 	if fmt.Sprintf("%+v", f) != fmt.Sprintf("%+v", want) {
@@ -43,7 +43,7 @@ func TestScoreAddsUpAndEachTierFlagsOnce(t *testing.T) {
 	if got := flagKeys(flags); !slices.Equal(got, []string{"m1 spam.score_high high"}) {
 		t.Fatalf("after content fan-out: %v", got)
 	}
-	if !strings.HasSuffix(flags[0].Evidence, "content_fanout_50 +3.0 = 10.0") {
+	if !strings.HasSuffix(flags[0].Evidence, "content_fanout_50 +3.0 = 8.0") {
 		t.Errorf("evidence %q", flags[0].Evidence)
 	}
 	// Everything again: nothing new.

@@ -77,7 +77,7 @@ func TestForwards(t *testing.T) {
 	}
 	if string(r.msgID) != "m1" || string(r.convID) != "c1" || r.accountAge != 7200 || r.links != 1 ||
 		r.flags != flagFirst|flagCold|flagLink|flagShortener|flagPrinted || len(r.recipients) != 1 || string(r.recipients[0]) != "r1" ||
-		len(r.hits) != 1 || string(r.hits[0].id) != "spam.scam.prize" || r.hits[0].weight != 2.5 || r.sentAt != t0.UnixNano() {
+		len(r.hits) != 1 || string(r.hits[0].id) != "spam.scam.prize" || r.hits[0].weight != 3 || r.sentAt != t0.UnixNano() {
 		t.Fatalf("message record %+v", r)
 	}
 	for b, f := range fw[1:] {
