@@ -240,3 +240,20 @@ func TestRouteUnknownStream(t *testing.T) {
 		t.Fatal("Route hid a stage's error")
 	}
 }
+
+func TestBuildStages(t *testing.T) {
+	set, err := detectors.LoadRules([]detectors.Factory{Factory()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages, err := BuildStages([]detectors.Factory{Factory(), {Name: "nostages"}}, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stages) != 2 || stages[StreamSender].Stream() != StreamSender || stages[StreamFingerprint].Stream() != StreamFingerprint {
+		t.Fatalf("stages %v", stages)
+	}
+	if _, err := BuildStages([]detectors.Factory{Factory(), Factory()}, set); err == nil {
+		t.Fatal("two stages on one stream accepted")
+	}
+}
