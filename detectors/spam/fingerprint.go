@@ -179,6 +179,11 @@ func (s *FingerprintStage) add(key string, r *printRec[[]byte]) {
 	t := r.sentAt
 	s.advance(t)
 	s.key = append(s.key[:0], key...)
+	for s.entries >= beh.maxPrintsTotal && s.buckets.Len() > 0 && s.buckets.Oldest().Key != key {
+		o := s.buckets.Oldest()
+		s.entries -= len(o.Value.prints)
+		s.buckets.Remove(o)
+	}
 	b := &s.buckets.Touch(s.key, t, math.MaxInt, newBucket).Value
 	b.wm = max(b.wm, t)
 	if f := b.wm - beh.printHorizon(); f > b.floor {

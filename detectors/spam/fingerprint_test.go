@@ -164,3 +164,39 @@ rules:
 		t.Fatalf("after reload: %v", got)
 	}
 }
+
+// TestTotalCaps: max_entries bounds what each stage holds over all its
+// keys, dropping the least recently used senders or buckets.
+func TestTotalCaps(t *testing.T) {
+	rules := rulesFrom(t, `
+detector: spam
+rules:
+  - id: spam.behaviour
+    kind: behaviour
+    category: spam
+    severity: low
+    description: t
+    owner: t
+    max_entries: 1000
+    content_fanout: {window: 30m, max_entries: 1000, conversations: [{at: 3, weight: 1}]}
+    examples: [{text: x, expect: match}]
+`)
+	s, err := newSenderStage(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := newFingerprintStage(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3000 {
+		handle(t, s, rec{id: fmt.Sprintf("m%d", i), conv: "c", sender: fmt.Sprintf("s%d", i%1500), at: time.Duration(i) * time.Second, age: -1}.forward())
+		handle(t, fp, printForward(fmt.Sprintf("m%d", i), "c", "s", time.Duration(i)*time.Second, uint64(i)*0x9e3779b97f4a7c15, i%4))
+		if s.StateEntries() > 1000 || fp.StateEntries() > 1000 {
+			t.Fatalf("after %d records: %d messages, %d fingerprints held; cap 1000", i+1, s.StateEntries(), fp.StateEntries())
+		}
+	}
+	if s.StateEntries() < 900 || fp.StateEntries() < 900 {
+		t.Fatalf("%d messages, %d fingerprints held: the caps dropped far more than needed", s.StateEntries(), fp.StateEntries())
+	}
+}

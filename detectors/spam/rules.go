@@ -27,7 +27,7 @@ const (
 var ruleFields = map[string][]string{
 	kindContent:   {"weight", "phrases", "with"},
 	kindLinks:     {"weights", "shorteners", "brands", "many_links"},
-	kindBehaviour: {"window", "allowed_lateness", "max_senders", "max_messages", "fanout", "cold_fanout", "cold_link_fanout", "burst", "typing", "account_age_scale", "new_account", "content_fanout", "conversation_state"},
+	kindBehaviour: {"window", "allowed_lateness", "max_senders", "max_messages", "max_entries", "fanout", "cold_fanout", "cold_link_fanout", "burst", "typing", "account_age_scale", "new_account", "content_fanout", "conversation_state"},
 	kindTier:      {"min_score", "score"},
 }
 
@@ -130,6 +130,7 @@ type behaviourRule struct {
 	window          time.Duration // fan-out: ± around each message
 	lateness        time.Duration
 	maxSenders      int
+	maxEntries      int // messages held by a sender stage, over all senders
 	maxMessages     int
 	fanout          []level
 	coldFanout      []level
@@ -151,6 +152,7 @@ type behaviourRule struct {
 	maxDistance     int
 	minWords        int
 	maxPrints       int // entries per bucket
+	maxPrintsTotal  int // entries held by a fingerprint stage, over all buckets
 	contentConvs    []level
 	contentSenders  []level
 	maxConvs        int
@@ -161,8 +163,8 @@ type behaviourRule struct {
 // state bounds, and no behaviour signal.
 func defaultBehaviour() *behaviourRule {
 	return &behaviourRule{
-		window: time.Hour, lateness: 15 * time.Minute, maxSenders: 1_000_000, maxMessages: 512,
-		burstWindow: 30 * time.Second, maxDistance: 3, minWords: 5, maxPrints: 256,
+		window: time.Hour, lateness: 15 * time.Minute, maxSenders: 1_000_000, maxMessages: 512, maxEntries: 4_000_000,
+		burstWindow: 30 * time.Second, maxDistance: 3, minWords: 5, maxPrints: 256, maxPrintsTotal: 4_000_000,
 		maxConvs: 500_000, convIdle: 30 * 24 * time.Hour,
 	}
 }
@@ -306,6 +308,7 @@ type ruleDoc struct {
 	AllowedLateness   yaml.Node `yaml:"allowed_lateness"`
 	MaxSenders        yaml.Node `yaml:"max_senders"`
 	MaxMessages       yaml.Node `yaml:"max_messages"`
+	MaxEntries        yaml.Node `yaml:"max_entries"`
 	Fanout            yaml.Node `yaml:"fanout"`
 	ColdFanout        yaml.Node `yaml:"cold_fanout"`
 	ColdLinkFanout    yaml.Node `yaml:"cold_link_fanout"`
@@ -329,7 +332,7 @@ func (d *ruleDoc) set() []string {
 		{"weight", &d.Weight}, {"phrases", &d.Phrases}, {"with", &d.With}, {"weights", &d.Weights},
 		{"shorteners", &d.Shorteners}, {"brands", &d.Brands}, {"many_links", &d.ManyLinks},
 		{"window", &d.Window}, {"allowed_lateness", &d.AllowedLateness}, {"max_senders", &d.MaxSenders},
-		{"max_messages", &d.MaxMessages}, {"fanout", &d.Fanout}, {"cold_fanout", &d.ColdFanout},
+		{"max_messages", &d.MaxMessages}, {"max_entries", &d.MaxEntries}, {"fanout", &d.Fanout}, {"cold_fanout", &d.ColdFanout},
 		{"cold_link_fanout", &d.ColdLinkFanout}, {"burst", &d.Burst}, {"typing", &d.Typing},
 		{"account_age_scale", &d.AccountAgeScale}, {"new_account", &d.NewAccount},
 		{"content_fanout", &d.ContentFanout}, {"conversation_state", &d.ConversationState},
@@ -637,6 +640,7 @@ type contentFanoutDoc struct {
 	MaxDistance      *int           `yaml:"max_distance"`
 	MinWords         *int           `yaml:"min_words"`
 	MaxBucketEntries *int           `yaml:"max_bucket_entries"`
+	MaxEntries       *int           `yaml:"max_entries"`
 	Conversations    yaml.Node      `yaml:"conversations"`
 	Senders          yaml.Node      `yaml:"senders"`
 	Unknown          map[string]any `yaml:",inline"`
@@ -656,6 +660,7 @@ func parseBehaviour(f *detectors.RuleFields, d *ruleDoc) *behaviourRule {
 	b.window = duration(f, "window", &d.Window, 24*time.Hour, b.window)
 	b.lateness = duration(f, "allowed_lateness", &d.AllowedLateness, 24*time.Hour, b.lateness)
 	b.maxSenders = count(f, "max_senders", &d.MaxSenders, 1, 100_000_000, b.maxSenders)
+	b.maxEntries = count(f, "max_entries", &d.MaxEntries, 1000, 1_000_000_000, b.maxEntries)
 	b.maxMessages = count(f, "max_messages", &d.MaxMessages, 8, 100_000, b.maxMessages)
 	b.fanout = levels(f, "fanout", &d.Fanout, "fanout", 2, 16)
 	b.coldFanout = levels(f, "cold_fanout", &d.ColdFanout, "cold_fanout", 2, 16)
@@ -715,7 +720,7 @@ func parseBehaviour(f *detectors.RuleFields, d *ruleDoc) *behaviourRule {
 			b.newAccountCold, _ = weightValue(f, "new_account", nd.ColdWeight)
 		}
 	}
-	if cd, ok := strict(f, "content_fanout", &d.ContentFanout, "{window, max_distance, min_words, max_bucket_entries, conversations, senders}", func(v *contentFanoutDoc) map[string]any { return v.Unknown }); ok {
+	if cd, ok := strict(f, "content_fanout", &d.ContentFanout, "{window, max_distance, min_words, max_bucket_entries, max_entries, conversations, senders}", func(v *contentFanoutDoc) map[string]any { return v.Unknown }); ok {
 		if w, ok := durationValue(f, "content_fanout", cd.Window, 24*time.Hour); ok {
 			b.contentWindow = w
 		}
@@ -738,6 +743,13 @@ func parseBehaviour(f *detectors.RuleFields, d *ruleDoc) *behaviourRule {
 				f.Errorf("content_fanout", "max_bucket_entries %d is not in [8, 100000]", *cd.MaxBucketEntries)
 			} else {
 				b.maxPrints = *cd.MaxBucketEntries
+			}
+		}
+		if cd.MaxEntries != nil {
+			if *cd.MaxEntries < 1000 || *cd.MaxEntries > 1_000_000_000 {
+				f.Errorf("content_fanout", "max_entries %d is not in [1000, 1000000000]", *cd.MaxEntries)
+			} else {
+				b.maxPrintsTotal = *cd.MaxEntries
 			}
 		}
 		b.contentConvs = levels(f, "content_fanout", &cd.Conversations, "content_fanout", 2, maxLevels)

@@ -151,7 +151,7 @@ func (s *SenderStage) Reload(rules []*detectors.Rule) error {
 			s.recount(st)
 		}
 	})
-	for s.senders.Len() > cfg.behaviour.maxSenders {
+	for s.senders.Len() > 0 && (s.senders.Len() > cfg.behaviour.maxSenders || s.entries > cfg.behaviour.maxEntries) {
 		s.removeSender(s.senders.Oldest())
 	}
 	return nil
@@ -220,13 +220,19 @@ func (s *SenderStage) removeSender(e *state.Entry[senderState]) {
 	s.senders.Remove(e)
 }
 
-// sender returns the state of sender after moving its window to t.
+// sender returns the state of sender after moving its window to t. To
+// keep within max_senders and max_entries it first drops the least
+// recently used senders (but not this one).
 func (s *SenderStage) sender(sender string, t int64) *senderState {
 	s.key = append(s.key[:0], sender...)
-	if s.senders.Get(sender) == nil {
-		for s.senders.Len() >= s.cfg.behaviour.maxSenders {
-			s.removeSender(s.senders.Oldest())
+	b := s.cfg.behaviour
+	known := s.senders.Get(sender) != nil
+	for s.senders.Len() > 0 && (s.entries >= b.maxEntries || !known && s.senders.Len() >= b.maxSenders) {
+		o := s.senders.Oldest()
+		if o.Key == sender {
+			break
 		}
+		s.removeSender(o)
 	}
 	st := &s.senders.Touch(s.key, t, math.MaxInt, newSenderState).Value
 	st.wm = max(st.wm, t)
