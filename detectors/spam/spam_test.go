@@ -1,6 +1,7 @@
 package spam
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -255,5 +256,33 @@ func TestBuildStages(t *testing.T) {
 	}
 	if _, err := BuildStages([]detectors.Factory{Factory(), Factory()}, set); err == nil {
 		t.Fatal("two stages on one stream accepted")
+	}
+}
+
+// TestRedeliveredMessageForwardsTheSame: a message processed again (after
+// a crash, a rebalance) forwards the same records, byte for byte, so the
+// stages see a duplicate and nothing else.
+func TestRedeliveredMessageForwardsTheSame(t *testing.T) {
+	d := newDetector(t)
+	created := t0.Add(-time.Hour)
+	msgs := []*event.Message{
+		ev("1", "c", "a", "b", 0, "Congratulations! You have won a $500 gift card, claim your prize at bit.ly/abc before it expires"),
+		ev("2", "c", "b", "a", time.Minute, "who is this?"),
+		ev("3", "c", "a", "b", 2*time.Minute, "claim it now, only today, the gift card expires tonight"),
+	}
+	for _, m := range msgs {
+		m.Sender.AccountCreatedAt = &created
+	}
+	first := map[string][]detectors.Forward{}
+	for _, m := range msgs {
+		d.Inspect(m, nil)
+		first[m.MessageID] = d.TakeForwards(nil)
+	}
+	for _, m := range []*event.Message{msgs[0], msgs[2], msgs[1], msgs[0]} {
+		d.Inspect(m, nil)
+		again := d.TakeForwards(nil)
+		if fmt.Sprint(again) != fmt.Sprint(first[m.MessageID]) {
+			t.Fatalf("message %s forwards\n%v\nthe first time\n%v", m.MessageID, again, first[m.MessageID])
+		}
 	}
 }
