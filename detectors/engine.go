@@ -164,9 +164,26 @@ type Observer func(detector string, elapsed time.Duration)
 // to out. The same message always yields the same flags (apart from
 // DetectedAt under the wall clock).
 func (e *Engine) Inspect(m *event.Message, out []Flag, observe Observer) []Flag {
+	return e.inspect(m, out, observe, nil)
+}
+
+// InspectRedelivered is Inspect for a message that some durable detectors
+// have already seen (a record re-delivered after a restart or rebalance,
+// whose effect is in their restored state): it skips the durable detectors
+// for which seen returns true and runs every other detector.
+func (e *Engine) InspectRedelivered(m *event.Message, out []Flag, observe Observer, seen func(detector string) bool) []Flag {
+	return e.inspect(m, out, observe, seen)
+}
+
+func (e *Engine) inspect(m *event.Message, out []Flag, observe Observer, seen func(string) bool) []Flag {
 	detectedAt := e.clock(m)
 	var recipients []string
 	for _, d := range e.detectors {
+		if seen != nil {
+			if _, ok := d.(Durable); ok && seen(d.Name()) {
+				continue
+			}
+		}
 		var start time.Time
 		if observe != nil {
 			start = time.Now()

@@ -47,11 +47,11 @@ type BacktestReport struct {
 // detector and rule.
 func Backtest(ctx context.Context, inputs []ReplayInput, factories []detectors.Factory, base, candidate *detectors.RuleSet, opts detectors.EngineOptions, examples int) (BacktestReport, error) {
 	rep := BacktestReport{BaseVersion: base.Version(), CandidateVersion: candidate.Version()}
-	be, err := detectors.NewEngine(factories, base, opts)
+	be, err := newDetection(factories, base, opts)
 	if err != nil {
 		return rep, fmt.Errorf("backtest: base rules: %w", err)
 	}
-	ce, err := detectors.NewEngine(factories, candidate, opts)
+	ce, err := newDetection(factories, candidate, opts)
 	if err != nil {
 		return rep, fmt.Errorf("backtest: candidate rules: %w", err)
 	}
@@ -72,37 +72,70 @@ func Backtest(ctx context.Context, inputs []ReplayInput, factories []detectors.F
 				BaseSeverity: bs, CandidateSeverity: cs, Evidence: f.Evidence})
 		}
 	}
+	// Flags one set raised that the other has not (yet) raised, by id.
+	pendB, pendC := map[string]detectors.Flag{}, map[string]detectors.Flag{}
+	var orderB, orderC []string
+	matched := func(d *RuleDiff, b, c detectors.Flag) {
+		if b.Severity != c.Severity {
+			d.SeverityChanged++
+			example(d, "severity", &c, b.Severity, c.Severity)
+		}
+	}
 	err = ScanEvents(ctx, inputs, func(m *event.Message) error {
 		rep.Messages++
-		bf = be.Inspect(m, bf[:0], nil)
-		cf = ce.Inspect(m, cf[:0], nil)
-		for i := range bf {
-			d := get(&bf[i])
+		// Detector stages may flag an earlier message because of this
+		// one; base and candidate are compared on every flag either has
+		// raised so far that the other has not matched yet.
+		var err error
+		if bf, err = be.inspect(m, bf); err != nil {
+			return fmt.Errorf("backtest: base rules: %w", err)
+		}
+		if cf, err = ce.inspect(m, cf); err != nil {
+			return fmt.Errorf("backtest: candidate rules: %w", err)
+		}
+		for _, f := range bf {
+			d := get(&f)
 			d.Base++
-			d.BaseMode = bf[i].Mode
-			j := indexFlag(cf, bf[i].FlagID)
-			switch {
-			case j < 0:
-				d.Removed++
-				example(d, "removed", &bf[i], bf[i].Severity, "")
-			case cf[j].Severity != bf[i].Severity:
-				d.SeverityChanged++
-				example(d, "severity", &cf[j], bf[i].Severity, cf[j].Severity)
+			d.BaseMode = f.Mode
+			if c, ok := pendC[f.FlagID]; ok {
+				delete(pendC, f.FlagID)
+				matched(d, f, c)
+			} else {
+				pendB[f.FlagID] = f
+				orderB = append(orderB, f.FlagID)
 			}
 		}
-		for i := range cf {
-			d := get(&cf[i])
+		for _, f := range cf {
+			d := get(&f)
 			d.Candidate++
-			d.CandMode = cf[i].Mode
-			if indexFlag(bf, cf[i].FlagID) < 0 {
-				d.Added++
-				example(d, "added", &cf[i], "", cf[i].Severity)
+			d.CandMode = f.Mode
+			if b, ok := pendB[f.FlagID]; ok {
+				delete(pendB, f.FlagID)
+				matched(d, b, f)
+			} else {
+				pendC[f.FlagID] = f
+				orderC = append(orderC, f.FlagID)
 			}
 		}
+		bf, cf = bf[:0], cf[:0]
 		return nil
 	}, func(Rejection) { rep.Rejected++ })
 	if err != nil {
 		return rep, err
+	}
+	for _, id := range orderB {
+		if f, ok := pendB[id]; ok {
+			d := get(&f)
+			d.Removed++
+			example(d, "removed", &f, f.Severity, "")
+		}
+	}
+	for _, id := range orderC {
+		if f, ok := pendC[id]; ok {
+			d := get(&f)
+			d.Added++
+			example(d, "added", &f, "", f.Severity)
+		}
 	}
 	for _, d := range diffs {
 		rep.Rules = append(rep.Rules, *d)
@@ -115,15 +148,6 @@ func Backtest(ctx context.Context, inputs []ReplayInput, factories []detectors.F
 		return a.Rule < b.Rule
 	})
 	return rep, nil
-}
-
-func indexFlag(flags []detectors.Flag, id string) int {
-	for i := range flags {
-		if flags[i].FlagID == id {
-			return i
-		}
-	}
-	return -1
 }
 
 // Changed reports whether the candidate changes any flag.

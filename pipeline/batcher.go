@@ -14,6 +14,8 @@ import (
 type pending struct {
 	tickets []Ticket
 	flags   []detectors.Flag
+	fwd     []detectors.Forward
+	states  []StateRecord
 	dead    []DeadLetter
 	sentAt  []time.Time // of decoded messages, for end-to-end latency
 	recTime []time.Time
@@ -22,16 +24,22 @@ type pending struct {
 func (b *pending) add(r result) {
 	b.tickets = append(b.tickets, r.ticket)
 	b.flags = append(b.flags, r.flags...)
+	b.fwd = append(b.fwd, r.forwards...)
+	b.states = append(b.states, r.states...)
 	if r.dead != nil {
 		b.dead = append(b.dead, *r.dead)
-	} else {
+	} else if !r.sentAt.IsZero() {
 		b.sentAt = append(b.sentAt, r.sentAt)
 	}
-	b.recTime = append(b.recTime, r.recordTime)
+	if !r.recordTime.IsZero() {
+		b.recTime = append(b.recTime, r.recordTime)
+	}
 }
 
 func (b *pending) reset() {
 	b.tickets, b.flags, b.dead = b.tickets[:0], b.flags[:0], b.dead[:0]
+	clear(b.fwd) // drop references to the forwarded values
+	b.fwd, b.states = b.fwd[:0], b.states[:0]
 	b.sentAt, b.recTime = b.sentAt[:0], b.recTime[:0]
 }
 
@@ -67,8 +75,11 @@ func (p *Pipeline) batch(ctx context.Context, results <-chan result) error {
 	}
 }
 
-// flush writes dead letters, then flags, each retried until it succeeds or
-// ctx ends, and only then marks the batch's records done.
+// flush writes dead letters, then flags, then durable detector state and
+// the records forwarded to detector stages, each retried until it succeeds
+// or ctx ends, and only then marks the batch's records done. State is
+// written after the flags, so a state in the changelog implies its
+// message's flags are stored.
 func (p *Pipeline) flush(ctx context.Context, b *pending) error {
 	if len(b.tickets) == 0 {
 		return nil
@@ -102,6 +113,23 @@ func (p *Pipeline) flush(ctx context.Context, b *pending) error {
 			m.Flags.WithLabelValues(string(f.Category), string(f.Severity), f.Detector, string(f.Mode)).Inc()
 		}
 	}
+	if len(b.states) > 0 {
+		if err := p.retry(ctx, SinkChangelog, func(ctx context.Context) error {
+			return p.deps.Changelog.Write(ctx, b.states)
+		}); err != nil {
+			return err
+		}
+	}
+	if len(b.fwd) > 0 {
+		if p.deps.Forwards == nil {
+			return fmt.Errorf("pipeline: a detector forwards to stage %q but no internal stream writer is configured", b.fwd[0].Stream)
+		}
+		if err := p.retry(ctx, SinkForwards, func(ctx context.Context) error {
+			return p.deps.Forwards.WriteForwards(ctx, b.fwd)
+		}); err != nil {
+			return err
+		}
+	}
 	p.tracker.Done(b.tickets...)
 	now := time.Now()
 	for _, t := range b.sentAt {
@@ -114,7 +142,9 @@ func (p *Pipeline) flush(ctx context.Context, b *pending) error {
 	}
 	m.BatchMessages.Observe(float64(len(b.tickets)))
 	m.BatchFlags.Observe(float64(len(b.flags)))
-	m.InFlight.Set(float64(p.tracker.InFlight()))
+	if p.cfg.Stage == nil {
+		m.InFlight.Set(float64(p.tracker.InFlight()))
+	}
 	b.reset()
 	return nil
 }
@@ -229,6 +259,8 @@ func (p *Pipeline) stats(ctx context.Context) {
 		for d, n := range entries {
 			p.deps.Metrics.StateEntries.WithLabelValues(d).Set(float64(n))
 		}
-		p.deps.Metrics.InFlight.Set(float64(p.tracker.InFlight()))
+		if p.cfg.Stage == nil {
+			p.deps.Metrics.InFlight.Set(float64(p.tracker.InFlight()))
+		}
 	}
 }

@@ -56,7 +56,15 @@ type KafkaDeadLetters struct {
 
 // NewKafkaDeadLetters returns a writer to topic.
 func NewKafkaDeadLetters(brokers []string, topic string) *KafkaDeadLetters {
+	return NewKafkaDeadLettersWith(brokers, topic, nil)
+}
+
+// NewKafkaDeadLettersWith is NewKafkaDeadLetters over a transport that
+// carries TLS and SASL settings (internal/kafkasec); nil is kafka-go's
+// default transport.
+func NewKafkaDeadLettersWith(brokers []string, topic string, transport kafka.RoundTripper) *KafkaDeadLetters {
 	return &KafkaDeadLetters{w: &kafka.Writer{
+		Transport:              transport,
 		Addr:                   kafka.TCP(brokers...),
 		Topic:                  topic,
 		Balancer:               &kafka.Hash{}, // same key, same partition

@@ -34,6 +34,10 @@ type Metrics struct {
 	RulesInfo      *prometheus.GaugeVec   // version
 	RulesRunning   *prometheus.GaugeVec   // detector, mode
 	StateEntries   *prometheus.GaugeVec   // detector
+	StateRestores  prometheus.Counter
+	StateRestored  prometheus.Counter
+	StateErrors    prometheus.Counter
+	StageRecords   *prometheus.CounterVec // stream
 }
 
 // Sink names used as label values.
@@ -41,6 +45,8 @@ const (
 	SinkStore      = "store"
 	SinkDeadLetter = "dead_letter"
 	SinkFlagsTopic = "flags_topic"
+	SinkChangelog  = "changelog"
+	SinkForwards   = "internal_streams"
 )
 
 // NewMetrics creates and registers the collectors, and initialises every
@@ -99,10 +105,19 @@ func NewMetrics(reg prometheus.Registerer, detectorNames []string) *Metrics {
 			Name: "goshawk_detector_state_entries", Help: "Entries (for example conversation and sender pairs) a detector's state holds, over all workers; refreshed every 1024 messages per worker."}, []string{"detector"}),
 		RulesRunning: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "goshawk_rules", Help: "Rules of the active rule set, by detector and mode."}, []string{"detector", "mode"}),
+		StateRestores: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "goshawk_state_restores_total", Help: "Partitions whose durable detector state was read back from the changelog (on assignment or re-delivery)."}),
+		StateRestored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "goshawk_state_restored_records_total", Help: "Changelog records read back by state restores."}),
+		StateErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "goshawk_state_restore_errors_total", Help: "Changelog records a detector could not decode (that conversation starts afresh)."}),
+		StageRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "goshawk_stage_records_total", Help: "Records consumed from a detector stage's internal stream, by stream."}, []string{"stream"}),
 	}
 	reg.MustRegister(m.Consumed, m.Decoded, m.Rejected, m.Flags, m.DetectorTime, m.BatchMessages, m.BatchFlags,
 		m.SinkWriteTime, m.SinkWrites, m.SinkErrors, m.DeadLetters, m.EndToEnd, m.ConsumerLag, m.Commits,
-		m.CommitErrors, m.Rebalances, m.InFlight, m.KafkaErrors, m.ShutdownFlushS, m.RulesReloads, m.RulesInfo, m.RulesRunning, m.StateEntries)
+		m.CommitErrors, m.Rebalances, m.InFlight, m.KafkaErrors, m.ShutdownFlushS, m.RulesReloads, m.RulesInfo, m.RulesRunning, m.StateEntries,
+		m.StateRestores, m.StateRestored, m.StateErrors, m.StageRecords)
 	for _, r := range []string{"ok", "invalid", "error"} {
 		m.RulesReloads.WithLabelValues(r)
 	}
@@ -120,7 +135,7 @@ func NewMetrics(reg prometheus.Registerer, detectorNames []string) *Metrics {
 			}
 		}
 	}
-	for _, s := range []string{SinkStore, SinkDeadLetter, SinkFlagsTopic} {
+	for _, s := range []string{SinkStore, SinkDeadLetter, SinkFlagsTopic, SinkChangelog, SinkForwards} {
 		m.SinkWrites.WithLabelValues(s)
 		m.SinkErrors.WithLabelValues(s)
 		m.SinkWriteTime.WithLabelValues(s)
@@ -128,7 +143,7 @@ func NewMetrics(reg prometheus.Registerer, detectorNames []string) *Metrics {
 	for _, from := range []string{"sent_at", "record"} {
 		m.EndToEnd.WithLabelValues(from)
 	}
-	for _, op := range []string{"fetch", "commit", "lag"} {
+	for _, op := range []string{"fetch", "commit", "lag", "changelog_load"} {
 		m.KafkaErrors.WithLabelValues(op)
 	}
 	return m

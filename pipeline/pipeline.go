@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/goshawk-safety/goshawk/detectors"
-	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/sinks"
 )
 
@@ -37,6 +36,17 @@ type Config struct {
 	// StatsInterval is how often lag and rebalance figures are refreshed
 	// (default 10s).
 	StatsInterval time.Duration
+	// Stage, when set, makes this pipeline consume one detector stage's
+	// internal stream (records a detector forwarded, keyed by sender or
+	// fingerprint) instead of message events.
+	Stage *StageConfig
+}
+
+// StageConfig names the stage a pipeline runs and the detector whose rules
+// it takes.
+type StageConfig struct {
+	Detector string
+	Factory  detectors.StageFactory
 }
 
 // Deps are what the pipeline reads from and writes to.
@@ -45,6 +55,8 @@ type Deps struct {
 	Store      sinks.Writer     // required: the flag store
 	FlagsTopic sinks.Writer     // optional: downstream flags topic
 	DeadLetter DeadLetterWriter // required
+	Changelog  Changelog        // required when a detector is durable
+	Forwards   ForwardWriter    // required when a detector forwards to stages
 	Lag        *LagMonitor      // optional
 	Metrics    *Metrics
 	Log        *slog.Logger
@@ -113,22 +125,35 @@ func (p *Pipeline) Ready() bool { return p.ready.Load() && !p.failing.Load() }
 type result struct {
 	ticket     Ticket
 	flags      []detectors.Flag
+	forwards   []detectors.Forward
+	states     []StateRecord
 	dead       *DeadLetter
 	sentAt     time.Time
 	recordTime time.Time
+}
+
+// item is what the fetch loop hands a worker: a record, or a state read
+// back from the changelog that must be restored before the records after it.
+type item struct {
+	rec   Record
+	state *StateRecord
 }
 
 // Run consumes until ctx is cancelled, then stops fetching, flushes what it
 // holds, commits, and returns nil. It returns an error if a component fails
 // for good or the shutdown does not finish within ShutdownTimeout.
 func (p *Pipeline) Run(ctx context.Context) error {
-	engines := make([]*detectors.Engine, p.cfg.Workers)
+	engines := make([]processor, p.cfg.Workers)
 	for i := range engines {
-		e, err := detectors.NewEngine(p.cfg.Detectors, p.rules.Load(), p.cfg.Engine)
+		e, err := p.newProcessor()
 		if err != nil {
 			return fmt.Errorf("pipeline: %w", err)
 		}
 		engines[i] = e
+	}
+	durable := engines[0].durable()
+	if durable && p.deps.Changelog == nil {
+		return errors.New("pipeline: a detector keeps durable state but no changelog is configured")
 	}
 	// Work continues after ctx ends, until everything fetched is flushed;
 	// workCtx ends only when the shutdown deadline passes.
@@ -138,16 +163,16 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	p.state = make([]map[string]*atomic.Int64, len(engines))
 	for i, e := range engines {
 		p.state[i] = map[string]*atomic.Int64{}
-		e.StateEntries(func(d string, n int) {
+		e.stateEntries(func(d string, n int) {
 			p.state[i][d] = new(atomic.Int64)
 			p.state[i][d].Store(int64(n))
 		})
 	}
 	results := make(chan result, 1024)
-	inputs := make([]chan Record, p.cfg.Workers)
+	inputs := make([]chan item, p.cfg.Workers)
 	var workers sync.WaitGroup
 	for i := range inputs {
-		inputs[i] = make(chan Record, 256)
+		inputs[i] = make(chan item, 256)
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
@@ -166,8 +191,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	go p.stats(statsCtx)
 
 	p.ready.Store(true)
-	p.deps.Log.Info("pipeline started", "workers", p.cfg.Workers, "detectors", len(p.cfg.Detectors))
-	fetchErr := p.fetch(ctx, inputs)
+	p.deps.Log.Info("pipeline started", "workers", p.cfg.Workers, "detectors", len(p.cfg.Detectors), "stream", p.stream(), "durable", durable)
+	fetchErr := p.fetch(ctx, inputs, durable)
 	p.ready.Store(false)
 	for _, in := range inputs {
 		close(in)
@@ -177,7 +202,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	deadline := time.AfterFunc(p.cfg.ShutdownTimeout, cancelWork)
 	batchErr := <-batcherDone
 	deadline.Stop()
-	p.deps.Metrics.ShutdownFlushS.Set(time.Since(stopping).Seconds())
+	if p.cfg.Stage == nil {
+		p.deps.Metrics.ShutdownFlushS.Set(time.Since(stopping).Seconds())
+	}
 	closeErr := p.deps.Source.Close()
 	if closeErr != nil {
 		p.deps.Log.Warn("closing the consumer", "error", closeErr)
@@ -191,8 +218,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 // fetch reads records and hands each to the worker that owns its
 // conversation, until ctx ends.
-func (p *Pipeline) fetch(ctx context.Context, inputs []chan Record) error {
+func (p *Pipeline) fetch(ctx context.Context, inputs []chan item, durable bool) error {
 	retry := p.newBackOff(ctx)
+	// next is the offset expected next from each partition. Any other
+	// offset means the partition was (re)assigned to this instance, so its
+	// durable state is read back from the changelog first.
+	next := map[TopicPartition]int64{}
 	for {
 		rec, err := p.deps.Source.Fetch(ctx)
 		if err != nil {
@@ -210,10 +241,20 @@ func (p *Pipeline) fetch(ctx context.Context, inputs []chan Record) error {
 			continue
 		}
 		retry.Reset()
-		p.deps.Metrics.Consumed.Inc()
+		if durable {
+			if want, ok := next[rec.TopicPartition]; !ok || want != rec.Offset {
+				if err := p.restore(ctx, rec.Partition, inputs); err != nil {
+					return nil // ctx ended; the record is not tracked and is re-delivered
+				}
+			}
+			next[rec.TopicPartition] = rec.Offset + 1
+		}
+		if p.cfg.Stage == nil {
+			p.deps.Metrics.Consumed.Inc()
+		}
 		rec.ticket = p.tracker.Track(rec.TopicPartition, rec.Offset)
 		select {
-		case inputs[p.shard(rec)] <- rec:
+		case inputs[p.shard(rec.Key, rec.Partition)] <- item{rec: rec}:
 		case <-ctx.Done():
 			return nil // tracked but never done: it is not committed, and is re-delivered
 		}
@@ -222,55 +263,110 @@ func (p *Pipeline) fetch(ctx context.Context, inputs []chan Record) error {
 
 // shard picks the worker for a record: by key (the conversation id), so one
 // conversation always goes to one worker, in order.
-func (p *Pipeline) shard(rec Record) int {
+func (p *Pipeline) shard(key []byte, partition int) int {
 	n := uint64(p.cfg.Workers)
-	if len(rec.Key) == 0 {
-		return rec.Partition % int(n)
+	if len(key) == 0 {
+		return partition % int(n)
 	}
-	return int(maphash.Bytes(p.seed, rec.Key) % n)
+	return int(maphash.Bytes(p.seed, key) % n)
 }
 
-// work decodes and inspects records in order.
+// restore reads the changelog of partition and hands each state to the
+// worker that owns its key, ahead of the partition's next record. It
+// retries until it succeeds or ctx ends.
+func (p *Pipeline) restore(ctx context.Context, partition int, inputs []chan item) error {
+	retry := p.newBackOff(ctx)
+	for {
+		start := time.Now()
+		n := 0
+		err := p.deps.Changelog.Load(ctx, partition, func(s StateRecord) {
+			n++
+			select {
+			case inputs[p.shard([]byte(s.Key), partition)] <- item{state: &s}:
+			case <-ctx.Done():
+			}
+		})
+		if err == nil && ctx.Err() == nil {
+			p.deps.Metrics.StateRestores.Inc()
+			p.deps.Metrics.StateRestored.Add(float64(n))
+			p.deps.Log.Info("durable state restored", "partition", partition, "records", n, "seconds", time.Since(start).Seconds())
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p.deps.Metrics.KafkaErrors.WithLabelValues("changelog_load").Inc()
+		wait := retry.NextBackOff()
+		p.deps.Log.Warn("changelog load failed; retrying", "partition", partition, "error", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
 // stateEvery is how often (in messages) a worker publishes the size of its
 // detectors' state.
 const stateEvery = 1024
 
-func (p *Pipeline) work(ctx context.Context, engine *detectors.Engine, state map[string]*atomic.Int64, in <-chan Record, out chan<- result) {
+// work decodes and inspects records in order, and restores the states the
+// fetch loop hands it.
+func (p *Pipeline) work(ctx context.Context, proc processor, state map[string]*atomic.Int64, in <-chan item, out chan<- result) {
 	m := p.deps.Metrics
-	observe := func(detector string, d time.Duration) {
-		m.DetectorTime.WithLabelValues(detector).Observe(d.Seconds())
-	}
 	publish := func(d string, n int) {
 		if c := state[d]; c != nil {
 			c.Store(int64(n))
 		}
 	}
+	// applied is, per durable detector and key, the source offset its
+	// state includes: a re-delivered record at or below it is not shown to
+	// that detector again.
+	applied := map[string]int64{}
 	handled := 0
-	for rec := range in {
-		if handled++; handled%stateEvery == 0 {
-			engine.StateEntries(publish)
+	for it := range in {
+		if it.state != nil {
+			s := it.state
+			k := s.Detector + ":" + s.Key
+			if have, ok := applied[k]; ok && have >= s.Offset {
+				continue // this worker's state is newer than the changelog's
+			}
+			if err := proc.restore(s.Detector, s.Key, s.State); err != nil {
+				m.StateErrors.Inc()
+				p.deps.Log.Error("durable state could not be restored; the conversation starts afresh", "detector", s.Detector, "partition", s.Partition, "offset", s.Offset, "error", err)
+				continue
+			}
+			if s.State == nil {
+				delete(applied, k)
+			} else {
+				applied[k] = s.Offset
+			}
+			continue
 		}
-		if set := p.rules.Load(); set != engine.Rules() && set != nil {
-			if err := engine.Reload(set); err != nil {
+		rec := it.rec
+		if handled++; handled%stateEvery == 0 {
+			proc.stateEntries(publish)
+		}
+		if set := p.rules.Load(); set != proc.rules() && set != nil {
+			if err := proc.reload(set); err != nil {
 				m.RulesReloads.WithLabelValues("error").Inc()
 				p.deps.Log.Error("worker could not switch rules; keeps the old ones", "rules_version", set.Version(), "error", err)
 			}
 		}
-		r := result{ticket: rec.ticket, recordTime: rec.Time}
-		msg, err := event.DecodeRecord(rec.Key, rec.Value, rec.Time)
-		if err != nil {
-			var detail string
-			var e *event.Error
-			if errors.As(err, &e) {
-				detail = e.Error()
-			} else {
-				detail = err.Error()
+		r := result{ticket: rec.ticket}
+		if p.cfg.Stage == nil {
+			r.recordTime = rec.Time // end-to-end latency is measured on message records
+		}
+		proc.process(rec, &r, applied)
+		if r.states != nil {
+			for _, s := range r.states {
+				k := s.Detector + ":" + s.Key
+				if s.State == nil {
+					delete(applied, k)
+				} else {
+					applied[k] = s.Offset
+				}
 			}
-			r.dead = &DeadLetter{Record: rec, Reason: event.ReasonOf(err), Detail: detail, RejectedAt: time.Now().UTC()}
-		} else {
-			m.Decoded.Inc()
-			r.sentAt = msg.SentAt
-			r.flags = engine.Inspect(msg, nil, observe)
 		}
 		select {
 		case out <- r:

@@ -44,7 +44,7 @@ type ReplaySummary struct {
 // reproducible.
 func Replay(ctx context.Context, inputs []ReplayInput, factories []detectors.Factory, rules *detectors.RuleSet, opts detectors.EngineOptions, out io.Writer) (ReplaySummary, error) {
 	sum := ReplaySummary{ByCategory: map[detectors.Category]int{}, BySeverity: map[detectors.Severity]int{}}
-	engine, err := detectors.NewEngine(factories, rules, opts)
+	det, err := newDetection(factories, rules, opts)
 	if err != nil {
 		return sum, fmt.Errorf("replay: %w", err)
 	}
@@ -54,7 +54,10 @@ func Replay(ctx context.Context, inputs []ReplayInput, factories []detectors.Fac
 	var flags []detectors.Flag
 	err = ScanEvents(ctx, inputs, func(msg *event.Message) error {
 		sum.Messages++
-		flags = engine.Inspect(msg, flags[:0], nil)
+		var err error
+		if flags, err = det.inspect(msg, flags[:0]); err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
 		for i := range flags {
 			sum.Flags++
 			sum.ByCategory[flags[i].Category]++

@@ -40,6 +40,9 @@ type KafkaConfig struct {
 	// StartOffset for a group without committed offsets: kafka.FirstOffset
 	// (default) or kafka.LastOffset.
 	StartOffset int64
+	// Dialer carries TLS and SASL settings (internal/kafkasec); nil is
+	// kafka-go's default dialer (plaintext, no authentication).
+	Dialer *kafka.Dialer
 }
 
 // KafkaSource is a kafka-go group reader used with FetchMessage and
@@ -61,6 +64,7 @@ func NewKafkaSource(cfg KafkaConfig, log *slog.Logger) *KafkaSource {
 		Brokers:        cfg.Brokers,
 		GroupID:        cfg.Group,
 		Topic:          cfg.Topic,
+		Dialer:         cfg.Dialer,
 		StartOffset:    start,
 		CommitInterval: 0, // synchronous: CommitMessages returns the broker's answer
 		MinBytes:       1,
@@ -144,7 +148,8 @@ type LagMonitor struct {
 	Log     *slog.Logger
 }
 
-// NewLagMonitor returns a monitor that talks to the given brokers.
+// NewLagMonitor returns a monitor that talks to the given brokers. Set
+// Client.Transport for TLS or SASL (internal/kafkasec).
 func NewLagMonitor(brokers []string, topic, group string, m *Metrics, log *slog.Logger) *LagMonitor {
 	return &LagMonitor{
 		Client: &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second},

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/goshawk-safety/goshawk/internal/secret"
 )
 
 // Every flag --some-name can also be set by the environment variable
@@ -104,6 +106,24 @@ func (f *flags) Bool(p *bool, name string, def bool, usage string) {
 		}
 	}
 	f.BoolVar(p, name, def, usage)
+}
+
+// secretFlag is a flag.Value that never prints its value: --help shows no
+// default, and flag errors do not echo it.
+type secretFlag struct{ p *secret.Value }
+
+func (s secretFlag) String() string     { return "" }
+func (s secretFlag) Set(v string) error { *s.p = secret.New(v); return nil }
+
+// Secret is a setting that holds a secret (a password, keys). It is read
+// like any other, but --help never shows its value, even one from the
+// environment, and no error message repeats it. Prefer the environment or
+// a -file setting to the command line, where other users can see it.
+func (f *flags) Secret(p *secret.Value, name, usage string) {
+	if v, ok := f.env(name); ok {
+		*p = secret.New(v)
+	}
+	f.Var(secretFlag{p}, name, usage+" (secret: never printed; prefer "+envName(name)+" or a file)")
 }
 
 // List is a comma-separated setting.

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/goshawk-safety/goshawk/dashboards/console"
+	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/sinks"
 	"github.com/goshawk-safety/goshawk/sinks/clickhouse"
 	"github.com/goshawk-safety/goshawk/sinks/sqlite"
@@ -33,9 +34,13 @@ func cmdConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		cs              consoleSettings
 		logLevel        string
 		evidenceContext int
+		privacy         privacySettings
+		proxy           proxySettings
 	)
 	store.register(f, "clickhouse")
-	cs.register(f, "file of console accounts, lines role:sha256hex:name (required)")
+	cs.register(f, "file of console accounts, lines role:sha256hex:name (required unless --console-trusted-proxies is set)")
+	privacy.registerKeys(f)
+	proxy.register(f)
 	f.String(&cs.Addr, "console-addr", ":9465", "address of /console/, /metrics, /healthz and /readyz")
 	f.Int(&evidenceContext, "evidence-context", 40, "the pipeline's --evidence-context, to find the match in an excerpt")
 	f.String(&logLevel, "log-level", "info", "debug, info, warn or error")
@@ -43,7 +48,9 @@ func cmdConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usageError(err)
 	}
 	store.validate(f)
-	f.check(cs.TokensFile == "", "console-tokens-file", "required: the console never runs without accounts")
+	privacy.loadKeys(f)
+	extras := consoleExtras{Keys: privacy.keys, Pseudonyms: privacy.pseudo, Proxy: proxy.build(f)}
+	f.check(cs.TokensFile == "" && extras.Proxy == nil, "console-tokens-file", "required: the console never runs without accounts (or a trusted proxy)")
 	f.check(cs.Addr == "", "console-addr", "must not be empty")
 	f.check(evidenceContext < 0 || evidenceContext > 200, "evidence-context", "%d is not between 0 and 200", evidenceContext)
 	if _, err := parseLogLevel(logLevel); err != nil {
@@ -53,9 +60,13 @@ func cmdConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usageError(err)
 	}
 	log := newLogger(stderr, logLevel)
-	accounts, err := loadConsoleAccounts(cs)
-	if err != nil {
-		return err
+	var accounts *console.Accounts
+	if cs.TokensFile != "" {
+		a, err := loadConsoleAccounts(cs)
+		if err != nil {
+			return err
+		}
+		accounts = a
 	}
 	w, err := openStore(ctx, store, log)
 	if err != nil {
@@ -64,7 +75,7 @@ func cmdConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer w.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h, col, err := newConsole(ctx, w, accounts, reg, log, evidenceContext)
+	h, col, err := newConsole(ctx, w, accounts, reg, log, evidenceContext, extras)
 	if err != nil {
 		return err
 	}
@@ -89,7 +100,12 @@ func cmdConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			log.Error("console server", "error", err)
 		}
 	}()
-	log.Info("serving the console", "addr", ln.Addr().String(), "path", console.Prefix, "sink", store.Sink, "accounts", len(accounts.List()))
+	nAccounts := 0
+	if accounts != nil {
+		nAccounts = len(accounts.List())
+	}
+	log.Info("serving the console", "addr", ln.Addr().String(), "path", console.Prefix, "sink", store.Sink, "accounts", nAccounts,
+		"trusted_proxy", extras.Proxy != nil, "evidence_keys", extras.Keys != nil)
 	<-ctx.Done()
 	shutdownHTTP(srv)
 	return nil
@@ -105,10 +121,19 @@ func loadConsoleAccounts(cs consoleSettings) (*console.Accounts, error) {
 	return a, nil
 }
 
+// consoleExtras are the console's privacy options: the keys that open
+// evidence, the pseudonymisation key for lookups, and the trusted proxy.
+type consoleExtras struct {
+	Keys       *seal.Keyring
+	Pseudonyms *seal.Pseudonymizer
+	Proxy      *console.ProxyAuth
+}
+
 // newConsole builds the console over the flag store behind w, and starts
 // the collector of the review metrics (registered on reg) until ctx ends.
+// accounts may be nil when x.Proxy is set.
 func newConsole(ctx context.Context, w sinks.Writer, accounts *console.Accounts, reg prometheus.Registerer, log *slog.Logger,
-	evidenceContext int) (http.Handler, *console.Collector, error) {
+	evidenceContext int, x consoleExtras) (http.Handler, *console.Collector, error) {
 	var store console.Store
 	switch s := w.(type) {
 	case *clickhouse.Writer:
@@ -118,7 +143,8 @@ func newConsole(ctx context.Context, w sinks.Writer, accounts *console.Accounts,
 	default:
 		return nil, nil, fmt.Errorf("console: the %T store has no console", w)
 	}
-	h, err := console.New(console.Options{Store: store, Accounts: accounts, Log: log, EvidenceContext: evidenceContext})
+	h, err := console.New(console.Options{Store: store, Accounts: accounts, Log: log, EvidenceContext: evidenceContext,
+		Keys: x.Keys, Pseudonyms: x.Pseudonyms, Proxy: x.Proxy})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -28,7 +28,7 @@ func TestConsoleCommandConfiguration(t *testing.T) {
 	}{
 		{"no accounts", []string{"console", "--sink", "sqlite", "--sqlite-path", filepath.Join(dir, "x.db")}, []string{"--console-tokens-file", "GOSHAWK_CONSOLE_TOKENS_FILE", "required"}, ""},
 		{"bad tokens file", []string{"console", "--sink", "sqlite", "--sqlite-path", filepath.Join(dir, "x.db"), "--console-tokens-file", bad}, []string{"--console-tokens-file", "line 2", "64 hex digits"}, "hunter2"},
-		{"missing tokens file", []string{"run", "--console-tokens-file", filepath.Join(dir, "nosuch")}, []string{"--console-tokens-file", "no such file"}, ""},
+		{"missing tokens file", []string{"run", "--evidence-encryption=off", "--console-tokens-file", filepath.Join(dir, "nosuch")}, []string{"--console-tokens-file", "no such file"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

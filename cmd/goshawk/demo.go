@@ -16,6 +16,7 @@ import (
 	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/generator"
+	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/pipeline"
 	"github.com/goshawk-safety/goshawk/sinks/sqlite"
 )
@@ -37,6 +38,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f.String(&c.store.SQLitePath, "sqlite-path", "", "SQLite file for the flags (default: a new file in a temporary directory)")
 	// Triage console (console.go).
 	c.console.register(f, "file of triage console accounts, lines role:sha256hex:name (default: one analyst, token printed at start-up)")
+	// Evidence encryption is on as in production; without keys the demo
+	// makes an ephemeral one (privacy.go).
+	c.privacy.register(f)
 	serve := true
 	f.Bool(&serve, "serve", true, "after the summary, keep serving the console and /metrics until interrupted")
 	if err := f.Parse(args); err != nil {
@@ -44,9 +48,22 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	c.pipeline.validate(f)
 	p.validate(f)
+	c.privacy.validate(f, false)
 	if err := f.validated(); err != nil {
 		return usageError(err)
 	}
+	ephemeralKey := false
+	if c.privacy.Encryption == "on" && c.privacy.keys == nil {
+		k, err := seal.NewKey("demo-ephemeral")
+		if err == nil {
+			c.privacy.keys, err = seal.NewKeyring(k)
+		}
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		ephemeralKey = true
+	}
+	c.store.protect = c.privacy.protection()
 	if c.store.SQLitePath == "" {
 		dir, err := os.MkdirTemp("", "goshawk-demo-")
 		if err != nil {
@@ -66,7 +83,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer cluster.Close()
 	c.kafka.Brokers = cluster.ListenAddrs()
 
-	store, err := sqlite.Open(ctx, c.store.SQLitePath)
+	store, err := sqlite.OpenProtected(ctx, c.store.SQLitePath, c.store.protect)
 	if err != nil {
 		return fmt.Errorf("demo: sqlite %s: %w", c.store.SQLitePath, err)
 	}
@@ -78,6 +95,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "  metrics:               http://localhost%s/metrics  (also /healthz, /readyz)\n", portOf(c.pipeline.MetricsAddr))
 	}
 	fmt.Fprintf(stdout, "  traffic:               %d generated events at %g/s, %.0f%% invalid\n", p.Count, p.Rate, p.BadRatio*100)
+	switch {
+	case ephemeralKey:
+		fmt.Fprintln(stdout, "  evidence:              sealed (AES-256-GCM) with an ephemeral key held only in memory: the file's evidence\n"+
+			"                         cannot be read after the demo ends (--evidence-keys-file keeps a key)")
+	case c.store.protect.Keys != nil:
+		fmt.Fprintf(stdout, "  evidence:              sealed (AES-256-GCM), key %s\n", c.store.protect.Keys.Active())
+	default:
+		fmt.Fprintln(stdout, "  evidence:              stored as plain text (--evidence-encryption=off)")
+	}
 
 	reg := prometheus.NewRegistry()
 	// Triage console (console.go): auth is on, as in production; without a
@@ -99,7 +125,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		consoleCtx, stopConsole := context.WithCancel(ctx)
 		defer stopConsole() // before store.Close
-		if consoleHandler, _, err = newConsole(consoleCtx, store, accounts, reg, log, c.pipeline.EvidenceContext); err != nil {
+		extras := consoleExtras{Keys: c.privacy.keys, Pseudonyms: c.privacy.pseudo}
+		if consoleHandler, _, err = newConsole(consoleCtx, store, accounts, reg, log, c.pipeline.EvidenceContext, extras); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		fmt.Fprintf(stdout, "  triage console:        %s\n", consoleURL)
@@ -129,7 +156,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	// Triage console: print the summary, then keep serving until interrupted.
 	if consoleHandler != nil && serve && ctx.Err() == nil {
-		if err := printDemoSummary(ctx, stdout, store, produced, reg); err != nil {
+		if err := printDemoSummary(ctx, stdout, store, c.privacy.keys, produced, reg); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "\nServing the triage console at %s until Ctrl-C (--serve=false exits here).\n", consoleURL)
@@ -148,7 +175,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := <-runErr; err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	return printDemoSummary(context.WithoutCancel(ctx), stdout, store, produced, reg)
+	return printDemoSummary(context.WithoutCancel(ctx), stdout, store, c.privacy.keys, produced, reg)
 }
 
 // waitCaughtUp waits until the group has committed everything produced.
@@ -181,7 +208,10 @@ func waitCaughtUp(ctx context.Context, lag *pipeline.LagMonitor, runErr chan err
 	}
 }
 
-func printDemoSummary(ctx context.Context, w io.Writer, store *sqlite.Writer, produced int, reg *prometheus.Registry) error {
+// printDemoSummary prints counts and a few example flags. The examples'
+// evidence is opened with keys, and each read is recorded in the evidence
+// audit (actor "goshawk demo") like a console read.
+func printDemoSummary(ctx context.Context, w io.Writer, store *sqlite.Writer, keys *seal.Keyring, produced int, reg *prometheus.Registry) error {
 	byCat, err := store.CountsByCategory(ctx)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -196,18 +226,37 @@ func printDemoSummary(ctx context.Context, w io.Writer, store *sqlite.Writer, pr
 	for _, c := range detectors.Categories {
 		fmt.Fprintf(w, "  %-10s %d\n", c, byCat[c])
 	}
-	recent, err := store.Flags(ctx, 500)
+	recent, err := store.StoredFlags(ctx, 500)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	fmt.Fprintln(w, "\nExamples (newest first, medium severity and above):")
+	var examples []sqlite.Stored
 	shown := map[detectors.Category]int{}
-	for _, f := range recent {
-		if f.Severity.Rank() < detectors.Medium.Rank() || shown[f.Category] >= 3 {
-			continue
+	for _, s := range recent {
+		if f := s.Flag; f.Severity.Rank() >= detectors.Medium.Rank() && shown[f.Category] < 3 {
+			shown[f.Category]++
+			examples = append(examples, s)
 		}
-		shown[f.Category]++
-		fmt.Fprintf(w, "  [%s/%s] %s rule=%s conversation=%s evidence=%q\n", f.Category, f.Severity, f.Detector, f.Rule, f.ConversationID, f.Evidence)
+	}
+	var reads []console.Access
+	for _, s := range examples {
+		reads = append(reads, console.Access{At: time.Now().UTC(), Actor: "goshawk demo", Role: "cli",
+			FlagID: s.Flag.FlagID, ConversationID: s.Flag.ConversationID, Purpose: "demo summary"})
+	}
+	if err := store.Console().RecordAccess(ctx, reads); err != nil {
+		return fmt.Errorf("demo: evidence audit: %w", err)
+	}
+	fmt.Fprintln(w, "\nExamples (newest first, medium severity and above):")
+	for _, s := range examples {
+		f, text := s.Flag, s.Flag.Evidence
+		if s.EvidenceKeyID != "" {
+			if keys == nil {
+				text = "(sealed with a key the demo does not have)"
+			} else if text, err = keys.Open(s.EvidenceKeyID, f.FlagID, f.Evidence); err != nil {
+				text = "(sealed with a key the demo does not have)"
+			}
+		}
+		fmt.Fprintf(w, "  [%s/%s] %s rule=%s conversation=%s evidence=%q\n", f.Category, f.Severity, f.Detector, f.Rule, f.ConversationID, text)
 	}
 	return nil
 }

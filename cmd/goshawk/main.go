@@ -31,13 +31,15 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"run":     {"consume message events from Kafka and write flags to the store", cmdRun},
-		"demo":    {"run the whole pipeline locally: embedded Kafka, generated traffic, SQLite", cmdDemo},
-		"replay":  {"run the detectors over JSON-lines files (- for stdin) and print flags", cmdReplay},
-		"produce": {"produce generated message events to Kafka or a file", cmdProduce},
-		"migrate": {"create or upgrade the flag store schema", cmdMigrate},
-		"console": {"serve the analysts' triage console against the flag store", cmdConsole},
-		"rules":   {"check rule files and run their examples (rules test DIR), or list the rules", cmdRules},
+		"run":       {"consume message events from Kafka and write flags to the store", cmdRun},
+		"demo":      {"run the whole pipeline locally: embedded Kafka, generated traffic, SQLite", cmdDemo},
+		"replay":    {"run the detectors over JSON-lines files (- for stdin) and print flags", cmdReplay},
+		"produce":   {"produce generated message events to Kafka or a file", cmdProduce},
+		"migrate":   {"create or upgrade the flag store schema", cmdMigrate},
+		"console":   {"serve the analysts' triage console against the flag store", cmdConsole},
+		"rules":     {"check rule files and run their examples (rules test DIR), or list the rules", cmdRules},
+		"keygen":    {"print a new evidence encryption key (a key-file line)", cmdKeygen},
+		"retention": {"clear expired evidence once (run does it periodically)", cmdRetention},
 	}
 }
 

@@ -72,6 +72,7 @@ func produceFile(ctx context.Context, gen *generator.Generator, p produceSetting
 func produceKafka(ctx context.Context, gen *generator.Generator, k kafkaSettings, p produceSettings) (int, error) {
 	w := &kafka.Writer{
 		Addr:                   kafka.TCP(k.Brokers...),
+		Transport:              k.Security.built.Transport(), // TLS and SASL (privacy.go)
 		Topic:                  k.Topic,
 		Balancer:               &kafka.Hash{}, // conversation_id key → one partition per conversation
 		RequiredAcks:           kafka.RequireAll,

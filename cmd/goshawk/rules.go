@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 	"time"
 
+	"github.com/goshawk-safety/goshawk/dashboards/console"
+	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/pipeline"
 	"github.com/goshawk-safety/goshawk/sinks/clickhouse"
 )
@@ -70,6 +73,8 @@ func cmdRulesScore(ctx context.Context, args []string, stdout, stderr io.Writer)
 			"need conversation context score lower here than live.", stderr)
 	var store storeSettings
 	store.register(f, "clickhouse")
+	var privacy privacySettings
+	privacy.registerKeys(f) // to open sealed evidence (privacy.go)
 	var candidateDir string
 	var since, until string
 	var limit int
@@ -81,6 +86,7 @@ func cmdRulesScore(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return usageError(err)
 	}
 	store.validate(f)
+	privacy.loadKeys(f)
 	f.check(store.Sink != "clickhouse", "sink", "rules score reads ClickHouse history")
 	f.check(limit < 1, "limit", "%d is less than 1", limit)
 	end, err := parseTimeSetting(until, time.Now().UTC())
@@ -108,6 +114,9 @@ func cmdRulesScore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	if rows, err = openReviewed(ctx, w.Console(), rows, privacy.keys); err != nil {
+		return err
+	}
 	reviewed := make([]pipeline.ReviewedFlag, len(rows))
 	for i, r := range rows {
 		reviewed[i] = pipeline.ReviewedFlag{Flag: r.Flag, Confirmed: r.Verdict == "confirmed"}
@@ -129,4 +138,44 @@ func parseTimeSetting(s string, def time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time such as 2026-11-01T00:00:00Z", s)
 	}
 	return t.UTC(), nil
+}
+
+// openReviewed opens the sealed evidence of rows with keys, after recording
+// every read in the evidence audit (actor "goshawk rules score" and the OS
+// user). Without keys, sealed evidence stays unread and the command says so.
+func openReviewed(ctx context.Context, store console.Store, rows []clickhouse.Reviewed, keys *seal.Keyring) ([]clickhouse.Reviewed, error) {
+	var reads []console.Access
+	actor := "goshawk rules score"
+	if u := os.Getenv("USER"); u != "" {
+		actor += " (" + u + ")"
+	}
+	sealed := 0
+	for _, r := range rows {
+		if r.EvidenceKeyID != "" {
+			sealed++
+		}
+		if r.Flag.Evidence != "" && (r.EvidenceKeyID == "" || keys != nil) {
+			reads = append(reads, console.Access{At: time.Now().UTC(), Actor: actor, Role: "cli",
+				FlagID: r.Flag.FlagID, ConversationID: r.Flag.ConversationID, Purpose: "rules score"})
+		}
+	}
+	if sealed > 0 && keys == nil {
+		return nil, usageError(fmt.Errorf("setting --evidence-keys-file (%s): %d reviewed flags have sealed evidence and no key is configured",
+			envName("evidence-keys-file"), sealed))
+	}
+	if err := store.RecordAccess(ctx, reads); err != nil {
+		return nil, fmt.Errorf("evidence audit: %w", err)
+	}
+	out := make([]clickhouse.Reviewed, len(rows))
+	for i, r := range rows {
+		if r.EvidenceKeyID != "" {
+			text, err := keys.Open(r.EvidenceKeyID, r.Flag.FlagID, r.Flag.Evidence)
+			if err != nil {
+				return nil, fmt.Errorf("flag %s: %w", r.Flag.FlagID, err)
+			}
+			r.Flag.Evidence, r.EvidenceKeyID = text, ""
+		}
+		out[i] = r
+	}
+	return out, nil
 }

@@ -32,6 +32,10 @@ type runConfig struct {
 	store    storeSettings
 	pipeline pipelineSettings
 	console  consoleSettings // triage console (console.go)
+	privacy  privacySettings // evidence encryption, retention, pseudonyms (privacy.go)
+	proxy    proxySettings   // the console's trusted reverse proxy (privacy.go)
+
+	consoleOpts consoleExtras
 }
 
 // register declares every setting of goshawk run.
@@ -40,6 +44,8 @@ func (c *runConfig) register(f *flags) {
 	c.store.register(f, "clickhouse")
 	c.pipeline.register(f)
 	c.console.register(f, "file of triage console accounts, lines role:sha256hex:name; serves /console/ on --metrics-addr (empty: no console)")
+	c.privacy.register(f)
+	c.proxy.register(f)
 }
 
 func parseRun(args []string, stderr io.Writer) (*runConfig, error) {
@@ -52,10 +58,20 @@ func parseRun(args []string, stderr io.Writer) (*runConfig, error) {
 	c.kafka.validate(f)
 	c.store.validate(f)
 	c.pipeline.validate(f)
+	c.privacy.validate(f, true)
+	c.store.protect = c.privacy.protection()
+	c.consoleOpts = consoleExtras{Keys: c.privacy.keys, Pseudonyms: c.privacy.pseudo, Proxy: c.proxy.build(f)}
 	if c.pipeline.DLQTopic == "" {
 		c.pipeline.DLQTopic = c.kafka.Topic + ".dlq"
 	}
+	if c.pipeline.StateTopic == "" {
+		c.pipeline.StateTopic = c.kafka.Topic + ".goshawk-state"
+	}
+	if c.pipeline.StreamPrefix == "" {
+		c.pipeline.StreamPrefix = c.kafka.Topic + ".goshawk-"
+	}
 	f.check(c.pipeline.DLQTopic == c.kafka.Topic, "dlq-topic", "must differ from --topic")
+	f.check(c.pipeline.StateTopic == c.kafka.Topic || c.pipeline.StateTopic == c.pipeline.DLQTopic, "state-topic", "must differ from --topic and --dlq-topic")
 	f.check(c.pipeline.FlagsTopic != "" && c.pipeline.FlagsTopic == c.kafka.Topic, "flags-topic", "must differ from --topic")
 	return c, usageError(f.validated())
 }
@@ -74,12 +90,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// Triage console (console.go): on the metrics server when accounts are configured.
 	reg := prometheus.NewRegistry()
 	var consoleHandler http.Handler
-	if c.console.TokensFile != "" {
-		accounts, err := loadConsoleAccounts(c.console)
-		if err != nil {
-			return err
+	if c.console.TokensFile != "" || c.consoleOpts.Proxy != nil {
+		var accounts *console.Accounts
+		if c.console.TokensFile != "" {
+			if accounts, err = loadConsoleAccounts(c.console); err != nil {
+				return err
+			}
 		}
-		if consoleHandler, _, err = newConsole(ctx, store, accounts, reg, log, c.pipeline.EvidenceContext); err != nil {
+		if consoleHandler, _, err = newConsole(ctx, store, accounts, reg, log, c.pipeline.EvidenceContext, c.consoleOpts); err != nil {
 			return err
 		}
 	}
@@ -113,30 +131,45 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		return usageError(fmt.Errorf("setting --rules-dir (%s): %w", envName("rules-dir"), err))
 	}
 
-	source := pipeline.NewKafkaSource(pipeline.KafkaConfig{Brokers: c.kafka.Brokers, Topic: c.kafka.Topic, Group: c.pipeline.Group}, log)
-	dead := pipeline.NewKafkaDeadLetters(c.kafka.Brokers, c.pipeline.DLQTopic)
+	sec := c.kafka.Security.built // TLS and SASL for every Kafka connection
+	dead := pipeline.NewKafkaDeadLettersWith(c.kafka.Brokers, c.pipeline.DLQTopic, sec.Transport())
 	defer dead.Close()
-	deps := pipeline.Deps{
-		Source:     source,
+	lag := pipeline.NewLagMonitor(c.kafka.Brokers, c.kafka.Topic, c.pipeline.Group, metrics, log)
+	lag.Client.Transport = sec.Transport()
+	deps := pipeline.InstanceDeps{
 		Store:      store,
 		DeadLetter: dead,
-		Lag:        pipeline.NewLagMonitor(c.kafka.Brokers, c.kafka.Topic, c.pipeline.Group, metrics, log),
+		Lag:        lag,
 		Metrics:    metrics,
 		Log:        log,
 	}
 	if c.pipeline.FlagsTopic != "" {
-		ft := flagstopic.New(c.kafka.Brokers, c.pipeline.FlagsTopic)
+		ft, err := flagstopic.NewWith(c.kafka.Brokers, c.pipeline.FlagsTopic, flagstopic.Options{
+			Transport: sec.Transport(), Protection: c.store.protect, Evidence: c.privacy.FlagsTopicEv == "sealed"})
+		if err != nil {
+			return usageError(fmt.Errorf("setting --flags-topic-evidence (%s): %w", envName("flags-topic-evidence"), err))
+		}
 		defer ft.Close()
 		deps.FlagsTopic = ft
 	}
-	p, err := pipeline.New(pipeline.Config{
-		Workers:         c.pipeline.Workers,
-		BatchSize:       c.pipeline.BatchSize,
-		BatchInterval:   c.pipeline.BatchInterval,
-		ShutdownTimeout: c.pipeline.ShutdownTimeout,
-		Detectors:       factories,
-		Rules:           rules,
-		Engine:          detectors.EngineOptions{Clock: detectors.WallClock, EvidenceContext: c.pipeline.EvidenceContext},
+	if ex, ok := store.(evidenceExpirer); ok && c.privacy.RetentionDays > 0 {
+		retCtx, stopRetention := context.WithCancel(ctx)
+		defer stopRetention()
+		go runRetention(retCtx, ex, c.privacy.RetentionDays, c.privacy.RetentionInterval, log)
+	}
+	p, err := pipeline.NewInstance(ctx, pipeline.InstanceConfig{
+		Pipeline: pipeline.Config{
+			Workers:         c.pipeline.Workers,
+			BatchSize:       c.pipeline.BatchSize,
+			BatchInterval:   c.pipeline.BatchInterval,
+			ShutdownTimeout: c.pipeline.ShutdownTimeout,
+			Detectors:       factories,
+			Rules:           rules,
+			Engine:          detectors.EngineOptions{Clock: detectors.WallClock, EvidenceContext: c.pipeline.EvidenceContext},
+		},
+		Kafka:        pipeline.KafkaConfig{Brokers: c.kafka.Brokers, Topic: c.kafka.Topic, Group: c.pipeline.Group, Dialer: sec.Dialer()},
+		StateTopic:   c.pipeline.StateTopic,
+		StreamPrefix: c.pipeline.StreamPrefix,
 	}, deps)
 	if err != nil {
 		return err
@@ -155,8 +188,10 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		}
 		defer shutdownHTTP(srv)
 	}
-	log.Info("consuming", "topic", c.kafka.Topic, "group", c.pipeline.Group, "dlq_topic", c.pipeline.DLQTopic,
-		"sink", c.store.Sink, "detectors", names, "rules_version", rules.Version(), "rules", len(rules.All()))
+	log.Info("consuming", "topic", c.kafka.Topic, "group", c.pipeline.Group, "dlq_topic", c.pipeline.DLQTopic, "state_topic", c.pipeline.StateTopic,
+		"sink", c.store.Sink, "detectors", names, "rules_version", rules.Version(), "rules", len(rules.All()),
+		"kafka_tls", sec.TLS(), "kafka_sasl", sec.SASL(), "evidence_encryption", c.store.protect.Keys != nil,
+		"pseudonyms", c.store.protect.Pseudonyms != nil, "evidence_retention_days", c.privacy.RetentionDays)
 	return p.Run(ctx)
 }
 
@@ -171,10 +206,10 @@ func openStore(ctx context.Context, s storeSettings, log *slog.Logger) (sinks.Wr
 		if err != nil {
 			return nil, fmt.Errorf("clickhouse at %v: %w", s.ClickHouseAddr, err)
 		}
-		log.Info("flag store ready", "sink", "clickhouse", "database", s.ClickHouseDatabase)
+		log.Info("flag store ready", "sink", "clickhouse", "database", s.ClickHouseDatabase, "tls", s.tls != nil)
 		return w, nil
 	case "sqlite":
-		w, err := sqlite.Open(ctx, s.SQLitePath)
+		w, err := sqlite.OpenProtected(ctx, s.SQLitePath, s.protect)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite %s: %w", s.SQLitePath, err)
 		}
@@ -189,8 +224,10 @@ func clickhouseConfig(s storeSettings) clickhouse.Config {
 		Addr:        s.ClickHouseAddr,
 		Database:    s.ClickHouseDatabase,
 		User:        s.ClickHouseUser,
-		Password:    s.ClickHousePassword,
+		Password:    s.ClickHousePassword.Reveal(),
 		DialTimeout: 10 * time.Second,
+		TLS:         s.tls,
+		Protection:  s.protect,
 	}
 }
 

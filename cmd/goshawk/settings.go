@@ -1,34 +1,48 @@
 package main
 
 import (
+	"crypto/tls"
 	"runtime"
 	"time"
+
+	"github.com/goshawk-safety/goshawk/internal/secret"
+	"github.com/goshawk-safety/goshawk/sinks"
 )
 
 // kafkaSettings are shared by every subcommand that talks to Kafka.
 type kafkaSettings struct {
-	Brokers []string
-	Topic   string
+	Brokers  []string
+	Topic    string
+	Security kafkaSecurity // TLS and SASL (privacy.go)
 }
 
 func (k *kafkaSettings) register(f *flags) {
 	f.List(&k.Brokers, "brokers", "localhost:9092", "Kafka bootstrap brokers")
 	f.String(&k.Topic, "topic", "messages", "topic of message events (record key = conversation_id)")
+	k.Security.register(f)
 }
 
 func (k *kafkaSettings) validate(f *flags) {
 	f.check(len(k.Brokers) == 0, "brokers", "at least one broker address is required")
 	f.check(k.Topic == "", "topic", "must not be empty")
+	k.Security.validate(f)
 }
 
 // storeSettings choose and configure the flag store.
 type storeSettings struct {
-	Sink               string
-	ClickHouseAddr     []string
-	ClickHouseDatabase string
-	ClickHouseUser     string
-	ClickHousePassword string
-	SQLitePath         string
+	Sink                   string
+	ClickHouseAddr         []string
+	ClickHouseDatabase     string
+	ClickHouseUser         string
+	ClickHousePassword     secret.Value
+	ClickHousePasswordFile string
+	ClickHouseTLS          bool
+	ClickHouseTLSCAFile    string
+	ClickHouseTLSInsecure  bool
+	SQLitePath             string
+
+	tls     *tls.Config      // from the ClickHouse TLS settings
+	protect sinks.Protection // set by the commands that write flags
 }
 
 func (s *storeSettings) register(f *flags, defaultSink string) {
@@ -36,7 +50,11 @@ func (s *storeSettings) register(f *flags, defaultSink string) {
 	f.List(&s.ClickHouseAddr, "clickhouse-addr", "localhost:9000", "ClickHouse native-protocol addresses")
 	f.String(&s.ClickHouseDatabase, "clickhouse-database", "goshawk", "ClickHouse database (created by migrate)")
 	f.String(&s.ClickHouseUser, "clickhouse-user", "default", "ClickHouse user")
-	f.String(&s.ClickHousePassword, "clickhouse-password", "", "ClickHouse password")
+	f.Secret(&s.ClickHousePassword, "clickhouse-password", "ClickHouse password")
+	f.String(&s.ClickHousePasswordFile, "clickhouse-password-file", "", "file holding the ClickHouse password")
+	f.Bool(&s.ClickHouseTLS, "clickhouse-tls", false, "connect to ClickHouse with TLS (its secure native port, 9440 by default)")
+	f.String(&s.ClickHouseTLSCAFile, "clickhouse-tls-ca-file", "", "PEM file of the CAs that sign ClickHouse's certificate (empty: the system's)")
+	f.Bool(&s.ClickHouseTLSInsecure, "clickhouse-tls-insecure-skip-verify", false, "do not check ClickHouse's certificate (tests only)")
 	f.String(&s.SQLitePath, "sqlite-path", "goshawk.db", "SQLite database file (sink sqlite)")
 }
 
@@ -45,6 +63,8 @@ func (s *storeSettings) validate(f *flags) {
 	case "clickhouse":
 		f.check(len(s.ClickHouseAddr) == 0, "clickhouse-addr", "required when --sink=clickhouse")
 		f.check(s.ClickHouseDatabase == "", "clickhouse-database", "required when --sink=clickhouse")
+		s.ClickHousePassword = secretSetting(f, s.ClickHousePassword, s.ClickHousePasswordFile, "clickhouse-password")
+		s.tls = clickhouseTLS(f, s.ClickHouseTLS, s.ClickHouseTLSCAFile, s.ClickHouseTLSInsecure)
 	case "sqlite":
 		f.check(s.SQLitePath == "", "sqlite-path", "required when --sink=sqlite")
 	default:
@@ -66,6 +86,8 @@ type pipelineSettings struct {
 	RulesDir        string
 	EvidenceContext int
 	LogLevel        string
+	StateTopic      string
+	StreamPrefix    string
 }
 
 func (p *pipelineSettings) register(f *flags) {
@@ -81,6 +103,8 @@ func (p *pipelineSettings) register(f *flags) {
 	f.String(&p.RulesDir, "rules-dir", "", "directory of rule files overriding or extending the built-in rules; reloaded on SIGHUP and when its files change")
 	f.Int(&p.EvidenceContext, "evidence-context", 40, "characters of context kept each side of a match in evidence")
 	f.String(&p.LogLevel, "log-level", "info", "debug, info, warn or error")
+	f.String(&p.StateTopic, "state-topic", "", "compacted changelog of durable detector state, e.g. grooming conversations (default <topic>.goshawk-state)")
+	f.String(&p.StreamPrefix, "stream-prefix", "", "prefix of the internal topics that re-key records by sender or fingerprint for detector stages (default <topic>.goshawk-)")
 }
 
 func (p *pipelineSettings) validate(f *flags) {

@@ -219,6 +219,7 @@ type session struct {
 	created  time.Time
 	lastSeen time.Time
 	flash    string
+	viaProxy bool // authenticated by the trusted proxy, not by a token
 }
 
 type sessions struct {
@@ -237,6 +238,15 @@ func randomID() string {
 		panic(err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// startProxy is start for an account named by the trusted proxy.
+func (s *sessions) startProxy(acc Account) *session {
+	ss := s.start(acc)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss.viaProxy = true
+	return ss
 }
 
 // start creates a session with a fresh id (never one the browser offered).

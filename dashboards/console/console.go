@@ -8,15 +8,26 @@
 //	GET  /console/flags/{id}           one flag, its conversation's flags and their timeline
 //	POST /console/flags/{id}/verdict   record confirmed | dismissed | escalated, with a note
 //	GET  /console/rules                per-rule precision from the latest verdicts
-//	GET  /console/admin                accounts and active sessions
+//	GET  /console/admin                accounts, active sessions and the evidence audit
+//	GET  /console/lookup, POST         the pseudonym of a user id (analysts)
 //	GET  /console/login, POST /console/login, POST /console/logout
 //	GET  /console/static/{name}        CSS and JavaScript
 //
 // Access: static tokens, stored as SHA-256 hashes (see LoadAccounts), are
 // exchanged at the login form for a session cookie (HttpOnly,
-// SameSite=Strict, Secure over HTTPS). Viewers see counts and precision;
-// analysts also see flags with their evidence and record verdicts; admins
-// also see accounts and sessions. Every POST carries a CSRF token and is
+// SameSite=Strict, Secure over HTTPS); or, when Options.Proxy is set, an
+// authenticating reverse proxy names the user and role in request headers,
+// which are believed only from the proxy's own addresses. Viewers see
+// counts and precision; analysts also see flags with their evidence and
+// record verdicts; admins also see accounts, sessions and the evidence
+// audit.
+//
+// Evidence: the store hands evidence over as stored, sealed with a key of
+// Options.Keys (or plain text where encryption was off). Before a page shows
+// any evidence, the console records one Access per flag shown (who, which
+// flag and conversation, when, and the view as the purpose) with
+// Store.RecordAccess, and only then opens it; when the audit write fails,
+// the page shows no evidence at all. Every POST carries a CSRF token and is
 // checked by net/http's cross-origin protection. Responses carry a strict
 // Content-Security-Policy and no-store caching. Evidence and notes never
 // appear in URLs or log lines: URLs carry flag ids, filters and keyset
@@ -32,6 +43,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -39,6 +51,7 @@ import (
 	"time"
 
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/internal/seal"
 )
 
 // Prefix is where the console is mounted.
@@ -68,6 +81,41 @@ type Options struct {
 	// Rules are suggested in the queue's rule filter (optional).
 	Rules []string
 	Now   func() time.Time // nil: time.Now
+	// Keys open sealed evidence. Without them sealed evidence is shown as
+	// unavailable (plain evidence, stored with encryption off, still shows).
+	Keys *seal.Keyring
+	// Pseudonyms, when user ids are stored as pseudonyms, lets analysts
+	// look up the pseudonym of a user id on /console/lookup.
+	Pseudonyms *seal.Pseudonymizer
+	// Proxy, when not nil, accepts users authenticated by a reverse proxy.
+	Proxy *ProxyAuth
+	// AccessLogLimit is how many audit rows the admin page shows (default 100).
+	AccessLogLimit int
+}
+
+// ProxyAuth trusts an authenticating reverse proxy: a request whose
+// connection comes from one of Trusted carries the user's name in
+// UserHeader and role (viewer, analyst or admin) in RoleHeader. The headers
+// of any other request are ignored, so that a client cannot name itself.
+type ProxyAuth struct {
+	UserHeader string
+	RoleHeader string
+	Trusted    []netip.Prefix
+}
+
+// trusts reports whether the request's connection comes from the proxy.
+func (p *ProxyAuth) trusts(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	addr := ap.Addr().Unmap()
+	for _, pfx := range p.Trusted {
+		if pfx.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // Console serves the triage console. Create it with New.
@@ -88,8 +136,11 @@ type staticFile struct {
 
 // New returns a console over o.Store.
 func New(o Options) (*Console, error) {
-	if o.Store == nil || o.Accounts == nil {
-		return nil, errors.New("console: a store and accounts are required")
+	if o.Store == nil || o.Accounts == nil && o.Proxy == nil {
+		return nil, errors.New("console: a store and accounts (or a trusted proxy) are required")
+	}
+	if o.Accounts == nil {
+		o.Accounts = &Accounts{} // proxy users only: no token logs in
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -103,6 +154,12 @@ func New(o Options) (*Console, error) {
 	if o.ConversationLimit <= 0 {
 		o.ConversationLimit = 200
 	}
+	if o.AccessLogLimit <= 0 {
+		o.AccessLogLimit = 100
+	}
+	if o.Proxy != nil && (o.Proxy.UserHeader == "" || o.Proxy.RoleHeader == "" || len(o.Proxy.Trusted) == 0) {
+		return nil, errors.New("console: proxy authentication needs a user header, a role header and trusted addresses")
+	}
 	c := &Console{o: o, log: o.Log, sessions: newSessions(o.Now)}
 	if err := c.loadAssets(); err != nil {
 		return nil, err
@@ -113,6 +170,8 @@ func New(o Options) (*Console, error) {
 	mux.HandleFunc("POST /console/flags/{id}/verdict", c.authed(Analyst, c.verdict))
 	mux.HandleFunc("GET /console/rules", c.authed(Viewer, c.rules))
 	mux.HandleFunc("GET /console/admin", c.authed(Admin, c.admin))
+	mux.HandleFunc("GET /console/lookup", c.authed(Analyst, c.lookup))
+	mux.HandleFunc("POST /console/lookup", c.authed(Analyst, c.lookup))
 	mux.HandleFunc("GET /console/login", c.loginForm)
 	mux.HandleFunc("POST /console/login", c.login)
 	mux.HandleFunc("POST /console/logout", c.authed(Viewer, c.logout))
@@ -198,13 +257,54 @@ type principal struct {
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p principal)
 
+// proxySession returns the session of a request authenticated by the
+// trusted proxy: the browser's session when it belongs to the same user and
+// role, else a new one (its cookie is set on w). handled is true when the
+// request was answered (a bad role or name).
+func (c *Console) proxySession(w http.ResponseWriter, r *http.Request) (sess session, ok, handled bool) {
+	p := c.o.Proxy
+	if p == nil {
+		return session{}, false, false
+	}
+	user := r.Header.Get(p.UserHeader)
+	if user == "" {
+		return session{}, false, false
+	}
+	if !p.trusts(r) {
+		c.log.Warn("console proxy header from an untrusted address ignored", "remote_addr", r.RemoteAddr)
+		return session{}, false, false
+	}
+	role, err := ParseRole(r.Header.Get(p.RoleHeader))
+	if err != nil || !validName(user) {
+		c.log.Warn("console proxy user refused: bad name or role", "remote_addr", r.RemoteAddr)
+		c.fail(w, r, http.StatusForbidden, "The proxy sent no valid user name and role (viewer, analyst or admin).")
+		return session{}, false, true
+	}
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		if s, ok := c.sessions.get(ck.Value); ok && s.account.Name == user && s.account.Role == role && s.viaProxy {
+			return s, true, false
+		}
+	}
+	ss := c.sessions.startProxy(Account{Name: user, Role: role})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: ss.id, Path: Prefix,
+		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
+	c.log.Info("console login", "user", user, "role", role.String(), "via", "proxy", "remote_addr", r.RemoteAddr)
+	return *ss, true, false
+}
+
 // authed requires a session whose account has at least role min.
 func (c *Console) authed(min Role, h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var sess session
-		ok := false
-		if ck, err := r.Cookie(sessionCookie); err == nil {
-			sess, ok = c.sessions.get(ck.Value)
+		sess, ok, handled := c.proxySession(w, r)
+		if handled {
+			return
+		}
+		if !ok {
+			if ck, err := r.Cookie(sessionCookie); err == nil {
+				if s, found := c.sessions.get(ck.Value); found && !s.viaProxy {
+					sess, ok = s, true
+				}
+			}
 		}
 		if !ok {
 			if r.Method == http.MethodGet {
@@ -391,27 +491,20 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, p principal) {
 	rules := slices.Clone(c.o.Rules)
 	now := c.o.Now()
 	if showFlags {
-		for _, it := range pg.Items {
-			iv := c.itemView(it, now)
+		texts, err := c.reveal(r.Context(), p, pg.Items, "queue "+queueURL(queueParams(f, statusParam)))
+		if err != nil {
+			c.auditError(w, r, p, err)
+			return
+		}
+		for i, it := range pg.Items {
+			iv := c.itemView(it, texts[i], now)
 			v.Items = append(v.Items, iv)
 			rules = append(rules, it.Flag.Rule)
 		}
 	}
 	slices.Sort(rules)
 	v.Rules = slices.Compact(rules)
-	base := url.Values{}
-	if f.Category != "" {
-		base.Set("category", string(f.Category))
-	}
-	if f.Rule != "" {
-		base.Set("rule", f.Rule)
-	}
-	if statusParam != string(Unreviewed) {
-		base.Set("status", statusParam)
-	}
-	if f.Limit != 0 {
-		base.Set("n", strconv.Itoa(f.Limit))
-	}
+	base := queueParams(f, statusParam)
 	v.FirstURL = queueURL(base)
 	v.ThisURL = v.FirstURL
 	if !f.After.IsZero() {
@@ -441,6 +534,24 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, p principal) {
 	c.render(w, http.StatusOK, "queue", view)
 }
 
+// queueParams are the query parameters of a queue filter (no cursor).
+func queueParams(f QueueFilter, statusParam string) url.Values {
+	base := url.Values{}
+	if f.Category != "" {
+		base.Set("category", string(f.Category))
+	}
+	if f.Rule != "" {
+		base.Set("rule", f.Rule)
+	}
+	if statusParam != string(Unreviewed) {
+		base.Set("status", statusParam)
+	}
+	if f.Limit != 0 {
+		base.Set("n", strconv.Itoa(f.Limit))
+	}
+	return base
+}
+
 func cloneValues(v url.Values) url.Values {
 	out := url.Values{}
 	for k, vs := range v {
@@ -456,10 +567,65 @@ func queueURL(v url.Values) string {
 	return Prefix + "?" + v.Encode()
 }
 
-func (c *Console) itemView(it Item, now time.Time) itemView {
+// itemView shows it with its evidence opened to text (see reveal).
+func (c *Console) itemView(it Item, text string, now time.Time) itemView {
 	iv := itemView{Item: it, Age: age(now.Sub(it.Flag.DetectedAt))}
-	iv.Before, iv.Match, iv.After, iv.Highlighted = SplitEvidence(it.Flag.Evidence, c.o.EvidenceContext)
+	iv.Item.Flag.Evidence = text
+	iv.Before, iv.Match, iv.After, iv.Highlighted = SplitEvidence(text, c.o.EvidenceContext)
 	return iv
+}
+
+// Texts shown in place of evidence that is not there to show.
+const (
+	evidenceExpired     = "(evidence cleared under the retention policy)"
+	evidenceUnavailable = "(evidence sealed with a key this console does not have)"
+)
+
+// reveal records that p reads the evidence of items, for purpose, and
+// then opens it: the texts to show, one per item. Nothing is opened unless
+// the audit write succeeded. Items without evidence (cleared by retention)
+// are not recorded.
+func (c *Console) reveal(ctx context.Context, p principal, items []Item, purpose string) ([]string, error) {
+	if len(purpose) > MaxPurposeBytes {
+		purpose = strings.ToValidUTF8(purpose[:MaxPurposeBytes], "")
+	}
+	at := c.o.Now().UTC()
+	var accesses []Access
+	for _, it := range items {
+		if it.Flag.Evidence != "" {
+			accesses = append(accesses, Access{At: at, Actor: p.sess.account.Name, Role: p.sess.account.Role.String(),
+				FlagID: it.Flag.FlagID, ConversationID: it.Flag.ConversationID, Purpose: purpose})
+		}
+	}
+	if err := c.o.Store.RecordAccess(ctx, accesses); err != nil {
+		return nil, err
+	}
+	texts := make([]string, len(items))
+	for i, it := range items {
+		switch {
+		case it.Flag.Evidence == "":
+			texts[i] = evidenceExpired
+		case it.EvidenceKeyID == "":
+			texts[i] = it.Flag.Evidence
+		case c.o.Keys == nil:
+			texts[i] = evidenceUnavailable
+		default:
+			t, err := c.o.Keys.Open(it.EvidenceKeyID, it.Flag.FlagID, it.Flag.Evidence)
+			if err != nil {
+				c.log.Warn("console evidence does not open", "flag_id", it.Flag.FlagID, "key_id", it.EvidenceKeyID, "error", err)
+				t = evidenceUnavailable
+			}
+			texts[i] = t
+		}
+	}
+	return texts, nil
+}
+
+// auditError answers a request whose evidence could not be audited: the
+// console shows no evidence it cannot account for.
+func (c *Console) auditError(w http.ResponseWriter, r *http.Request, p principal, err error) {
+	c.log.Error("console evidence audit", "route", r.Pattern, "error", err)
+	c.failAs(w, r, &p.sess, http.StatusServiceUnavailable, "The evidence audit could not be written, so no evidence is shown. Try again in a moment.")
 }
 
 // age formats a duration as the two largest units: 3d 4h, 2h 5m, 40s.
@@ -515,14 +681,36 @@ func (c *Console) flag(w http.ResponseWriter, r *http.Request, p principal) {
 		return
 	}
 	now := c.o.Now()
-	v := &flagView{Item: c.itemView(it, now), Decisions: Decisions, MaxNote: MaxNoteBytes, ConvLimit: c.o.ConversationLimit,
+	// One audit write for the flag and the conversation's other flags.
+	shown := []Item{it}
+	for _, ci := range conv {
+		if ci.Flag.FlagID != id {
+			shown = append(shown, ci)
+		}
+	}
+	purposes := []string{"flag " + id}
+	texts, err := c.reveal(r.Context(), p, shown[:1], purposes[0])
+	if err == nil && len(shown) > 1 {
+		var more []string
+		more, err = c.reveal(r.Context(), p, shown[1:], "conversation of flag "+id)
+		texts = append(texts, more...)
+	}
+	if err != nil {
+		c.auditError(w, r, p, err)
+		return
+	}
+	text := map[string]string{}
+	for i, s := range shown {
+		text[s.Flag.FlagID] = texts[i]
+	}
+	v := &flagView{Item: c.itemView(it, text[id], now), Decisions: Decisions, MaxNote: MaxNoteBytes, ConvLimit: c.o.ConversationLimit,
 		Return: r.URL.Path, BackURL: Prefix}
 	if from := r.URL.Query().Get("from"); safeReturn(from) {
 		v.BackURL = from
 		v.Return = r.URL.Path + "?from=" + url.QueryEscape(from)
 	}
 	for _, ci := range conv {
-		iv := c.itemView(ci, now)
+		iv := c.itemView(ci, text[ci.Flag.FlagID], now)
 		iv.Current = ci.Flag.FlagID == id
 		v.Conversation = append(v.Conversation, iv)
 	}
@@ -612,6 +800,8 @@ func (c *Console) rules(w http.ResponseWriter, r *http.Request, p principal) {
 type adminView struct {
 	Accounts []Account
 	Sessions []sessionView
+	Accesses []Access
+	Proxy    bool
 }
 
 type sessionView struct {
@@ -620,13 +810,44 @@ type sessionView struct {
 }
 
 func (c *Console) admin(w http.ResponseWriter, r *http.Request, p principal) {
-	v := adminView{Accounts: c.o.Accounts.List()}
+	v := adminView{Accounts: c.o.Accounts.List(), Proxy: c.o.Proxy != nil}
 	for _, s := range c.sessions.active() {
 		v.Sessions = append(v.Sessions, sessionView{Name: s.account.Name, Role: s.account.Role.String(), Created: s.created, LastSeen: s.lastSeen})
 	}
+	acc, err := c.o.Store.RecentAccesses(r.Context(), c.o.AccessLogLimit)
+	if err != nil {
+		c.storeError(w, r, p, err)
+		return
+	}
+	v.Accesses = acc
 	pg := c.newPage(r, &p, "Accounts", "admin")
 	pg.Data = v
 	c.render(w, http.StatusOK, "admin", pg)
+}
+
+type lookupView struct {
+	Enabled   bool
+	Pseudonym string
+	Looked    bool
+}
+
+// lookup gives an analyst the pseudonym under which a user id is stored,
+// to find that user's flags in the queue, Grafana or ClickHouse. The id is
+// posted (never in a URL) and neither it nor the pseudonym is logged.
+func (c *Console) lookup(w http.ResponseWriter, r *http.Request, p principal) {
+	v := lookupView{Enabled: c.o.Pseudonyms != nil}
+	if r.Method == http.MethodPost && v.Enabled {
+		id := strings.TrimSpace(r.PostForm.Get("user_id"))
+		if id == "" || len(id) > 128 {
+			c.failAs(w, r, &p.sess, http.StatusBadRequest, "Enter a user id of 1 to 128 bytes.")
+			return
+		}
+		v.Pseudonym, v.Looked = c.o.Pseudonyms.Pseudonym(id), true
+		c.log.Info("console pseudonym lookup", "user", p.sess.account.Name)
+	}
+	pg := c.newPage(r, &p, "Pseudonym lookup", "lookup")
+	pg.Data = v
+	c.render(w, http.StatusOK, "lookup", pg)
 }
 
 // ---------------------------------------------------------------- login
@@ -740,7 +961,7 @@ func (c *Console) loadAssets() error {
 		},
 	}
 	c.pages = map[string]*template.Template{}
-	for _, name := range []string{"queue", "flag", "rules", "admin", "login", "error"} {
+	for _, name := range []string{"queue", "flag", "rules", "admin", "lookup", "login", "error"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("console: template %s: %w", name, err)

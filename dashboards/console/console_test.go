@@ -23,6 +23,7 @@ import (
 
 	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/sinks"
 	"github.com/goshawk-safety/goshawk/sinks/sqlite"
 )
 
@@ -61,8 +62,15 @@ var names = map[console.Role]string{console.Viewer: "vera", console.Analyst: "al
 
 func newEnv(t *testing.T, flags []detectors.Flag) *env {
 	t.Helper()
+	return newEnvWith(t, flags, sinks.Protection{}, nil)
+}
+
+// newEnvWith is newEnv with the flags written under protection p, and the
+// console's options changed by opts (when not nil).
+func newEnvWith(t *testing.T, flags []detectors.Flag, p sinks.Protection, opts func(*console.Options)) *env {
+	t.Helper()
 	ctx := context.Background()
-	w, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flags.db"))
+	w, err := sqlite.OpenProtected(ctx, filepath.Join(t.TempDir(), "flags.db"), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +89,15 @@ func newEnv(t *testing.T, flags []detectors.Flag) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := console.New(console.Options{
+	o := console.Options{
 		Store: store, Accounts: accounts, EvidenceContext: 20,
 		Log: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now: func() time.Time { return now },
-	})
+	}
+	if opts != nil {
+		opts(&o)
+	}
+	c, err := console.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

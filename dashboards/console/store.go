@@ -83,9 +83,48 @@ func (v Verdict) Validate() error {
 }
 
 // Item is a live flag with its latest verdict (nil while unreviewed).
+//
+// Flag.Evidence is the evidence as stored: sealed text when EvidenceKeyID
+// is set (the console opens it, and records the access, only to show it to
+// an analyst), plain text when it is empty, and empty once retention has
+// cleared it.
 type Item struct {
-	Flag    detectors.Flag
-	Verdict *Verdict
+	Flag          detectors.Flag
+	EvidenceKeyID string
+	Verdict       *Verdict
+}
+
+// Access is one read of evidence: who read which flag's evidence, when and
+// why. Every time the console shows evidence it first records an Access;
+// the audit table is append-only.
+type Access struct {
+	At             time.Time
+	Actor          string // the console account (or the command) that read it
+	Role           string // the account's role
+	FlagID         string
+	ConversationID string
+	// Purpose is why: the view that showed the evidence ("queue",
+	// "flag", "conversation", "rules score", ...) and, for the console,
+	// the queue filter or the flag opened.
+	Purpose string
+}
+
+// MaxPurposeBytes bounds Access.Purpose.
+const MaxPurposeBytes = 512
+
+// Validate checks a before it is stored.
+func (a Access) Validate() error {
+	switch {
+	case a.At.IsZero():
+		return errors.New("access: no time")
+	case a.Actor == "":
+		return errors.New("access: no actor")
+	case a.FlagID == "":
+		return errors.New("access: no flag id")
+	case a.Purpose == "" || len(a.Purpose) > MaxPurposeBytes:
+		return fmt.Errorf("access: purpose must be 1-%d bytes", MaxPurposeBytes)
+	}
+	return nil
 }
 
 // Status is the item's review status.
@@ -288,4 +327,10 @@ type Store interface {
 	// OldestUnreviewedCritical returns the detected_at of the oldest live
 	// critical flag without a verdict; ok is false when there is none.
 	OldestUnreviewedCritical(ctx context.Context) (detectedAt time.Time, ok bool, err error)
+	// RecordAccess appends evidence reads to the audit table, all or none.
+	// The console calls it before it shows evidence, and shows none when it
+	// fails.
+	RecordAccess(ctx context.Context, accesses []Access) error
+	// RecentAccesses returns the newest limit audit rows, newest first.
+	RecentAccesses(ctx context.Context, limit int) ([]Access, error)
 }

@@ -6,6 +6,7 @@ package builtin
 import (
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/detectors/contactshare"
+	"github.com/goshawk-safety/goshawk/detectors/grooming"
 	"github.com/goshawk-safety/goshawk/detectors/harassment"
 	"github.com/goshawk-safety/goshawk/detectors/keyword"
 	"github.com/goshawk-safety/goshawk/detectors/spam"
@@ -18,6 +19,7 @@ func Registry() (*detectors.Registry, error) {
 		keyword.Factory(),
 		contactshare.Factory(),
 		harassment.Factory(),
+		grooming.Factory(),
 		spam.Factory(),
 	)
 }

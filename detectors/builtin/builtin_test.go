@@ -15,8 +15,10 @@ func TestRegistryBuildsEveryDetector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(reg.Names(), "keyword") {
-		t.Fatalf("Names() = %v, want keyword among them", reg.Names())
+	for _, name := range []string{"keyword", "harassment", "contactshare", "grooming", "spam"} {
+		if !slices.Contains(reg.Names(), name) {
+			t.Fatalf("Names() = %v, want %s among them", reg.Names(), name)
+		}
 	}
 	factories, err := reg.Factories(nil)
 	if err != nil {
@@ -32,6 +34,9 @@ func TestRegistryBuildsEveryDetector(t *testing.T) {
 	}
 	if got := eng.DetectorNames(); !slices.Equal(got, reg.Names()) {
 		t.Fatalf("engine runs %v, registry lists %v", got, reg.Names())
+	}
+	if !eng.Durable() {
+		t.Fatal("no built-in detector keeps durable state; the grooming detector does")
 	}
 	m := &event.Message{
 		MessageID: "m1", ConversationID: "c1", SentAt: time.Date(2026, 3, 2, 16, 0, 0, 0, time.UTC),

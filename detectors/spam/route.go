@@ -13,8 +13,8 @@ import (
 // caller to stamp. The order is deterministic: the same forwards give the
 // same flags.
 //
-// It is what tests and an in-process replay use instead of the internal
-// topics. A forward for a stream with no stage in stages is an error, and
+// It is what this package's tests use instead of the internal topics
+// (pipeline.Router does the same for replay and backtest). A forward for a stream with no stage in stages is an error, and
 // so is a stage's error; flags raised before it are returned with it.
 func Route(engineForwards []detectors.Forward, stages map[string]detectors.Stage) ([]detectors.Flag, error) {
 	queue := make([]detectors.Forward, 0, 2*len(engineForwards))
@@ -35,27 +35,4 @@ func Route(engineForwards []detectors.Forward, stages map[string]detectors.Stage
 		}
 	}
 	return flags, nil
-}
-
-// BuildStages builds the stages of every factory that has some, each
-// running its detector's rules in set (live and shadow), by stream: what
-// Route needs for a whole registry. Two stages on one stream are an error.
-func BuildStages(factories []detectors.Factory, set *detectors.RuleSet) (map[string]detectors.Stage, error) {
-	out := map[string]detectors.Stage{}
-	for _, f := range factories {
-		for _, sf := range f.Stages {
-			if _, dup := out[sf.Stream]; dup {
-				return nil, fmt.Errorf("stream %q: two stages", sf.Stream)
-			}
-			st, err := sf.New(set.For(f.Name))
-			if err != nil {
-				return nil, fmt.Errorf("detector %s: stage %s: %w", f.Name, sf.Stream, err)
-			}
-			if st.Stream() != sf.Stream {
-				return nil, fmt.Errorf("detector %s: stage for stream %q says it reads %q", f.Name, sf.Stream, st.Stream())
-			}
-			out[sf.Stream] = st
-		}
-	}
-	return out, nil
 }

@@ -242,23 +242,6 @@ func TestRouteUnknownStream(t *testing.T) {
 	}
 }
 
-func TestBuildStages(t *testing.T) {
-	set, err := detectors.LoadRules([]detectors.Factory{Factory()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stages, err := BuildStages([]detectors.Factory{Factory(), {Name: "nostages"}}, set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(stages) != 2 || stages[StreamSender].Stream() != StreamSender || stages[StreamFingerprint].Stream() != StreamFingerprint {
-		t.Fatalf("stages %v", stages)
-	}
-	if _, err := BuildStages([]detectors.Factory{Factory(), Factory()}, set); err == nil {
-		t.Fatal("two stages on one stream accepted")
-	}
-}
-
 // TestRedeliveredMessageForwardsTheSame: a message processed again (after
 // a crash, a rebalance) forwards the same records, byte for byte, so the
 // stages see a duplicate and nothing else.

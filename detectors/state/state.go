@@ -74,8 +74,8 @@ func (l *LRU[V]) Shrink(max int) {
 }
 
 // Oldest returns the least recently used entry, or nil when the store is
-// empty, for callers that must know what they evict (a detector that writes
-// a tombstone for each state it drops).
+// empty. A detector that must know which entries go (to report them, for
+// example) evicts through it and Remove rather than through Touch's cap.
 func (l *LRU[V]) Oldest() *Entry[V] { return l.tail }
 
 // Each calls fn for every entry, most recently used first.

@@ -70,3 +70,25 @@ func TestTouchDoesNotAllocateForExistingKeys(t *testing.T) {
 		t.Errorf("Touch of an existing key allocates %v times", n)
 	}
 }
+
+func TestOldest(t *testing.T) {
+	l := NewLRU[int]()
+	if l.Oldest() != nil {
+		t.Fatal("empty store has an oldest entry")
+	}
+	one := func() int { return 1 }
+	for i, k := range []string{"a", "b", "c"} {
+		l.Touch([]byte(k), int64(i), 10, one)
+	}
+	if o := l.Oldest(); o == nil || o.Key != "a" {
+		t.Fatalf("oldest %v, want a", o)
+	}
+	l.Touch([]byte("a"), 5, 10, nil)
+	if o := l.Oldest(); o.Key != "b" {
+		t.Fatalf("after touching a, oldest %q, want b", o.Key)
+	}
+	l.Remove(l.Oldest())
+	if o := l.Oldest(); o.Key != "c" || l.Len() != 2 {
+		t.Fatalf("after removing the oldest: oldest %q, %d entries", o.Key, l.Len())
+	}
+}

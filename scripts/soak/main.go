@@ -30,6 +30,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/goshawk-safety/goshawk/generator"
+	"github.com/goshawk-safety/goshawk/internal/seal"
 )
 
 func main() {
@@ -77,6 +78,12 @@ func soak(ctx context.Context, brokers, chAddr string, count, rate, partitions i
 	run := exec.Command(bin, "run", "--brokers", brokers, "--topic", topic, "--group", topic,
 		"--clickhouse-addr", chAddr, "--clickhouse-database", "goshawk_soak", "--metrics-addr", metricsAddr, "--log-level", "warn")
 	run.Stderr = os.Stderr
+	// Evidence is sealed, as in production, with a key for this run only.
+	key, err := seal.NewKey("soak")
+	if err != nil {
+		return err
+	}
+	run.Env = append(os.Environ(), "GOSHAWK_EVIDENCE_KEYS="+seal.FormatKey(key))
 	if err := run.Start(); err != nil {
 		return err
 	}

@@ -198,7 +198,10 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	if err := crows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if want := append(flagFields(t), "inserted_at"); !slices.Equal(names, want) {
+	wantCols := append(flagFields(t), "inserted_at")
+	// Migration 4 adds evidence_key_id right after evidence.
+	wantCols = slices.Insert(wantCols, slices.Index(wantCols, "evidence")+1, "evidence_key_id")
+	if want := wantCols; !slices.Equal(names, want) {
 		t.Errorf("flags columns = %v, want %v", names, want)
 	}
 	wantTime, wantStr := "DateTime('UTC')", "String"

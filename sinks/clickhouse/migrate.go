@@ -55,6 +55,7 @@ func migrations() []migration {
 				return []string{createVerdictsTable(db, v)}
 			},
 		},
+		migration4(),
 	}
 }
 

@@ -124,8 +124,29 @@ type Filter struct {
 }
 
 // Flags returns the flags that match f, newest sent_at first (ties by
-// flag_id), each flag once.
+// flag_id), each flag once. Evidence is returned as stored: sealed text for
+// rows written with a keyring (see StoredFlags for the key ids).
 func (r *Reader) Flags(ctx context.Context, f Filter) ([]detectors.Flag, error) {
+	stored, err := r.StoredFlags(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]detectors.Flag, len(stored))
+	for i, s := range stored {
+		out[i] = s.Flag
+	}
+	return out, nil
+}
+
+// Stored is a flag as stored, with the id of the key that sealed its
+// evidence ("" for plain or cleared evidence).
+type Stored struct {
+	Flag          detectors.Flag
+	EvidenceKeyID string
+}
+
+// StoredFlags is Flags with the evidence key ids.
+func (r *Reader) StoredFlags(ctx context.Context, f Filter) ([]Stored, error) {
 	var where []string
 	var args []any
 	if f.Category != "" {
@@ -178,11 +199,12 @@ func (r *Reader) Flags(ctx context.Context, f Filter) ([]detectors.Flag, error) 
 		return nil, fmt.Errorf("clickhouse: query %s.flags: %w", r.db, err)
 	}
 	defer rows.Close()
-	var out []detectors.Flag
+	var out []Stored
 	for rows.Next() {
 		var (
 			fl                       detectors.Flag
 			category, severity, mode string
+			keyID                    string
 		)
 		if err := rows.Scan(
 			&fl.FlagID,
@@ -200,6 +222,7 @@ func (r *Reader) Flags(ctx context.Context, f Filter) ([]detectors.Flag, error) 
 			&fl.Evidence,
 			&fl.SentAt,
 			&fl.DetectedAt,
+			&keyID,
 		); err != nil {
 			return nil, fmt.Errorf("clickhouse: scan flag: %w", err)
 		}
@@ -208,7 +231,7 @@ func (r *Reader) Flags(ctx context.Context, f Filter) ([]detectors.Flag, error) 
 			fl.RecipientIDs = []string{}
 		}
 		fl.SentAt, fl.DetectedAt = fl.SentAt.UTC(), fl.DetectedAt.UTC()
-		out = append(out, fl)
+		out = append(out, Stored{Flag: fl, EvidenceKeyID: keyID})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("clickhouse: read %s.flags: %w", r.db, err)

@@ -96,7 +96,7 @@ func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (consol
 	}
 	if len(flags) > limit {
 		flags = flags[:limit]
-		page.Next = console.CursorAfter(flags[limit-1])
+		page.Next = console.CursorAfter(flags[limit-1].Flag)
 	}
 	if page.Items, err = s.withVerdicts(ctx, flags); err != nil {
 		return page, err
@@ -255,15 +255,15 @@ func (s *ConsoleStore) OldestUnreviewedCritical(ctx context.Context) (time.Time,
 
 // withVerdicts pairs flags with their latest verdicts (flag_id is the
 // verdicts' sorting key, so FINAL with this condition reads little).
-func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []detectors.Flag) ([]console.Item, error) {
+func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []Stored) ([]console.Item, error) {
 	items := make([]console.Item, len(flags))
 	if len(flags) == 0 {
 		return items, nil
 	}
 	ids := make([]string, len(flags))
 	for i, f := range flags {
-		items[i].Flag = f
-		ids[i] = f.FlagID
+		items[i].Flag, items[i].EvidenceKeyID = f.Flag, f.EvidenceKeyID
+		ids[i] = f.Flag.FlagID
 	}
 	q := "SELECT flag_id, verdict, note, analyst, decided_at FROM " + s.verdicts() + " FINAL WHERE has(?, flag_id)"
 	rows, err := s.r.conn.Query(ctx, q, ids)
@@ -292,22 +292,23 @@ func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []detectors.Flag)
 
 // queryFlags runs a query selecting flagColumns (and, with rank, a last
 // severity rank column that is read and dropped).
-func (s *ConsoleStore) queryFlags(ctx context.Context, q string, rank bool, args ...any) ([]detectors.Flag, error) {
+func (s *ConsoleStore) queryFlags(ctx context.Context, q string, rank bool, args ...any) ([]Stored, error) {
 	rows, err := s.r.conn.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: query %s.flags: %w", s.r.db, err)
 	}
 	defer rows.Close()
-	var out []detectors.Flag
+	var out []Stored
 	for rows.Next() {
 		var (
 			fl                       detectors.Flag
 			category, severity, mode string
+			keyID                    string
 			r                        uint8
 		)
 		dest := []any{&fl.FlagID, &fl.MessageID, &fl.ConversationID, &fl.SenderID, &fl.RecipientIDs,
 			&category, &fl.Detector, &fl.Rule, &fl.RuleVersion, &mode, &severity, &fl.Score, &fl.Evidence,
-			&fl.SentAt, &fl.DetectedAt}
+			&fl.SentAt, &fl.DetectedAt, &keyID}
 		if rank {
 			dest = append(dest, &r)
 		}
@@ -319,7 +320,7 @@ func (s *ConsoleStore) queryFlags(ctx context.Context, q string, rank bool, args
 			fl.RecipientIDs = []string{}
 		}
 		fl.SentAt, fl.DetectedAt = fl.SentAt.UTC(), fl.DetectedAt.UTC()
-		out = append(out, fl)
+		out = append(out, Stored{Flag: fl, EvidenceKeyID: keyID})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("clickhouse: read %s.flags: %w", s.r.db, err)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/dashboards/console/storetest"
+	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/sinks"
 )
 
 // The console store contract, against the real server: each subtest gets a
@@ -19,7 +21,13 @@ func TestConsoleStore(t *testing.T) {
 		if v.HasDateTime64() {
 			prec = time.Millisecond
 		}
-		return storetest.Harness{Store: w.Console(), Write: w.Write, Precision: prec}
+		return storetest.Harness{Store: w.Console(), Write: w.Write, Precision: prec,
+			WriteProtected: func(ctx context.Context, p sinks.Protection, flags []detectors.Flag) error {
+				pw := &Writer{conn: w.conn, db: w.db, insert: w.insert, protect: p}
+				return pw.Write(ctx, flags)
+			},
+			ExpireEvidence: w.ExpireEvidence,
+		}
 	})
 }
 

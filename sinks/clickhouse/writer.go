@@ -15,6 +15,7 @@ package clickhouse
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -38,8 +39,14 @@ type Config struct {
 	Addr        []string // native-protocol host:port addresses
 	Database    string   // database holding the flags table; created by Migrate
 	User        string
-	Password    string
+	Password    string // never printed: errors name the user and address only
 	DialTimeout time.Duration
+	// TLS, when not nil, connects with TLS (the server's secure native
+	// port, 9440 by default).
+	TLS *tls.Config
+	// Protection seals evidence and pseudonymises user ids before rows are
+	// written (zero: stored as they are).
+	Protection sinks.Protection
 }
 
 var _ sinks.Writer = (*Writer)(nil)
@@ -92,6 +99,7 @@ func dial(ctx context.Context, cfg Config) (driver.Conn, error) {
 		Protocol:    clickhouse.Native,
 		Addr:        cfg.Addr,
 		Auth:        clickhouse.Auth{Username: cfg.User, Password: cfg.Password},
+		TLS:         cfg.TLS,
 		DialTimeout: cfg.DialTimeout,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
 	})
@@ -107,9 +115,10 @@ func dial(ctx context.Context, cfg Config) (driver.Conn, error) {
 
 // Writer writes flags to <database>.flags. It is safe for concurrent use.
 type Writer struct {
-	conn   driver.Conn
-	db     string
-	insert string
+	conn    driver.Conn
+	db      string
+	insert  string
+	protect sinks.Protection
 }
 
 // Open connects to ClickHouse. It does not create or migrate the schema:
@@ -124,8 +133,9 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 		return nil, err
 	}
 	return &Writer{
-		conn: conn,
-		db:   cfg.Database,
+		conn:    conn,
+		db:      cfg.Database,
+		protect: cfg.Protection,
 		// The explicit column list is required by 18.16, which rejects a
 		// batch insert without one ("expected 0 arguments").
 		insert: fmt.Sprintf("INSERT INTO %s (%s)", table(cfg.Database, "flags"), flagColumns),
@@ -163,7 +173,11 @@ func (w *Writer) Write(ctx context.Context, flags []detectors.Flag) (err error) 
 		}
 	}()
 	for i := range flags {
-		f := &flags[i]
+		stored, keyID, err := w.protect.Apply(flags[i])
+		if err != nil {
+			return fmt.Errorf("clickhouse: flag %s: %w", flags[i].FlagID, err)
+		}
+		f := &stored
 		recipients := f.RecipientIDs
 		if recipients == nil {
 			recipients = []string{}
@@ -184,6 +198,7 @@ func (w *Writer) Write(ctx context.Context, flags []detectors.Flag) (err error) 
 			f.Evidence,
 			f.SentAt.UTC(),
 			f.DetectedAt.UTC(),
+			keyID,
 		); err != nil {
 			return fmt.Errorf("clickhouse: append flag %s (row %d of %d): %w", f.FlagID, i+1, len(flags), err)
 		}
@@ -203,9 +218,10 @@ func (w *Writer) Close() error {
 }
 
 // flagColumns is the column list of every insert into flags, in the order
-// Write appends values. inserted_at is left to its DEFAULT.
+// Write appends values. inserted_at is left to its DEFAULT. evidence holds
+// sealed text when evidence_key_id is set (migration 4).
 const flagColumns = "flag_id, message_id, conversation_id, sender_id, recipient_ids, " +
-	"category, detector, rule, rule_version, mode, severity, score, evidence, sent_at, detected_at"
+	"category, detector, rule, rule_version, mode, severity, score, evidence, sent_at, detected_at, evidence_key_id"
 
 // table returns the quoted, database-qualified name of a table.
 func table(db, name string) string {

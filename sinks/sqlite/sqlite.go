@@ -41,13 +41,21 @@ var _ sinks.Writer = (*Writer)(nil)
 // Writer writes flags to, and reads them from, one SQLite file. It is safe
 // for concurrent use.
 type Writer struct {
-	db   *sql.DB
-	path string
+	db      *sql.DB
+	path    string
+	protect sinks.Protection
 }
 
 // Open opens (creating if missing) the SQLite database at path and brings
 // its schema up to date. path is a file name; it must not contain '?'.
+// Flags are stored as they are: see OpenProtected.
 func Open(ctx context.Context, path string) (*Writer, error) {
+	return OpenProtected(ctx, path, sinks.Protection{})
+}
+
+// OpenProtected is Open with evidence sealed and user ids pseudonymised
+// by p before they are written.
+func OpenProtected(ctx context.Context, path string, p sinks.Protection) (*Writer, error) {
 	if path == "" || strings.Contains(path, "?") || path == ":memory:" {
 		return nil, fmt.Errorf("sqlite: open %q: want a file path without '?'", path)
 	}
@@ -61,7 +69,7 @@ func Open(ctx context.Context, path string) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	w := &Writer{db: db, path: path}
+	w := &Writer{db: db, path: path, protect: p}
 	if err := w.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -128,6 +136,26 @@ func migrations() []migration {
 			// index range scans, fast with a million flags.
 			`CREATE INDEX IF NOT EXISTS flags_review_queue ON flags (mode, severity, detected_at, flag_id)`,
 			`CREATE INDEX IF NOT EXISTS flags_conversation ON flags (conversation_id, sent_at)`,
+		}},
+		{5, "flags: evidence_key_id; create evidence_access", []string{
+			// The id of the key that sealed evidence ('' for plain text).
+			`ALTER TABLE flags ADD COLUMN evidence_key_id TEXT NOT NULL DEFAULT ''`,
+			// Retention clears evidence by detection time.
+			`CREATE INDEX flags_detected_at ON flags (detected_at)`,
+			// The audit of evidence reads: append-only, enforced by triggers.
+			`CREATE TABLE evidence_access (
+				accessed_at     TEXT NOT NULL, -- RFC 3339, UTC, milliseconds
+				actor           TEXT NOT NULL,
+				role            TEXT NOT NULL,
+				flag_id         TEXT NOT NULL,
+				conversation_id TEXT NOT NULL,
+				purpose         TEXT NOT NULL
+			)`,
+			`CREATE INDEX evidence_access_at ON evidence_access (accessed_at)`,
+			`CREATE TRIGGER evidence_access_no_update BEFORE UPDATE ON evidence_access
+				BEGIN SELECT RAISE(ABORT, 'evidence_access is append-only'); END`,
+			`CREATE TRIGGER evidence_access_no_delete BEFORE DELETE ON evidence_access
+				BEGIN SELECT RAISE(ABORT, 'evidence_access is append-only'); END`,
 		}},
 	}
 }
@@ -199,14 +227,18 @@ func (w *Writer) Write(ctx context.Context, flags []detectors.Flag) (err error) 
 		}
 	}()
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO flags (`+flagColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (flag_id) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("sqlite: prepare insert into %s: %w", w.path, err)
 	}
 	defer stmt.Close()
 	for i := range flags {
-		f := &flags[i]
+		stored, keyID, err := w.protect.Apply(flags[i])
+		if err != nil {
+			return fmt.Errorf("sqlite: flag %s: %w", flags[i].FlagID, err)
+		}
+		f := &stored
 		recipients := f.RecipientIDs
 		if recipients == nil {
 			recipients = []string{}
@@ -218,7 +250,7 @@ func (w *Writer) Write(ctx context.Context, flags []detectors.Flag) (err error) 
 		if _, err := stmt.ExecContext(ctx,
 			f.FlagID, f.MessageID, f.ConversationID, f.SenderID, string(rj),
 			string(f.Category), f.Detector, f.Rule, f.RuleVersion, string(f.Mode.OrLive()), string(f.Severity), f.Score, f.Evidence,
-			formatTime(f.SentAt), formatTime(f.DetectedAt),
+			formatTime(f.SentAt), formatTime(f.DetectedAt), keyID,
 		); err != nil {
 			return fmt.Errorf("sqlite: insert flag %s (row %d of %d): %w", f.FlagID, i+1, len(flags), err)
 		}
@@ -239,48 +271,33 @@ func (w *Writer) Count(ctx context.Context) (int64, error) {
 }
 
 // Flags returns up to limit flags (DefaultLimit when limit <= 0), newest
-// sent_at first, ties by flag_id.
+// sent_at first, ties by flag_id. Evidence is returned as stored: sealed
+// text for rows written with a keyring (see StoredFlags for the key ids).
 func (w *Writer) Flags(ctx context.Context, limit int) ([]detectors.Flag, error) {
+	stored, err := w.StoredFlags(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]detectors.Flag, len(stored))
+	for i, s := range stored {
+		out[i] = s.Flag
+	}
+	return out, nil
+}
+
+// Stored is a flag as stored, with the id of the key that sealed its
+// evidence ("" for plain or cleared evidence).
+type Stored struct {
+	Flag          detectors.Flag
+	EvidenceKeyID string
+}
+
+// StoredFlags is Flags with the evidence key ids.
+func (w *Writer) StoredFlags(ctx context.Context, limit int) ([]Stored, error) {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	rows, err := w.db.QueryContext(ctx,
-		"SELECT "+flagColumns+" FROM flags ORDER BY sent_at DESC, flag_id LIMIT ?", limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: query flags in %s: %w", w.path, err)
-	}
-	defer rows.Close()
-	var out []detectors.Flag
-	for rows.Next() {
-		var (
-			f                         detectors.Flag
-			recipients, category, sev string
-			mode                      string
-			sentAt, detectedAt        string
-		)
-		if err := rows.Scan(&f.FlagID, &f.MessageID, &f.ConversationID, &f.SenderID, &recipients,
-			&category, &f.Detector, &f.Rule, &f.RuleVersion, &mode, &sev, &f.Score, &f.Evidence, &sentAt, &detectedAt); err != nil {
-			return nil, fmt.Errorf("sqlite: scan flag in %s: %w", w.path, err)
-		}
-		f.Category, f.Severity, f.Mode = detectors.Category(category), detectors.Severity(sev), detectors.Mode(mode)
-		if err := json.Unmarshal([]byte(recipients), &f.RecipientIDs); err != nil {
-			return nil, fmt.Errorf("sqlite: flag %s: decode recipient_ids %q: %w", f.FlagID, recipients, err)
-		}
-		if f.RecipientIDs == nil {
-			f.RecipientIDs = []string{}
-		}
-		if f.SentAt, err = parseTime(sentAt); err != nil {
-			return nil, fmt.Errorf("sqlite: flag %s: sent_at: %w", f.FlagID, err)
-		}
-		if f.DetectedAt, err = parseTime(detectedAt); err != nil {
-			return nil, fmt.Errorf("sqlite: flag %s: detected_at: %w", f.FlagID, err)
-		}
-		out = append(out, f)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: read flags in %s: %w", w.path, err)
-	}
-	return out, nil
+	return w.queryFlags(ctx, "SELECT "+flagColumns+" FROM flags ORDER BY sent_at DESC, flag_id LIMIT ?", limit)
 }
 
 // CountsByCategory returns how many flags each category has; categories
@@ -326,9 +343,10 @@ func (w *Writer) countBy(ctx context.Context, column string, put func(string, in
 	return nil
 }
 
-// flagColumns lists the columns of flags in detectors.Flag's field order.
+// flagColumns lists the columns of flags in detectors.Flag's field order,
+// then the evidence key id (migration 5).
 const flagColumns = "flag_id, message_id, conversation_id, sender_id, recipient_ids, " +
-	"category, detector, rule, rule_version, mode, severity, score, evidence, sent_at, detected_at"
+	"category, detector, rule, rule_version, mode, severity, score, evidence, sent_at, detected_at, evidence_key_id"
 
 func formatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 

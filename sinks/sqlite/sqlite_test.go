@@ -174,6 +174,7 @@ func TestOpenCreatesSchemaOnce(t *testing.T) {
 		tag, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
 		fields = append(fields, tag)
 	}
+	fields = append(fields, "evidence_key_id") // storage only: the key that sealed evidence
 	// SQLite appends added columns at the end, so the table's order may
 	// differ from the Flag's; the insert column list must follow the Flag.
 	if flagColumns != strings.Join(fields, ", ") {

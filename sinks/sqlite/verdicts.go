@@ -62,7 +62,7 @@ func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (consol
 	default:
 		return page, fmt.Errorf("sqlite: queue: unknown status %q", f.Status)
 	}
-	var flags []detectors.Flag
+	var flags []Stored
 	for r := len(detectors.Severities); r >= 1 && len(flags) <= limit; r-- {
 		if !f.After.IsZero() && r > f.After.Rank {
 			continue
@@ -86,7 +86,7 @@ func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (consol
 	}
 	if len(flags) > limit {
 		flags = flags[:limit]
-		page.Next = console.CursorAfter(flags[limit-1])
+		page.Next = console.CursorAfter(flags[limit-1].Flag)
 	}
 	items, err := s.withVerdicts(ctx, flags)
 	if err != nil {
@@ -228,15 +228,15 @@ func (s *ConsoleStore) OldestUnreviewedCritical(ctx context.Context) (time.Time,
 }
 
 // withVerdicts pairs flags with their latest verdicts.
-func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []detectors.Flag) ([]console.Item, error) {
+func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []Stored) ([]console.Item, error) {
 	items := make([]console.Item, len(flags))
 	if len(flags) == 0 {
 		return items, nil
 	}
 	ids := make([]any, len(flags))
 	for i, f := range flags {
-		items[i].Flag = f
-		ids[i] = f.FlagID
+		items[i].Flag, items[i].EvidenceKeyID = f.Flag, f.EvidenceKeyID
+		ids[i] = f.Flag.FlagID
 	}
 	latest := map[string]*console.Verdict{}
 	q := "SELECT flag_id, verdict, note, analyst, decided_at FROM verdicts WHERE flag_id IN (?" +
@@ -283,16 +283,16 @@ func (w *Writer) each(ctx context.Context, q string, args []any, fn func(*sql.Ro
 }
 
 // queryFlags runs a query that selects flagColumns.
-func (w *Writer) queryFlags(ctx context.Context, q string, args ...any) ([]detectors.Flag, error) {
-	var out []detectors.Flag
+func (w *Writer) queryFlags(ctx context.Context, q string, args ...any) ([]Stored, error) {
+	var out []Stored
 	err := w.each(ctx, q, args, func(rows *sql.Rows) error {
 		var (
 			f                               detectors.Flag
 			recipients, category, sev, mode string
-			sentAt, detectedAt              string
+			sentAt, detectedAt, keyID       string
 		)
 		if err := rows.Scan(&f.FlagID, &f.MessageID, &f.ConversationID, &f.SenderID, &recipients,
-			&category, &f.Detector, &f.Rule, &f.RuleVersion, &mode, &sev, &f.Score, &f.Evidence, &sentAt, &detectedAt); err != nil {
+			&category, &f.Detector, &f.Rule, &f.RuleVersion, &mode, &sev, &f.Score, &f.Evidence, &sentAt, &detectedAt, &keyID); err != nil {
 			return err
 		}
 		f.Category, f.Severity, f.Mode = detectors.Category(category), detectors.Severity(sev), detectors.Mode(mode)
@@ -309,7 +309,7 @@ func (w *Writer) queryFlags(ctx context.Context, q string, args ...any) ([]detec
 		if f.DetectedAt, err = parseTime(detectedAt); err != nil {
 			return fmt.Errorf("flag %s: detected_at: %w", f.FlagID, err)
 		}
-		out = append(out, f)
+		out = append(out, Stored{Flag: f, EvidenceKeyID: keyID})
 		return nil
 	})
 	return out, err

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/goshawk-safety/goshawk/dashboards/console/storetest"
+	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/sinks"
 )
 
 func TestConsoleStore(t *testing.T) {
@@ -17,7 +19,13 @@ func TestConsoleStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { w.Close() })
-		return storetest.Harness{Store: w.Console(), Write: w.Write, Precision: time.Millisecond}
+		return storetest.Harness{Store: w.Console(), Write: w.Write, Precision: time.Millisecond,
+			WriteProtected: func(ctx context.Context, p sinks.Protection, flags []detectors.Flag) error {
+				pw := &Writer{db: w.db, path: w.path, protect: p}
+				return pw.Write(ctx, flags)
+			},
+			ExpireEvidence: w.ExpireEvidence,
+		}
 	})
 }
 

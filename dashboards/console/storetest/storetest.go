@@ -15,6 +15,8 @@ import (
 
 	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/internal/seal"
+	"github.com/goshawk-safety/goshawk/sinks"
 )
 
 // Harness is one empty store under test.
@@ -25,6 +27,12 @@ type Harness struct {
 	// Precision is the resolution of stored times: time.Millisecond, or
 	// time.Second on ClickHouse before 20.1.
 	Precision time.Duration
+	// WriteProtected stores flags as a pipeline with protection p does,
+	// into the same database as Store.
+	WriteProtected func(ctx context.Context, p sinks.Protection, flags []detectors.Flag) error
+	// ExpireEvidence is the store's retention: clear the evidence of flags
+	// detected before cutoff.
+	ExpireEvidence func(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 // Run runs the contract; open returns a new, empty store for each subtest.
@@ -43,6 +51,9 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"RulePrecision", testRulePrecision},
 		{"OldestUnreviewedCritical", testOldestUnreviewedCritical},
 		{"RejectsBadVerdicts", testRejectsBadVerdicts},
+		{"AccessAudit", testAccessAudit},
+		{"SealedEvidence", testSealedEvidence},
+		{"EvidenceRetention", testEvidenceRetention},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -613,5 +624,144 @@ func BenchQueue(b *testing.B, s console.Store) {
 				}
 			}
 		})
+	}
+}
+
+// testAccessAudit: every recorded read comes back, newest first, with all
+// its fields; an invalid one is refused and nothing of its batch stored.
+func testAccessAudit(t *testing.T, h Harness) {
+	ctx := context.Background()
+	if got, err := h.Store.RecentAccesses(ctx, 10); err != nil || len(got) != 0 {
+		t.Fatalf("empty audit: %v %v", got, err)
+	}
+	var want []console.Access
+	for i := range 3 {
+		want = append(want, console.Access{
+			At: base.Add(time.Duration(i) * time.Minute), Actor: fmt.Sprintf("analyst-%d", i), Role: "analyst",
+			FlagID: fmt.Sprintf("flag-%d", i), ConversationID: "c-audit", Purpose: "flag: opened from the queue",
+		})
+	}
+	if err := h.Store.RecordAccess(ctx, want[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Store.RecordAccess(ctx, want[2:]); err != nil {
+		t.Fatal(err)
+	}
+	bad := []console.Access{want[0], {At: base, Actor: "", FlagID: "x", Purpose: "p"}}
+	if err := h.Store.RecordAccess(ctx, bad); err == nil {
+		t.Error("an access without an actor was stored")
+	}
+	got, err := h.Store.RecentAccesses(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(want)
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Errorf("audit read back\n got %+v\nwant %+v", got, want)
+	}
+	if got, _ := h.Store.RecentAccesses(ctx, 1); len(got) != 1 || got[0].FlagID != "flag-2" {
+		t.Errorf("limit 1: %+v", got)
+	}
+}
+
+// testSealedEvidence: a protected writer stores sealed evidence with its
+// key id and pseudonymised user ids; the store hands both back unopened,
+// and the evidence opens with the key for that flag only.
+func testSealedEvidence(t *testing.T, h Harness) {
+	if h.WriteProtected == nil {
+		t.Skip("the harness cannot write with protection")
+	}
+	ctx := context.Background()
+	keys, err := seal.NewKeyring(seal.Key{ID: "k-test", Key: []byte(strings.Repeat("k", seal.KeySize))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pseudo, err := seal.NewPseudonymizer([]byte(strings.Repeat("p", seal.MinPseudonymKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := Live(Flags(3, "sealed"))
+	for i := range flags {
+		flags[i].Evidence = fmt.Sprintf("…before CANARY-%d-SEALED after…", i)
+	}
+	if err := h.WriteProtected(ctx, sinks.Protection{Keys: keys, Pseudonyms: pseudo}, flags); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range flags {
+		it, err := h.Store.Flag(ctx, f.FlagID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.EvidenceKeyID != "k-test" || strings.Contains(it.Flag.Evidence, "CANARY") {
+			t.Errorf("flag %d stored evidence %q with key %q", i, it.Flag.Evidence, it.EvidenceKeyID)
+		}
+		if got, err := keys.Open(it.EvidenceKeyID, f.FlagID, it.Flag.Evidence); err != nil || got != f.Evidence {
+			t.Errorf("flag %d opens to %q, %v", i, got, err)
+		}
+		other := flags[(i+1)%len(flags)].FlagID
+		if _, err := keys.Open(it.EvidenceKeyID, other, it.Flag.Evidence); err == nil {
+			t.Errorf("flag %d's evidence opens as flag %s's", i, other)
+		}
+		if it.Flag.SenderID != pseudo.Pseudonym(f.SenderID) || it.Flag.RecipientIDs[0] != pseudo.Pseudonym(f.RecipientIDs[0]) {
+			t.Errorf("flag %d user ids %s %v, want pseudonyms", i, it.Flag.SenderID, it.Flag.RecipientIDs)
+		}
+	}
+	// Plain rows (no key) come back with an empty key id.
+	plain := Live(Flags(1, "plain"))[0]
+	write(t, h, []detectors.Flag{plain})
+	if it, err := h.Store.Flag(ctx, plain.FlagID); err != nil || it.EvidenceKeyID != "" || it.Flag.Evidence != plain.Evidence {
+		t.Errorf("plain flag: %q %q %v", it.Flag.Evidence, it.EvidenceKeyID, err)
+	}
+}
+
+// testEvidenceRetention: evidence of flags detected before the cutoff is
+// cleared, the rest of those rows and their verdicts stay, newer flags keep
+// their evidence, and a second run clears nothing.
+func testEvidenceRetention(t *testing.T, h Harness) {
+	if h.ExpireEvidence == nil {
+		t.Skip("the harness has no retention")
+	}
+	ctx := context.Background()
+	flags := Live(Flags(12, "ret"))
+	cutoff := base.Add(11 * time.Minute) // detected_at runs from base+12m down to base+9m
+	var old, young []detectors.Flag
+	for _, f := range flags {
+		if f.DetectedAt.Before(cutoff) {
+			old = append(old, f)
+		} else {
+			young = append(young, f)
+		}
+	}
+	if len(old) == 0 || len(young) == 0 {
+		t.Fatalf("fixture: %d old, %d young", len(old), len(young))
+	}
+	write(t, h, flags)
+	record(t, h, old[0].FlagID, console.Confirmed, base.Add(time.Hour))
+	n, err := h.ExpireEvidence(ctx, cutoff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != int64(len(old)) {
+		t.Errorf("cleared %d, want %d", n, len(old))
+	}
+	for _, f := range old {
+		it, err := h.Store.Flag(ctx, f.FlagID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Flag.Evidence != "" || it.EvidenceKeyID != "" || it.Flag.Rule != f.Rule || it.Flag.Severity != f.Severity {
+			t.Errorf("expired flag %s: %+v", f.FlagID, it)
+		}
+	}
+	if it, _ := h.Store.Flag(ctx, old[0].FlagID); it.Status() != console.Confirmed {
+		t.Errorf("retention lost the verdict: %+v", it.Verdict)
+	}
+	for _, f := range young {
+		if it, err := h.Store.Flag(ctx, f.FlagID); err != nil || it.Flag.Evidence != f.Evidence {
+			t.Errorf("young flag %s lost its evidence: %q %v", f.FlagID, it.Flag.Evidence, err)
+		}
+	}
+	if n, err := h.ExpireEvidence(ctx, cutoff); err != nil || n != 0 {
+		t.Errorf("second run cleared %d, %v", n, err)
 	}
 }

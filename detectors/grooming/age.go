@@ -1,0 +1,565 @@
+package grooming
+
+// Ages people state about themselves in a message: "im 13", "i'm 13 years
+// old", "I am 25", "i'm only 12", "turning 14", "I just turned 13", "my age
+// is 15", "I'm in 8th grade", "im in year 9", "I'm in middle school", "13
+// f", "13yo", and, as the answer to an age question asked within the hour
+// by someone else, a bare "13" or "13 u?". The speaker is the sender.
+//
+// Ages are read from the original text, not the normal form: the normal
+// form reads leetspeak, and "13yo" would become "1eyo". A hand-written
+// tokenizer over ASCII, no regular expression and no allocation once its
+// buffer has grown.
+//
+// Precision matters more than recall here: a wrong age changes every
+// score of the conversation. After the number, the message must end, a
+// clause must end (punctuation, an emoji), or one of a short list of words
+// must follow ("and", "lol", "wbu", "years old"…), so that "I'm 5 minutes
+// away", "im 12 hours into this game", "I'm 100% sure" and "I'm 6'2" are
+// not ages. A clause that starts with "when", "if", "until"… ("when I'm
+// 18") is not the present.
+
+import (
+	"unicode/utf8"
+)
+
+// Gaps between tokens.
+const (
+	gapStart  uint8 = iota // the first token
+	gapGlued               // nothing between ("13yo": "13", "yo")
+	gapSpace               // only spaces
+	gapHyphen              // exactly "-" ("twenty-five")
+	gapSlash               // a slash, maybe with spaces ("13/f")
+	gapPunct               // a comma, colon, emoji or other non-word character
+	gapBreak               // . ! ? ; or a line break: the sentence ended
+	gapBad                 // characters that make a number not an age: 5%, 6'2, 12.5, $20
+)
+
+const maxKey = 12
+
+// token is a word or a number of the original text.
+type token struct {
+	start, end int32
+	num        int16 // the value of a run of one or two digits, or a number word; -1 otherwise
+	digits     bool  // a run of digits (num is -1 when it has three or more)
+	gap        uint8 // what separates it from the previous token
+	n          uint8 // bytes in key; maxKey+1 when the word is longer
+	key        [maxKey]byte
+}
+
+func (t *token) is(w string) bool { return int(t.n) == len(w) && string(t.key[:t.n]) == w }
+
+func (t *token) word() string {
+	if t.n > maxKey {
+		return ""
+	}
+	return string(t.key[:t.n])
+}
+
+// ageParser finds self-disclosed ages; it keeps its token buffer between
+// messages.
+type ageParser struct {
+	toks []token
+}
+
+// maxAgeTokens bounds the tokens read from one message: disclosures are
+// short and near the start.
+const maxAgeTokens = 96
+
+// disclosure is a stated age and where it is in the original text.
+type disclosure struct {
+	age        int
+	start, end int
+	asks       bool // the message asks the age back ("im 25 wbu?")
+}
+
+// hasDigit reports whether s may state an age in digits. Number words and
+// school names are found by the matcher (roleAgeHint).
+func hasDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// find returns the first age the speaker states about themselves in s.
+// reply says an age question by someone else is open, so that a bare
+// number answers it.
+func (p *ageParser) find(s string, reply bool) (disclosure, bool) {
+	p.tokenize(s)
+	t := p.toks
+	for i := range t {
+		var age, end int
+		ok := false
+		switch {
+		case t[i].is("im") || t[i].is("iam"):
+			age, end, ok = p.afterFirstPerson(i, i+1)
+		case t[i].is("i") && i+1 < len(t) && t[i+1].gap == gapSpace && t[i+1].is("am"):
+			age, end, ok = p.afterFirstPerson(i, i+2)
+		case t[i].is("i"):
+			age, end, ok = p.turned(i)
+		case t[i].is("my"):
+			age, end, ok = p.myAge(i)
+		case i == 0:
+			age, end, ok = p.initial(reply)
+		}
+		if ok {
+			d := disclosure{age: age, start: int(t[i].start), end: int(t[end-1].end)}
+			d.asks = p.asksBack(end)
+			return d, true
+		}
+	}
+	return disclosure{}, false
+}
+
+// blockedBefore reports whether the clause of token i starts with a word
+// that puts it out of the present ("when I'm 18", "if im 13").
+func (p *ageParser) blockedBefore(i int) bool {
+	for k := i - 1; k >= 0 && k >= i-3; k-- {
+		switch p.toks[k].word() {
+		case "when", "if", "until", "till", "til", "once", "unless", "whenever", "since", "after", "before", "was", "were":
+			return true
+		}
+		if p.toks[k+1].gap >= gapPunct {
+			break
+		}
+	}
+	return false
+}
+
+// afterFirstPerson reads what follows "im" / "i am" (token j on).
+func (p *ageParser) afterFirstPerson(i, j int) (int, int, bool) {
+	if p.blockedBefore(i) {
+		return 0, 0, false
+	}
+	t := p.toks
+	delta := 0
+	for range 3 {
+		if j >= len(t) || t[j].gap != gapSpace {
+			return 0, 0, false
+		}
+		switch t[j].word() {
+		case "only", "just", "like", "literally", "actually", "already", "almost", "nearly", "currently", "really":
+			j++
+			continue
+		case "turning":
+			delta = -1
+			j++
+			continue
+		case "gonna", "about":
+			if j+2 < len(t) && t[j+1].is("be") {
+				delta = -1
+				j += 2
+				continue
+			}
+			if j+3 < len(t) && t[j+1].is("to") && t[j+2].is("be") {
+				delta = -1
+				j += 3
+				continue
+			}
+		case "going":
+			if j+3 < len(t) && t[j+1].is("to") && t[j+2].is("be") {
+				delta = -1
+				j += 3
+				continue
+			}
+		case "in":
+			return p.school(j + 1)
+		case "a", "an":
+			// "I'm an 8th grader"
+			if j+2 < len(t) && t[j+1].digits && t[j+2].gap == gapGlued && ordinal(&t[j+2]) && j+3 < len(t) && t[j+3].is("grader") {
+				return p.grade(int(t[j+1].num)+5, j+4, 1, 12)
+			}
+			return 0, 0, false
+		}
+		break
+	}
+	v, k := p.number(j)
+	if v < 5 || v > 99 {
+		return 0, 0, false
+	}
+	k = p.yearsOld(k)
+	if !p.continues(k) && !(delta < 0 && k < len(t) && t[k].gap == gapSpace && futureWord(t[k].word())) {
+		return 0, 0, false
+	}
+	return v + delta, k, true
+}
+
+// futureWord may follow the age someone is about to be: "turning 14 in
+// june", "gonna be 14 on friday".
+func futureWord(w string) bool {
+	switch w {
+	case "in", "on", "this", "after", "before", "tomorrow", "today":
+		return true
+	}
+	return false
+}
+
+// turned reads "I turned 13", "I just turned 13".
+func (p *ageParser) turned(i int) (int, int, bool) {
+	t := p.toks
+	j := i + 1
+	if j < len(t) && t[j].is("just") {
+		j++
+	}
+	if j >= len(t) || !t[j].is("turned") || p.blockedBefore(i) {
+		return 0, 0, false
+	}
+	v, k := p.number(j + 1)
+	if v < 5 || v > 99 {
+		return 0, 0, false
+	}
+	k = p.yearsOld(k)
+	if !p.continues(k) {
+		return 0, 0, false
+	}
+	return v, k, true
+}
+
+// myAge reads "my age is 15".
+func (p *ageParser) myAge(i int) (int, int, bool) {
+	t := p.toks
+	if i+2 >= len(t) || !t[i+1].is("age") {
+		return 0, 0, false
+	}
+	j := i + 2
+	if t[j].is("is") || t[j].is("s") {
+		j++
+	}
+	v, k := p.number(j)
+	if v < 5 || v > 99 || !p.continues(k) {
+		return 0, 0, false
+	}
+	return v, k, true
+}
+
+// initial reads a message that starts with an age: "13 f", "13yo", "13
+// years old", "9th grade", "year 9"; and, as a reply, a bare "13".
+func (p *ageParser) initial(reply bool) (int, int, bool) {
+	t := p.toks
+	if len(t) == 0 || t[0].gap != gapStart {
+		return 0, 0, false
+	}
+	if age, end, ok := p.school(0); ok {
+		return age, end, true
+	}
+	v, k := p.number(0)
+	if v < 8 || v > 99 {
+		return 0, 0, false
+	}
+	if k < len(t) && (t[k].gap == gapGlued || t[k].gap == gapSpace || t[k].gap == gapSlash) && gender(&t[k]) {
+		// "13 f uk": a place may follow, as a short code.
+		if p.continues(k+1) || t[k+1].gap == gapSpace && t[k+1].n >= 2 && t[k+1].n <= 3 && !t[k+1].digits {
+			return v, k + 1, true
+		}
+		return 0, 0, false
+	}
+	if y := p.yearsOld(k); y > k {
+		if p.continues(y) {
+			return v, y, true
+		}
+		return 0, 0, false
+	}
+	if !reply {
+		return 0, 0, false
+	}
+	// A bare answer: nothing but allowed words may follow.
+	for j := k; j < len(t); j++ {
+		if !allowedAfter(t[j].word()) {
+			return 0, 0, false
+		}
+	}
+	return v, k, true
+}
+
+// school reads a school year from token j on: "8th grade", "grade 8",
+// "year 9", "yr 9", "middle school", "high school".
+func (p *ageParser) school(j int) (int, int, bool) {
+	t := p.toks
+	if j < len(t) && t[j].is("the") {
+		j++
+	}
+	if j >= len(t) {
+		return 0, 0, false
+	}
+	switch {
+	case t[j].digits && j+1 < len(t) && t[j+1].gap == gapGlued && ordinal(&t[j+1]):
+		// "8th grade", or "8th" alone after "in"
+		k := j + 2
+		if k < len(t) && t[k].gap == gapSpace && t[k].is("grade") {
+			k++
+		} else if j == 0 {
+			return 0, 0, false // "8th" alone at the start is a place, not a grade
+		}
+		return p.grade(int(t[j].num)+5, k, int(t[j].num), 12)
+	case t[j].is("grade") && j+1 < len(t) && t[j+1].digits:
+		return p.grade(int(t[j+1].num)+5, j+2, int(t[j+1].num), 12)
+	case (t[j].is("year") || t[j].is("yr")) && j+1 < len(t) && t[j+1].digits && t[j+1].gap <= gapSpace:
+		return p.grade(int(t[j+1].num)+4, j+2, int(t[j+1].num), 13)
+	case j+1 < len(t) && t[j+1].is("school") && t[j+1].gap == gapSpace:
+		age := 0
+		switch t[j].word() {
+		case "middle":
+			age = 12
+		case "high":
+			age = 15
+		case "primary", "elementary":
+			age = 9
+		case "secondary":
+			age = 13
+		}
+		if age > 0 && j > 0 && p.continues(j+2) { // "I'm in high school", not "high school was fun"
+			return age, j + 2, true
+		}
+	case t[j].is("junior") && j+1 < len(t) && t[j+1].is("high") && j > 0:
+		if p.continues(j + 2) {
+			return 13, j + 2, true
+		}
+	}
+	return 0, 0, false
+}
+
+// grade checks a school year n (1..max) read up to token k and returns the
+// age it means.
+func (p *ageParser) grade(age, k, n, max int) (int, int, bool) {
+	if n < 1 || n > max || !p.continues(k) {
+		return 0, 0, false
+	}
+	return age, k, true
+}
+
+// number reads a number at token j: one or two digits, or number words
+// ("thirteen", "twenty five", "twenty-five"). It returns -1 when there is
+// none, and the index after it.
+func (p *ageParser) number(j int) (int, int) {
+	t := p.toks
+	if j >= len(t) || t[j].num < 0 {
+		return -1, j
+	}
+	if t[j].digits {
+		return int(t[j].num), j + 1
+	}
+	v := int(t[j].num)
+	if v >= 20 && v%10 == 0 && j+1 < len(t) && (t[j+1].gap == gapSpace || t[j+1].gap == gapHyphen) &&
+		!t[j+1].digits && t[j+1].num > 0 && t[j+1].num < 10 {
+		return v + int(t[j+1].num), j + 2
+	}
+	return v, j + 1
+}
+
+// yearsOld skips "years old", "yrs old", "year old", "yo", "y/o" after a
+// number at k, returning the index after it (k when there is none).
+func (p *ageParser) yearsOld(k int) int {
+	t := p.toks
+	if k >= len(t) || t[k].gap > gapSpace {
+		return k
+	}
+	switch t[k].word() {
+	case "yo", "yrs", "yr", "years", "year":
+		if k+1 < len(t) && t[k+1].gap == gapSpace && t[k+1].is("old") {
+			return k + 2
+		}
+		if t[k].is("yo") || t[k].is("yrs") {
+			return k + 1
+		}
+	case "y":
+		if k+1 < len(t) && t[k+1].gap == gapSlash && t[k+1].is("o") {
+			return k + 2
+		}
+	}
+	return k
+}
+
+// continues reports whether what follows token k-1 lets the number before
+// it be an age: the end of the message, the end of a clause, or an
+// allowed word.
+func (p *ageParser) continues(k int) bool {
+	t := p.toks
+	if k >= len(t) {
+		return true
+	}
+	switch t[k].gap {
+	case gapBreak, gapPunct:
+		return true
+	case gapSpace:
+		return allowedAfter(t[k].word())
+	case gapSlash:
+		return !t[k].digits // "13/f/uk", not "13/14"
+	case gapGlued:
+		return gender(&t[k])
+	}
+	return false
+}
+
+// allowedAfter lists the words that may follow a stated age.
+func allowedAfter(w string) bool {
+	switch w {
+	case "and", "but", "so", "too", "also", "btw", "tbh", "lol", "lmao", "haha", "hahaha", "hehe", "xd", "x", "xx",
+		"u", "you", "ur", "hbu", "wbu", "wby", "hby", "now", "rn", "atm", "already", "turning", "going", "almost",
+		"nearly", "soon", "next", "f", "m", "girl", "boy", "male", "female", "from", "though", "tho", "actually",
+		"ok", "okay", "yeah", "yes", "yep", "no", "why", "what", "how", "lmk", "plus", "idk", "omg", "ty", "here":
+		return true
+	}
+	return false
+}
+
+func gender(t *token) bool {
+	switch t.word() {
+	case "f", "m", "female", "male", "girl", "boy":
+		return true
+	}
+	return false
+}
+
+func ordinal(t *token) bool {
+	switch t.word() {
+	case "th", "st", "nd", "rd":
+		return true
+	}
+	return false
+}
+
+// asksBack reports whether the tokens from k on ask the age back: "wbu",
+// "hbu", "and you", "u?".
+func (p *ageParser) asksBack(k int) bool {
+	t := p.toks
+	for j := k; j < len(t); j++ {
+		switch t[j].word() {
+		case "hbu", "wbu", "wby", "hby":
+			return true
+		case "u", "you":
+			if j == len(t)-1 || t[j+1].gap == gapBreak {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// numberWords are the values of number words.
+var numberWords = map[string]int16{
+	"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+	"thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+	"nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+	"eighty": 80, "ninety": 90, "one": 1, "two": 2, "three": 3, "four": 4,
+}
+
+// ageHintWords are the words the matcher looks for (besides digits) before
+// the age parser runs: number words and school names.
+func ageHintWords() []string {
+	out := make([]string, 0, len(numberWords)+6)
+	for w, v := range numberWords {
+		if v >= 5 {
+			out = append(out, w)
+		}
+	}
+	return append(out, "middle school", "high school", "primary school", "elementary school", "secondary school", "junior high")
+}
+
+// tokenize splits s into tokens (at most maxAgeTokens).
+func (p *ageParser) tokenize(s string) {
+	p.toks = p.toks[:0]
+	prevEnd := 0
+	for i := 0; i < len(s) && len(p.toks) < maxAgeTokens; {
+		c := s[i]
+		if !isAlnum(c) {
+			if c < utf8.RuneSelf {
+				i++
+			} else {
+				_, size := utf8.DecodeRuneInString(s[i:])
+				i += size
+			}
+			continue
+		}
+		start := i
+		tok := token{start: int32(i), num: -1}
+		tok.gap = classifyGap(s, prevEnd, start, len(p.toks) == 0)
+		if isDigitByte(c) {
+			v := 0
+			for i < len(s) && isDigitByte(s[i]) {
+				if v < 1000 {
+					v = v*10 + int(s[i]-'0')
+				}
+				i++
+			}
+			tok.digits = true
+			if i-start <= 2 {
+				tok.num = int16(v)
+			}
+		} else {
+			for i < len(s) {
+				b := s[i]
+				switch {
+				case isLetterByte(b):
+					if tok.n < maxKey {
+						tok.key[tok.n] = b | 0x20
+						tok.n++
+					} else {
+						tok.n = maxKey + 1
+					}
+					i++
+					continue
+				case b == '\'' && i+1 < len(s) && isLetterByte(s[i+1]) && i > start:
+					i++
+					continue
+				case b == 0xE2 && i+3 < len(s) && s[i+1] == 0x80 && s[i+2] == 0x99 && isLetterByte(s[i+3]) && i > start: // ’
+					i += 3
+					continue
+				}
+				break
+			}
+			if v, ok := numberWords[tok.word()]; ok {
+				tok.num = v
+			}
+		}
+		tok.end = int32(i)
+		prevEnd = i
+		p.toks = append(p.toks, tok)
+	}
+}
+
+// classifyGap says what lies between two tokens: s[from:to]. For the
+// first token (first set), it says whether anything but spaces comes
+// before it.
+func classifyGap(s string, from, to int, first bool) uint8 {
+	g := s[from:to]
+	if first {
+		for i := 0; i < len(g); i++ {
+			if g[i] != ' ' && g[i] != '\t' && g[i] != '\n' && g[i] != '\r' {
+				return gapPunct
+			}
+		}
+		return gapStart
+	}
+	switch {
+	case len(g) == 0:
+		return gapGlued
+	case g == "-":
+		return gapHyphen
+	case len(g) == 1 && isDigitByte(s[from-1]) && isDigitByte(s[to]) && g != "/":
+		return gapBad // 12.5, 1,000, 19:30, 6'2, 5-0
+	case g[0] == '%' && isDigitByte(s[from-1]):
+		return gapBad // 100%
+	}
+	class := gapSpace
+	for i := 0; i < len(g); i++ {
+		switch g[i] {
+		case ' ', '\t':
+		case '.', '!', '?', ';', '\n', '\r':
+			class = max(class, gapBreak)
+		case '/':
+			class = max(class, gapSlash)
+		default:
+			// a comma, an emoji, a closing bracket, an emoticon: the end of
+			// a clause
+			class = max(class, gapPunct)
+		}
+	}
+	return class
+}
+
+func isDigitByte(c byte) bool  { return c >= '0' && c <= '9' }
+func isLetterByte(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+func isAlnum(c byte) bool      { return isDigitByte(c) || isLetterByte(c) }

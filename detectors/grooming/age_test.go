@@ -1,0 +1,111 @@
+package grooming
+
+import (
+	"testing"
+)
+
+func TestAgeDisclosure(t *testing.T) {
+	for _, tc := range []struct {
+		text  string
+		reply bool // an age question by someone else is open
+		age   int  // 0: no disclosure
+		asks  bool
+	}{
+		{text: "im 13", age: 13},
+		{text: "i'm 13 years old", age: 13},
+		{text: "I’m 13 yrs old lol", age: 13},
+		{text: "I am 25", age: 25},
+		{text: "Im only 12", age: 12},
+		{text: "i'm like 25 lol", age: 25},
+		{text: "im 13, wbu?", age: 13, asks: true},
+		{text: "i'm 15 btw, you?", age: 15, asks: true},
+		{text: "im 14 and a half", age: 14},
+		{text: "why lol, im 13", age: 13},
+		{text: "im 13 :)", age: 13},
+		{text: "im 13 😊", age: 13},
+		{text: "I'm 13yo", age: 13},
+		{text: "im 13 y/o", age: 13},
+		{text: "im thirteen", age: 13},
+		{text: "i'm twenty five", age: 25},
+		{text: "i'm twenty-five", age: 25},
+		{text: "turning 14 next month", age: 0}, // no first person: not read
+		{text: "im turning 14 next month", age: 13},
+		{text: "I'm gonna be 14 in june", age: 13},
+		{text: "i just turned 13", age: 13},
+		{text: "I turned 16 last week", age: 0}, // "last" may not follow: not read
+		{text: "my age is 15", age: 15},
+		{text: "I'm in 8th grade", age: 13},
+		{text: "im in the 7th grade", age: 12},
+		{text: "i'm in year 9", age: 13},
+		{text: "im in yr 8", age: 12},
+		{text: "I'm in grade 6", age: 11},
+		{text: "i'm in middle school", age: 12},
+		{text: "im in high school", age: 15},
+		{text: "I'm an 8th grader", age: 13},
+		{text: "9th grade", age: 14},
+		{text: "year 9", age: 13},
+		{text: "year 10 lol", age: 14},
+		{text: "13 f uk", age: 13},
+		{text: "13f", age: 13},
+		{text: "13/f/uk", age: 13},
+		{text: "14 years old", age: 14},
+		{text: "13", reply: true, age: 13},
+		{text: "14 u?", reply: true, age: 14, asks: true},
+		{text: "15 lol why", reply: true, age: 15},
+		{text: "thirteen", reply: true, age: 13},
+		// Not ages.
+		{text: "13"},
+		{text: "14 u?"},
+		{text: "11", reply: false},
+		{text: "2 more days", reply: true},
+		{text: "5", reply: true},
+		{text: "I'm 5 minutes away"},
+		{text: "im 12 hours into this game"},
+		{text: "I'm 100% sure"},
+		{text: "i'm 99 percent sure"},
+		{text: "I'm 6'2"},
+		{text: "im 12.5 km from you"},
+		{text: "I'm 2 tired"},
+		{text: "im 30 mins late sorry"},
+		{text: "I'm 12th in the queue"},
+		{text: "when I'm 18 I'm moving out"},
+		{text: "if im 18 by then"},
+		{text: "I was 13 when I started"},
+		{text: "my sister is 13"},
+		{text: "you're 13?"},
+		{text: "high school was fun"},
+		{text: "year 9 is hard"},
+		{text: "8th place lol"},
+		{text: "im $20 short"},
+		{text: "im 5-0 up"},
+		{text: "im not 13"},
+		{text: "19:30 works"},
+		{text: "I'm 13 minutes late", reply: true},
+		{text: "10 m away"},
+		{text: "im turning 14 in may", age: 13},
+	} {
+		var p ageParser
+		d, ok := p.find(tc.text, tc.reply)
+		switch {
+		case tc.age == 0 && ok:
+			t.Errorf("%q: read age %d, want none", tc.text, d.age)
+		case tc.age != 0 && !ok:
+			t.Errorf("%q: no age, want %d", tc.text, tc.age)
+		case ok && (d.age != tc.age || d.asks != tc.asks):
+			t.Errorf("%q: age %d asks %v, want %d %v", tc.text, d.age, d.asks, tc.age, tc.asks)
+		case ok && (d.start < 0 || d.end > len(tc.text) || d.start >= d.end):
+			t.Errorf("%q: span %d..%d", tc.text, d.start, d.end)
+		}
+	}
+}
+
+func TestAgeParserDoesNotAllocate(t *testing.T) {
+	var p ageParser
+	p.find("warm up: im 13 and you?", false)
+	allocs := testing.AllocsPerRun(100, func() {
+		p.find("haha I'm 13 years old, what about you? I'm in year 8 btw", false)
+	})
+	if allocs != 0 {
+		t.Errorf("find allocates %v times per message", allocs)
+	}
+}

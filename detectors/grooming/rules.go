@@ -1,0 +1,508 @@
+package grooming
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/detectors/text"
+)
+
+// ruleFields are the detector's own rule fields (Factory.RuleFields).
+var ruleFields = []string{
+	"kind", "stage", "context", "score", "phrases", "contacts", "asks_age", "unless", "unless_before",
+	"factor", "threshold", "stages",
+}
+
+// ruleDoc holds a rule's own fields as YAML nodes, so that each is decoded
+// on its own and an error names its field. An absent field has Kind 0.
+type ruleDoc struct {
+	Kind         yaml.Node `yaml:"kind"`
+	Stage        yaml.Node `yaml:"stage"`
+	Context      yaml.Node `yaml:"context"`
+	Score        yaml.Node `yaml:"score"`
+	Phrases      yaml.Node `yaml:"phrases"`
+	Contacts     yaml.Node `yaml:"contacts"`
+	AsksAge      yaml.Node `yaml:"asks_age"`
+	Unless       yaml.Node `yaml:"unless"`
+	UnlessBefore yaml.Node `yaml:"unless_before"`
+	Factor       yaml.Node `yaml:"factor"`
+	Threshold    yaml.Node `yaml:"threshold"`
+	Stages       yaml.Node `yaml:"stages"`
+}
+
+// The kinds of rule.
+const (
+	kindStage   = "stage"   // the default: words that are evidence of a stage
+	kindContext = "context" // words that change how a conversation reads
+	kindTier    = "tier"    // the conversation's risk crossed a threshold
+	kindMinor   = "minor"   // a stage signal aimed at a known minor, on its own
+)
+
+const (
+	maxPhraseWords = 12
+	// cueWindow is how many words before a match an unless_before cue
+	// may end, in the same sentence.
+	cueWindow = 3
+)
+
+// phraseRule is a compiled stage or context rule.
+type phraseRule struct {
+	id       string
+	category detectors.Category
+	severity detectors.Severity
+	score    float64
+	q        uint8 // score quantised to 1..255, as stored in the state
+	shadow   bool
+	context  bool // a context rule; else a stage rule
+	stage    stage
+	ctx      context
+	factor   float64 // context rules of the conversation kinds: the damping
+	phone    bool    // contacts: a phone number is a signal
+	email    bool    // contacts: an email address is a signal
+	asksAge  bool    // a match opens the window in which a bare number answers
+}
+
+// tierRule fires once per conversation when the risk first reaches
+// threshold.
+type tierRule struct {
+	id        string
+	hash      uint32
+	category  detectors.Category
+	severity  detectors.Severity
+	threshold float64
+	shadow    bool
+}
+
+// minorRule fires once per conversation on a signal of one of its stages
+// sent to a known minor by someone who is not a minor of about their age.
+type minorRule struct {
+	id       string
+	hash     uint32
+	category detectors.Category
+	severity detectors.Severity
+	score    float64
+	stages   uint16 // bit per stage
+	shadow   bool
+}
+
+// Roles of a lexicon pattern.
+const (
+	roleTerm uint8 = iota
+	roleUnless
+	roleUnlessBefore
+	roleAgeHint // a number word or a school name: run the age parser
+)
+
+type role struct {
+	kind uint8
+	rule int32 // index into ruleset.phrases; -1 for roleAgeHint
+}
+
+// ruleset is the compiled, immutable form of the detector's rules, shared
+// by every instance that runs them.
+type ruleset struct {
+	phrases []phraseRule
+	tiers   []tierRule // by threshold, highest first
+	minors  []minorRule
+	matcher *text.Matcher
+	roleLo  []int32 // roles of pattern i: roles[roleLo[i]:roleLo[i+1]]
+	roles   []role
+	// factor is the damping of each conversational context, live rules
+	// only (factorAll: live and shadow); 1 when no rule has it.
+	factor, factorAll [nContexts]float64
+	hasShadow         bool // some rule runs in shadow mode
+	contacts          bool // some stage rule looks for contact details
+}
+
+func (rs *ruleset) rolesOf(id int) []role { return rs.roles[rs.roleLo[id]:rs.roleLo[id+1]] }
+
+// compiler remembers the last rule set it compiled, by the rules' ids,
+// versions and modes, so that the pipeline's instances (one per worker)
+// and detectors.CheckExamples (one per example) share one matcher.
+type compiler struct {
+	mu  sync.Mutex
+	key string
+	rs  *ruleset
+}
+
+func (c *compiler) compile(rules []*detectors.Rule) (*ruleset, error) {
+	if c == nil {
+		return compile(rules)
+	}
+	var b strings.Builder
+	for _, r := range rules {
+		b.WriteString(r.ID)
+		b.WriteByte(0)
+		b.WriteString(r.Version)
+		b.WriteByte(0)
+		b.WriteString(string(r.Mode))
+		b.WriteByte('\n')
+	}
+	key := b.String()
+	c.mu.Lock()
+	rs, hit := c.rs, c.rs != nil && c.key == key
+	c.mu.Unlock()
+	if hit {
+		return rs, nil
+	}
+	rs, err := compile(rules)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.key, c.rs = key, rs
+	c.mu.Unlock()
+	return rs, nil
+}
+
+// lexicon collects the patterns of a ruleset, one per normal form.
+type lexicon struct {
+	z       text.Normalizer
+	index   map[string]int
+	phrases []string
+	roles   [][]role
+	origin  []origin
+}
+
+type origin struct {
+	rule  *detectors.Rule
+	field string
+}
+
+func (l *lexicon) add(phrase, norm string, r role, o origin) {
+	i, ok := l.index[norm]
+	if !ok {
+		i = len(l.phrases)
+		l.index[norm] = i
+		l.phrases = append(l.phrases, phrase)
+		l.roles = append(l.roles, nil)
+		l.origin = append(l.origin, o)
+	}
+	if !slices.Contains(l.roles[i], r) {
+		l.roles[i] = append(l.roles[i], r)
+	}
+}
+
+// compile decodes, validates and indexes rules. All problems are reported
+// at once, each naming the file, line and field.
+func compile(rules []*detectors.Rule) (*ruleset, error) {
+	rs := &ruleset{}
+	for c := range nContexts {
+		rs.factor[c], rs.factorAll[c] = 1, 1
+	}
+	lex := &lexicon{index: map[string]int{}}
+	for _, w := range ageHintWords() {
+		lex.add(w, strings.Clone(lex.z.Normalize(w).Text), role{roleAgeHint, -1}, origin{})
+	}
+	var errs []error
+	ids := make(map[string]detectors.Source, len(rules))
+	for _, r := range rules {
+		if r.Detector != Name {
+			errs = append(errs, fmt.Errorf("%s: rule %s is for detector %s, not %s", r.Source, r.ID, r.Detector, Name))
+			continue
+		}
+		if prev, dup := ids[r.ID]; dup {
+			errs = append(errs, r.Errorf("id", "duplicate id (also at %s)", prev))
+			continue
+		}
+		ids[r.ID] = r.Source
+		var doc ruleDoc
+		if err := r.Decode(&doc); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fr := r.Fields()
+		if !slices.ContainsFunc(r.Examples, func(ex detectors.Example) bool { return !ex.Match }) {
+			fr.Errorf("examples", "at least one example with expect: no_match is required (a false positive the rule must not raise)")
+		}
+		rs.hasShadow = rs.hasShadow || r.Mode == detectors.Shadow
+		kind, _ := detectors.DecodeField[string](fr, "kind", &doc.Kind, "a rule kind", "!!str")
+		switch kind {
+		case "", kindStage:
+			rs.addPhraseRule(fr, &doc, lex, false)
+		case kindContext:
+			rs.addPhraseRule(fr, &doc, lex, true)
+		case kindTier:
+			rs.addTier(fr, &doc)
+		case kindMinor:
+			rs.addMinor(fr, &doc)
+		default:
+			fr.Errorf("kind", "%q: want %s (the default), %s, %s or %s", kind, kindStage, kindContext, kindTier, kindMinor)
+		}
+		errs = append(errs, fr.Errs()...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(rs.tiers, func(a, b tierRule) int {
+		switch {
+		case a.threshold > b.threshold:
+			return -1
+		case a.threshold < b.threshold:
+			return 1
+		}
+		return 0
+	})
+	m, err := text.NewMatcher(lex.phrases)
+	if err != nil {
+		for i, p := range lex.phrases {
+			if _, perr := text.NewMatcher([]string{p}); perr != nil {
+				if o := lex.origin[i]; o.rule != nil {
+					errs = append(errs, o.rule.Errorf(o.field, "%q: %v", p, perr))
+				} else {
+					errs = append(errs, fmt.Errorf("grooming age words: %q: %w", p, perr))
+				}
+			}
+		}
+		if len(errs) == 0 {
+			errs = append(errs, fmt.Errorf("grooming rules: %w", err))
+		}
+		return nil, errors.Join(errs...)
+	}
+	rs.matcher = m
+	rs.roleLo = make([]int32, len(lex.roles)+1)
+	for i, rr := range lex.roles {
+		rs.roleLo[i] = int32(len(rs.roles))
+		rs.roles = append(rs.roles, rr...)
+	}
+	rs.roleLo[len(lex.roles)] = int32(len(rs.roles))
+	return rs, nil
+}
+
+// quantize stores a score in (0, 1] as 1..255.
+func quantize(s float64) uint8 {
+	q := math.Round(s * 255)
+	return uint8(min(255, max(1, q)))
+}
+
+func ruleHash(id string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return h.Sum32()
+}
+
+func (rs *ruleset) addPhraseRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexicon, isContext bool) {
+	r := fr.Rule()
+	pr := phraseRule{id: r.ID, category: r.Category, severity: r.Severity, shadow: r.Mode == detectors.Shadow, context: isContext}
+	pr.score = fr.Score(&doc.Score)
+	if pr.score > 0 && pr.score <= 1 {
+		pr.q = quantize(pr.score)
+	}
+	idx := int32(len(rs.phrases))
+	fr.Absent([]string{"threshold", "stages"}, []*yaml.Node{&doc.Threshold, &doc.Stages}, "not for a rule of kind stage or context")
+	if isContext {
+		fr.Absent([]string{"stage", "contacts", "asks_age"}, []*yaml.Node{&doc.Stage, &doc.Contacts, &doc.AsksAge}, "not for kind: context")
+		name, ok := fr.Required("context", &doc.Context, "a context name", "!!str")
+		if ok {
+			c, known := parseContext(name)
+			if !known {
+				fr.Errorf("context", "%q: want one of %s", name, strings.Join(contextNames[:], ", "))
+			}
+			pr.ctx = c
+			if c.conversational() {
+				f, ok := detectors.DecodeField[float64](fr, "factor", &doc.Factor, "a number in (0, 1)", "!!float", "!!int")
+				switch {
+				case doc.Factor.Kind == 0:
+					fr.Errorf("factor", "required for context %s: what the conversation's risk is multiplied by, in (0, 1)", name)
+				case ok && !(f > 0 && f < 1):
+					fr.Errorf("factor", "%g is not in (0, 1)", f)
+				case ok:
+					pr.factor = f
+					rs.factorAll[c] = min(rs.factorAll[c], f)
+					if !pr.shadow {
+						rs.factor[c] = min(rs.factor[c], f)
+					}
+				}
+			} else {
+				fr.Absent([]string{"factor"}, []*yaml.Node{&doc.Factor}, "only for the contexts family and guardians (a person's life tells their age, it damps nothing)")
+			}
+		}
+	} else {
+		fr.Absent([]string{"context", "factor"}, []*yaml.Node{&doc.Context, &doc.Factor}, "only for kind: context")
+		name, ok := fr.Required("stage", &doc.Stage, "a stage name", "!!str")
+		if ok {
+			s, known := parseStage(name)
+			if !known {
+				fr.Errorf("stage", "%q: want one of %s", name, strings.Join(stageNames(), ", "))
+			}
+			pr.stage = s
+		}
+		if kinds, ok := detectors.DecodeField[[]string](fr, "contacts", &doc.Contacts, "a list of phone, email"); ok {
+			if len(kinds) == 0 {
+				fr.Errorf("contacts", "empty: name phone, email or both, or leave the field out")
+			}
+			for _, k := range kinds {
+				switch k {
+				case "phone":
+					pr.phone = true
+				case "email":
+					pr.email = true
+				default:
+					fr.Errorf("contacts", "%q is not phone or email", k)
+				}
+			}
+			rs.contacts = rs.contacts || pr.phone || pr.email
+		}
+		if b, ok := detectors.DecodeField[bool](fr, "asks_age", &doc.AsksAge, "true or false", "!!bool"); ok {
+			pr.asksAge = b
+		}
+	}
+	rs.phrases = append(rs.phrases, pr)
+	list, ok := phraseList(fr, "phrases", &doc.Phrases)
+	if (doc.Phrases.Kind == 0 || ok && len(list) == 0) && !pr.phone && !pr.email {
+		fr.Errorf("phrases", "at least one phrase is required (or, for a stage rule, contacts)")
+	}
+	addPhrases(fr, "phrases", list, lex, role{roleTerm, idx})
+	unless, _ := phraseList(fr, "unless", &doc.Unless)
+	addPhrases(fr, "unless", unless, lex, role{roleUnless, idx})
+	before, _ := phraseList(fr, "unless_before", &doc.UnlessBefore)
+	addPhrases(fr, "unless_before", before, lex, role{roleUnlessBefore, idx})
+}
+
+func (rs *ruleset) addTier(fr *detectors.RuleFields, doc *ruleDoc) {
+	r := fr.Rule()
+	fr.Absent([]string{"stage", "context", "score", "phrases", "contacts", "asks_age", "unless", "unless_before", "factor", "stages"},
+		[]*yaml.Node{&doc.Stage, &doc.Context, &doc.Score, &doc.Phrases, &doc.Contacts, &doc.AsksAge, &doc.Unless, &doc.UnlessBefore, &doc.Factor, &doc.Stages},
+		"not for kind: tier (it reads the conversation's risk, which is also its score)")
+	t := tierRule{id: r.ID, hash: ruleHash(r.ID), category: r.Category, severity: r.Severity, shadow: r.Mode == detectors.Shadow}
+	if doc.Threshold.Kind == 0 {
+		fr.Errorf("threshold", "required: the risk in (0, 1) from which the rule fires")
+	} else if th, ok := detectors.DecodeField[float64](fr, "threshold", &doc.Threshold, "a number in (0, 1)", "!!float", "!!int"); ok {
+		if !(th > 0 && th < 1) {
+			fr.Errorf("threshold", "%g is not in (0, 1)", th)
+		}
+		t.threshold = th
+	}
+	rs.tiers = append(rs.tiers, t)
+}
+
+func (rs *ruleset) addMinor(fr *detectors.RuleFields, doc *ruleDoc) {
+	r := fr.Rule()
+	fr.Absent([]string{"stage", "context", "phrases", "contacts", "asks_age", "unless", "unless_before", "factor", "threshold"},
+		[]*yaml.Node{&doc.Stage, &doc.Context, &doc.Phrases, &doc.Contacts, &doc.AsksAge, &doc.Unless, &doc.UnlessBefore, &doc.Factor, &doc.Threshold},
+		"not for kind: minor (it reads the stage signals of the stage rules)")
+	mr := minorRule{id: r.ID, hash: ruleHash(r.ID), category: r.Category, severity: r.Severity, shadow: r.Mode == detectors.Shadow}
+	mr.score = fr.Score(&doc.Score)
+	if doc.Stages.Kind == 0 {
+		fr.Errorf("stages", "required: the stages whose signals, aimed at a minor, raise the rule")
+	} else if names, ok := detectors.DecodeField[[]string](fr, "stages", &doc.Stages, "a list of stage names"); ok {
+		if len(names) == 0 {
+			fr.Errorf("stages", "empty: name at least one of %s", strings.Join(stageNames(), ", "))
+		}
+		for _, n := range names {
+			s, known := parseStage(n)
+			if !known {
+				fr.Errorf("stages", "%q: want one of %s", n, strings.Join(stageNames(), ", "))
+				continue
+			}
+			mr.stages |= 1 << s
+		}
+	}
+	rs.minors = append(rs.minors, mr)
+}
+
+// addPhrases checks a list of phrases and adds them (and their chat
+// spellings) to the lexicon.
+func addPhrases(fr *detectors.RuleFields, field string, list []string, lex *lexicon, r role) {
+	seen := map[string]bool{}
+	for _, p := range list {
+		norm := lex.z.Normalize(p).Text
+		words := len(strings.Fields(norm))
+		switch {
+		case words == 0 || words > maxPhraseWords:
+			fr.Errorf(field, "%q must have 1 to %d words", p, maxPhraseWords)
+			continue
+		case strings.ContainsAny(norm, "*#"):
+			fr.Errorf(field, "%q has a masking character; write it in plain letters", p)
+			continue
+		case seen[norm]:
+			fr.Errorf(field, "%q is listed twice (the same as another entry once normalised)", p)
+			continue
+		}
+		norm = strings.Clone(norm)
+		seen[norm] = true
+		lex.add(p, norm, r, origin{fr.Rule(), field})
+		for _, v := range chatVariants(norm) {
+			lex.add(v, v, r, origin{fr.Rule(), field})
+		}
+	}
+}
+
+// chatSpellings are the chat spellings of a few words, which every phrase
+// also matches in: a rule lists "are you home alone" and matches "r u home
+// alone" too. (The harassment detector has the same list.)
+var chatSpellings = map[string][]string{
+	"you": {"u"}, "your": {"ur"}, "you're": {"ur", "u r"}, "youre": {"ur", "u r"}, "yourself": {"urself"},
+	"are": {"r"}, "you've": {"uve"}, "you'll": {"ull"}, "you'd": {"ud"}, "please": {"pls", "plz"},
+}
+
+const maxChatVariants = 16
+
+// chatVariants returns the other spellings of a normalised phrase (words
+// separated by single spaces), at most maxChatVariants of them.
+func chatVariants(norm string) []string {
+	words := strings.Split(norm, " ")
+	if !slices.ContainsFunc(words, func(w string) bool { return chatSpellings[w] != nil }) {
+		return nil
+	}
+	out := []string{""}
+	for i, w := range words {
+		alts := append([]string{w}, chatSpellings[w]...)
+		var next []string
+		for _, o := range out {
+			for _, a := range alts {
+				if len(next) < maxChatVariants+1 {
+					if i > 0 {
+						next = append(next, o+" "+a)
+					} else {
+						next = append(next, a)
+					}
+				}
+			}
+		}
+		out = next
+	}
+	return out[1:]
+}
+
+// phraseList reads a list of phrases. An item may itself be a list, so
+// that a rule file can define a list once with a YAML anchor and use it in
+// several rules. Nested lists are flattened (two levels at most).
+func phraseList(fr *detectors.RuleFields, field string, n *yaml.Node) ([]string, bool) {
+	if n.Kind == 0 {
+		return nil, false
+	}
+	var out []string
+	var walk func(n *yaml.Node, depth int) bool
+	walk = func(n *yaml.Node, depth int) bool {
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		switch {
+		case n.Kind == yaml.ScalarNode && depth > 0 && n.ShortTag() != "!!null":
+			out = append(out, n.Value)
+			return true
+		case n.Kind == yaml.SequenceNode && depth < 3:
+			for _, c := range n.Content {
+				if !walk(c, depth+1) {
+					return false
+				}
+			}
+			return true
+		}
+		fr.Errorf(field, "%s is not a list of phrases (an item may be a list, such as an alias of a shared list)", detectors.DescribeNode(n))
+		return false
+	}
+	if !walk(n, 0) {
+		return nil, false
+	}
+	return out, true
+}
