@@ -171,20 +171,38 @@ func Decode(data []byte) (*Message, error) {
 	if !utf8.Valid(data) {
 		return nil, reject(ReasonInvalidUTF8, "", "record value is not valid UTF-8")
 	}
+	w, ok := decodeFast(data)
+	if !ok {
+		var err error
+		if w, err = decodeJSON(data); err != nil {
+			return nil, err
+		}
+	}
+	return w.message()
+}
+
+// decodeJSON parses data with encoding/json, after a check of its nesting
+// depth: the general path, for whatever decodeFast leaves.
+func decodeJSON(data []byte) (wire, error) {
 	if d := nestingDepth(data); d > MaxNestDepth {
-		return nil, reject(ReasonTooDeep, "", "JSON nesting depth exceeds %d", MaxNestDepth)
+		return wire{}, reject(ReasonTooDeep, "", "JSON nesting depth exceeds %d", MaxNestDepth)
 	}
 	var w wire
 	if err := json.Unmarshal(data, &w); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			if te.Field == "" {
-				return nil, reject(ReasonWrongType, "", "event must be a JSON object")
+				return wire{}, reject(ReasonWrongType, "", "event must be a JSON object")
 			}
-			return nil, reject(ReasonWrongType, te.Field, "must be %s", expected(te.Field))
+			return wire{}, reject(ReasonWrongType, te.Field, "must be %s", expected(te.Field))
 		}
-		return nil, reject(ReasonInvalidJSON, "", "%v", err)
+		return wire{}, reject(ReasonInvalidJSON, "", "%v", err)
 	}
+	return w, nil
+}
+
+// message validates a parsed event.
+func (w *wire) message() (*Message, error) {
 	if w.SchemaVersion != nil && *w.SchemaVersion != SchemaVersion {
 		return nil, reject(ReasonUnsupportedVersion, "schema_version", "%d is not supported (this decoder reads version %d)", *w.SchemaVersion, SchemaVersion)
 	}
@@ -228,10 +246,15 @@ func Decode(data []byte) (*Message, error) {
 	}
 	m.Recipients = make([]Participant, len(w.Recipients))
 	for i, r := range w.Recipients {
-		if m.Recipients[i].ID, err = idField(r.ID, "recipients["+strconv.Itoa(i)+"].id"); err != nil {
-			return nil, err
+		if m.Recipients[i].ID, err = idField(r.ID, "id"); err == nil {
+			m.Recipients[i].Age, err = ageField(r.Age, "age")
 		}
-		if m.Recipients[i].Age, err = ageField(r.Age, "recipients["+strconv.Itoa(i)+"].age"); err != nil {
+		if err != nil {
+			// The field's full name only when it is needed: building it
+			// for every recipient of every message costs two allocations.
+			if e, ok := err.(*Error); ok {
+				e.Field = "recipients[" + strconv.Itoa(i) + "]." + e.Field
+			}
 			return nil, err
 		}
 	}

@@ -43,36 +43,77 @@ func (b *pending) reset() {
 	b.sentAt, b.recTime = b.sentAt[:0], b.recTime[:0]
 }
 
-// batch collects results and flushes them by size and by time. It returns
-// when results is closed (after a final flush and commit) or ctx ends.
+// batch collects results into batches, by size and by time, and hands
+// each to the flusher, which writes one batch while the next one fills:
+// the sinks' latency then overlaps detection instead of stalling it. At
+// most two batches are pending (one filling, one being written); a full
+// batch waits for the flusher, and the bounded channels behind it fill. It
+// returns when results is closed (after a final flush and commit) or when a
+// flush fails for good (ctx ended).
 func (p *Pipeline) batch(ctx context.Context, results <-chan result) error {
-	var b pending
+	full := make(chan *pending)     // a batch for the flusher
+	spare := make(chan *pending, 2) // written batches; there are two in all, so a send never blocks
+	flushed := make(chan error, 1)  // the flusher's end
+	spare <- &pending{}
+	go func() { flushed <- p.flusher(ctx, full, spare) }()
+	b := &pending{}
+	due := false // by time; a full batch is always due
 	timer := time.NewTimer(p.cfg.BatchInterval)
 	defer timer.Stop()
 	for {
+		in, out := results, chan<- *pending(nil)
+		if len(b.tickets) >= p.cfg.BatchSize {
+			in, due = nil, true
+		}
+		if due {
+			out = full
+		}
 		select {
-		case r, ok := <-results:
+		case r, ok := <-in:
 			if !ok {
-				if err := p.flush(ctx, &b); err != nil {
-					return err
-				}
-				return p.commit(ctx)
+				return p.finish(ctx, b, full, flushed)
 			}
 			b.add(r)
-			if len(b.tickets) >= p.cfg.BatchSize {
-				if err := p.flush(ctx, &b); err != nil {
-					return err
-				}
-				p.commitSoon(ctx)
-			}
+		case out <- b:
+			// The flusher returned its previous batch before it took this one.
+			b, due = <-spare, false
 		case <-timer.C:
-			if err := p.flush(ctx, &b); err != nil {
-				return err
-			}
-			p.commitSoon(ctx)
+			due = len(b.tickets) > 0
 			timer.Reset(p.cfg.BatchInterval)
+		case err := <-flushed:
+			return err
 		}
 	}
+}
+
+// flusher writes each batch it receives, commits what is committable, and
+// hands the emptied batch back.
+func (p *Pipeline) flusher(ctx context.Context, full <-chan *pending, spare chan<- *pending) error {
+	for b := range full {
+		if err := p.flush(ctx, b); err != nil {
+			return err
+		}
+		p.commitSoon(ctx)
+		spare <- b
+	}
+	return nil
+}
+
+// finish flushes the last batch, waits for the flusher, and makes the final
+// commit.
+func (p *Pipeline) finish(ctx context.Context, b *pending, full chan<- *pending, flushed <-chan error) error {
+	if len(b.tickets) > 0 {
+		select {
+		case full <- b:
+		case err := <-flushed:
+			return err
+		}
+	}
+	close(full)
+	if err := <-flushed; err != nil {
+		return err
+	}
+	return p.commit(ctx)
 }
 
 // flush writes dead letters, then flags, then durable detector state and

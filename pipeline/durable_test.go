@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/detectors/builtin"
+	"github.com/goshawk-safety/goshawk/detectors/grooming/corpus"
 	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/internal/kafkatest"
 	"github.com/goshawk-safety/goshawk/internal/testenv"
@@ -380,4 +383,143 @@ func TestDurableStateAndStagesRealKafka(t *testing.T) {
 	topic := fmt.Sprintf("goshawk-durable-%d", time.Now().UnixNano())
 	kafkatest.CreateTopics(context.Background(), t, broker, 4, topic)
 	testDurableAndStages(t, broker, topic)
+}
+
+// groomingTraffic is the grooming detector's labelled corpus as message
+// records, all conversations interleaved in time and cut into three parts,
+// so that every stop and move falls in the middle of conversations.
+func groomingTraffic(t *testing.T) [][]kafka.Message {
+	t.Helper()
+	convs, err := corpus.Load("../detectors/grooming/testdata/corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []*event.Message
+	for i, c := range convs {
+		// Shift each conversation to start an hour after the previous one,
+		// so they overlap in time as on a real platform.
+		shift := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour).Sub(c.Events[0].SentAt)
+		for _, m := range c.Events {
+			m2 := *m
+			m2.SentAt = m.SentAt.Add(shift)
+			all = append(all, &m2)
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].SentAt.Before(all[j].SentAt) })
+	parts := make([][]kafka.Message, 3)
+	for i, m := range all {
+		v, err := json.Marshal(struct {
+			SchemaVersion int `json:"schema_version"`
+			*event.Message
+		}{1, m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[i*3/len(all)] = append(parts[i*3/len(all)], kafka.Message{Key: []byte(m.ConversationID), Value: v})
+	}
+	return parts
+}
+
+// The grooming issue's proof on a broker: the pipeline is stopped a third
+// of the way through the labelled grooming conversations and restarted,
+// then a second instance joins and the first leaves (its partitions move),
+// and every grooming flag (rule, message, severity and evidence, which
+// cites the whole trajectory) is the same as in one uninterrupted replay.
+func testGroomingDurable(t *testing.T, broker, topic string) {
+	ctx := context.Background()
+	reg, err := builtin.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	factories, err := reg.Factories([]string{"grooming"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := builtinRules(t, factories)
+	parts := groomingTraffic(t)
+	want := replayFlagDetails(t, parts, factories, rules)
+	medium := 0
+	for k := range want {
+		if !strings.Contains(k, "/low/") {
+			medium++
+		}
+	}
+	if medium < 40 {
+		t.Fatalf("replay gives only %d medium+ grooming flags", medium)
+	}
+	store := &recordingSink{}
+	group := topic + "-g"
+	groups := map[string]string{group: topic}
+
+	a := startInstanceWith(t, broker, topic, group, store, factories, rules)
+	kafkatest.Produce(ctx, t, broker, topic, parts[0])
+	waitGroupsCommitted(t, broker, groups, 90*time.Second)
+	a.stop(t) // a restart: the next instance knows nothing of part 1 but the changelog
+
+	b := startInstanceWith(t, broker, topic, group, store, factories, rules)
+	kafkatest.Produce(ctx, t, broker, topic, parts[1])
+	waitGroupsCommitted(t, broker, groups, 90*time.Second)
+
+	c := startInstanceWith(t, broker, topic, group, store, factories, rules)
+	time.Sleep(3 * time.Second)
+	b.stop(t) // its partitions move to c
+	kafkatest.Produce(ctx, t, broker, topic, parts[2])
+	waitGroupsCommitted(t, broker, groups, 90*time.Second)
+	c.stop(t)
+
+	got := map[string]bool{}
+	for _, f := range store.snapshot() {
+		got[flagDetail(f)] = true
+	}
+	compareKeys(t, got, want)
+	t.Logf("%d grooming flags (%d medium+), as replay; state restores: %v, %v, %v", len(want), medium,
+		testutil.ToFloat64(a.metrics.StateRestores), testutil.ToFloat64(b.metrics.StateRestores), testutil.ToFloat64(c.metrics.StateRestores))
+}
+
+func flagDetail(f detectors.Flag) string {
+	return f.Rule + "/" + string(f.Severity) + "/" + f.MessageID + "/" + f.Evidence
+}
+
+func replayFlagDetails(t *testing.T, parts [][]kafka.Message, factories []detectors.Factory, rules *detectors.RuleSet) map[string]bool {
+	t.Helper()
+	var lines bytes.Buffer
+	for _, p := range parts {
+		for _, m := range p {
+			lines.Write(m.Value)
+			lines.WriteByte('\n')
+		}
+	}
+	var out bytes.Buffer
+	if _, err := pipeline.Replay(context.Background(), []pipeline.ReplayInput{{Name: "t", R: &lines}}, factories, rules,
+		detectors.EngineOptions{Clock: detectors.EventTime}, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	dec := json.NewDecoder(&out)
+	for {
+		var f detectors.Flag
+		if err := dec.Decode(&f); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		want[flagDetail(f)] = true
+	}
+	return want
+}
+
+func TestGroomingDurableOnEmbeddedBroker(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "messages"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	testGroomingDurable(t, cluster.ListenAddrs()[0], "messages")
+}
+
+func TestGroomingDurableRealKafka(t *testing.T) {
+	broker := testenv.Kafka(t)
+	topic := fmt.Sprintf("goshawk-grooming-%d", time.Now().UnixNano())
+	kafkatest.CreateTopics(context.Background(), t, broker, 4, topic)
+	testGroomingDurable(t, broker, topic)
 }

@@ -97,14 +97,15 @@ type runOpts struct {
 
 // inFlightBound bounds the in-flight gauge of one pipeline: records
 // fetched and not yet committable. They are in its worker inputs (256
-// each) and results channel (1024), as sized in pipeline.Run, in a full
-// pending batch, one in each worker and one in the fetch loop; or they are
+// each) and results channel (1024), as sized in pipeline.Run, in two full
+// batches (one filling while the flusher writes the other), one in each
+// worker and one in the fetch loop; or they are
 // written already but wait behind an earlier record of their partition that
 // another worker still holds, which one input queue per worker bounds.
 // (kafka-go's own queue of up to 1000 fetched records comes before the
 // count.)
 func (o runOpts) inFlightBound() int {
-	return 2*256*o.workers + 1024 + o.batchSize + o.workers + 1
+	return 2*256*o.workers + 1024 + 2*o.batchSize + o.workers + 1
 }
 
 // startWith is startPipeline with the knobs the fault tests turn.
@@ -120,6 +121,18 @@ func startWith(t *testing.T, broker, topic, group string, store sinks.Writer, o 
 	log := testLogger(t)
 	dead := pipeline.NewKafkaDeadLetters([]string{broker}, h.dlq)
 	t.Cleanup(func() { dead.Close() })
+	// Durable detector state (grooming) goes to a changelog beside the
+	// topic, as `goshawk run` sets it up (pipeline.NewInstance).
+	stateTopic := topic + ".goshawk-state"
+	partitions, err := pipeline.TopicPartitions(context.Background(), []string{broker}, nil, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pipeline.EnsureTopic(context.Background(), []string{broker}, nil, stateTopic, partitions, map[string]string{"cleanup.policy": "compact"}); err != nil {
+		t.Fatal(err)
+	}
+	changelog := pipeline.NewKafkaChangelog([]string{broker}, stateTopic, nil)
+	t.Cleanup(func() { changelog.Close() })
 	p, err := pipeline.New(pipeline.Config{
 		Workers: o.workers, BatchSize: o.batchSize, BatchInterval: o.batchInterval, ShutdownTimeout: 30 * time.Second,
 		Detectors: factories, Rules: builtinRules(t, factories),
@@ -128,6 +141,7 @@ func startWith(t *testing.T, broker, topic, group string, store sinks.Writer, o 
 		Source:     pipeline.NewKafkaSource(pipeline.KafkaConfig{Brokers: []string{broker}, Topic: topic, Group: group}, log),
 		Store:      store,
 		DeadLetter: dead,
+		Changelog:  changelog,
 		Lag:        pipeline.NewLagMonitor([]string{broker}, topic, group, h.metrics, log),
 		Metrics:    h.metrics,
 		Log:        log,

@@ -27,6 +27,9 @@ type InstanceConfig struct {
 	// StreamPartitions is the partition count of new internal stream
 	// topics; 0 means as many as the messages topic.
 	StreamPartitions int
+	// WrapSource, when set, wraps the messages source (goshawk bench times
+	// the consumer through it).
+	WrapSource func(Source) Source
 }
 
 // InstanceDeps are the stores shared by the instance's pipelines.
@@ -104,6 +107,9 @@ func NewInstance(ctx context.Context, cfg InstanceConfig, deps InstanceDeps) (*I
 
 	main := base
 	main.Source = NewKafkaSource(cfg.Kafka, deps.Log)
+	if cfg.WrapSource != nil {
+		main.Source = cfg.WrapSource(main.Source)
+	}
 	main.Lag = deps.Lag
 	main.Log = deps.Log.With("stream", "messages")
 	p, err := New(cfg.Pipeline, main)

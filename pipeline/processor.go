@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/event"
 )
@@ -32,8 +34,16 @@ func (p *Pipeline) newProcessor() (processor, error) {
 		return nil, err
 	}
 	m := p.deps.Metrics
+	// The histogram of each detector, looked up once: WithLabelValues
+	// hashes its labels on every call, for every detector and message.
+	observers := map[string]prometheus.Observer{}
 	return &messageProcessor{p: p, engine: e, observe: func(detector string, d time.Duration) {
-		m.DetectorTime.WithLabelValues(detector).Observe(d.Seconds())
+		o := observers[detector]
+		if o == nil {
+			o = m.DetectorTime.WithLabelValues(detector)
+			observers[detector] = o
+		}
+		o.Observe(d.Seconds())
 	}}, nil
 }
 

@@ -40,6 +40,7 @@ func commands() map[string]command {
 		"rules":     {"check rule files and run their examples (rules test DIR), or list the rules", cmdRules},
 		"keygen":    {"print a new evidence encryption key (a key-file line)", cmdKeygen},
 		"retention": {"clear expired evidence once (run does it periodically)", cmdRetention},
+		"bench":     {"measure throughput, latency, CPU and memory against real Kafka and ClickHouse", cmdBench},
 	}
 }
 

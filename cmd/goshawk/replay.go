@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime/pprof"
 
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/detectors/builtin"
@@ -22,21 +23,25 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"rule, with examples.", stderr)
 	var dets []string
 	var evidence, examples int
-	var rulesDir, candidateDir string
+	var rulesDir, candidateDir, cpuProfile string
 	f.List(&dets, "detectors", "", "detectors to run (empty: all registered)")
 	f.String(&rulesDir, "rules-dir", "", "directory of rule files overriding or extending the built-in rules")
 	f.String(&candidateDir, "rules-candidate", "", "backtest: directory of candidate rule files (over the built-in rules) to compare with --rules-dir")
 	f.Int(&examples, "examples", 3, "backtest: examples shown per rule")
 	f.Int(&evidence, "evidence-context", 40, "characters of context kept each side of a match in evidence")
+	var tune detectorSettings
+	tune.register(f)
+	f.String(&cpuProfile, "cpuprofile", "", "write a CPU profile of the replay to this file (go tool pprof FILE)")
 	if err := f.Parse(args); err != nil {
 		return usageError(err)
 	}
 	f.check(f.NArg() == 0, "replay", "name at least one file, or - for stdin")
 	f.check(evidence < 0 || evidence > 200, "evidence-context", "%d is not between 0 and 200", evidence)
+	tune.validate(f)
 	if err := f.validated(); err != nil {
 		return usageError(err)
 	}
-	factories, err := selectDetectors(dets)
+	factories, err := selectDetectors(dets, tune.options())
 	if err != nil {
 		return err
 	}
@@ -58,6 +63,13 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		inputs = append(inputs, pipeline.ReplayInput{Name: name, R: file})
 	}
 	opts := detectors.EngineOptions{Clock: detectors.EventTime, EvidenceContext: evidence}
+	if cpuProfile != "" {
+		stop, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if candidateDir != "" {
 		candidate, err := loadRules(factories, "rules-candidate", candidateDir)
 		if err != nil {
@@ -74,10 +86,27 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return err
 }
 
+// startCPUProfile starts writing a CPU profile to path; the returned
+// function stops it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(file); err != nil {
+		file.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		file.Close()
+	}, nil
+}
+
 // selectDetectors returns the factories of the named built-in detectors (all
 // when names is empty).
-func selectDetectors(names []string) ([]detectors.Factory, error) {
-	registry, err := builtin.Registry()
+func selectDetectors(names []string, o builtin.Options) ([]detectors.Factory, error) {
+	registry, err := builtin.RegistryWith(o)
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}

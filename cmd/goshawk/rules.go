@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goshawk-safety/goshawk/dashboards/console"
+	"github.com/goshawk-safety/goshawk/detectors/builtin"
 	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/pipeline"
 	"github.com/goshawk-safety/goshawk/sinks/clickhouse"
@@ -33,7 +34,7 @@ func cmdRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := f.validated(); err != nil {
 		return usageError(err)
 	}
-	factories, err := selectDetectors(dets)
+	factories, err := selectDetectors(dets, builtin.DefaultOptions())
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func cmdRulesScore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := f.validated(); err != nil {
 		return usageError(err)
 	}
-	factories, err := selectDetectors(nil)
+	factories, err := selectDetectors(nil, builtin.DefaultOptions())
 	if err != nil {
 		return err
 	}

@@ -34,8 +34,12 @@ type runConfig struct {
 	console  consoleSettings // triage console (console.go)
 	privacy  privacySettings // evidence encryption, retention, pseudonyms (privacy.go)
 	proxy    proxySettings   // the console's trusted reverse proxy (privacy.go)
+	tune     detectorSettings
 
 	consoleOpts consoleExtras
+	// wrapSource, when set, wraps the Kafka source: goshawk bench times
+	// the consumer through it (bench.go). Not a setting.
+	wrapSource func(pipeline.Source) pipeline.Source
 }
 
 // register declares every setting of goshawk run.
@@ -46,6 +50,7 @@ func (c *runConfig) register(f *flags) {
 	c.console.register(f, "file of triage console accounts, lines role:sha256hex:name; serves /console/ on --metrics-addr (empty: no console)")
 	c.privacy.register(f)
 	c.proxy.register(f)
+	c.tune.register(f)
 }
 
 func parseRun(args []string, stderr io.Writer) (*runConfig, error) {
@@ -58,6 +63,7 @@ func parseRun(args []string, stderr io.Writer) (*runConfig, error) {
 	c.kafka.validate(f)
 	c.store.validate(f)
 	c.pipeline.validate(f)
+	c.tune.validate(f)
 	c.privacy.validate(f, true)
 	c.store.protect = c.privacy.protection()
 	c.consoleOpts = consoleExtras{Keys: c.privacy.keys, Pseudonyms: c.privacy.pseudo, Proxy: c.proxy.build(f)}
@@ -108,7 +114,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // are registered on reg (a new registry when nil). consoleHandler, when not
 // nil, is served at /console/ on the metrics server.
 func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slog.Logger, reg *prometheus.Registry, consoleHandler http.Handler) error {
-	registry, err := builtin.Registry()
+	registry, err := builtin.RegistryWith(c.tune.options())
 	if err != nil {
 		return fmt.Errorf("detectors: %w", err)
 	}
@@ -170,6 +176,7 @@ func runPipeline(ctx context.Context, c *runConfig, store sinks.Writer, log *slo
 		Kafka:        pipeline.KafkaConfig{Brokers: c.kafka.Brokers, Topic: c.kafka.Topic, Group: c.pipeline.Group, Dialer: sec.Dialer()},
 		StateTopic:   c.pipeline.StateTopic,
 		StreamPrefix: c.pipeline.StreamPrefix,
+		WrapSource:   c.wrapSource,
 	}, deps)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/goshawk-safety/goshawk/detectors/builtin"
 	"github.com/goshawk-safety/goshawk/internal/secret"
 	"github.com/goshawk-safety/goshawk/sinks"
 )
@@ -95,7 +96,7 @@ func (p *pipelineSettings) register(f *flags) {
 	f.String(&p.DLQTopic, "dlq-topic", "", "dead-letter topic for rejected events (default <topic>.dlq)")
 	f.String(&p.FlagsTopic, "flags-topic", "", "also write flags to this Kafka topic (off when empty)")
 	f.Int(&p.Workers, "workers", runtime.NumCPU(), "detection workers (conversations are sharded over them)")
-	f.Int(&p.BatchSize, "batch-size", 5000, "flush the sink when this many messages are pending")
+	f.Int(&p.BatchSize, "batch-size", 20000, "flush the sink when this many messages are pending")
 	f.Duration(&p.BatchInterval, "batch-interval", 500*time.Millisecond, "flush the sink at least this often")
 	f.Duration(&p.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, flush and commit within this time")
 	f.String(&p.MetricsAddr, "metrics-addr", ":9464", "address of /metrics, /healthz and /readyz (empty: off)")
@@ -153,4 +154,30 @@ type consoleSettings struct {
 
 func (c *consoleSettings) register(f *flags, usage string) {
 	f.String(&c.TokensFile, "console-tokens-file", "", usage)
+}
+
+// detectorSettings tune the built-in detectors beyond their rules. run and
+// replay share them, so that a replay or backtest gives what the stream
+// gives.
+type detectorSettings struct {
+	GroomingIdleExpiry       time.Duration
+	GroomingMaxConversations int
+}
+
+func (d *detectorSettings) register(f *flags) {
+	def := builtin.DefaultOptions()
+	f.Duration(&d.GroomingIdleExpiry, "grooming-idle-expiry", def.Grooming.IdleExpiry, "grooming: a conversation's state is dropped after this long without a message (event time)")
+	f.Int(&d.GroomingMaxConversations, "grooming-max-conversations", def.Grooming.MaxConversations, "grooming: conversations tracked per worker; the least recently active beyond it are dropped")
+}
+
+func (d *detectorSettings) validate(f *flags) {
+	f.check(d.GroomingIdleExpiry < time.Hour, "grooming-idle-expiry", "%s is shorter than 1h", d.GroomingIdleExpiry)
+	f.check(d.GroomingMaxConversations < 1, "grooming-max-conversations", "%d is not positive", d.GroomingMaxConversations)
+}
+
+func (d *detectorSettings) options() builtin.Options {
+	o := builtin.DefaultOptions()
+	o.Grooming.IdleExpiry = d.GroomingIdleExpiry
+	o.Grooming.MaxConversations = d.GroomingMaxConversations
+	return o
 }

@@ -12,14 +12,27 @@ import (
 	"github.com/goshawk-safety/goshawk/detectors/spam"
 )
 
+// Options tune the built-in detectors that take settings beyond their rules.
+type Options struct {
+	Grooming grooming.Options
+}
+
+// DefaultOptions are the settings Registry uses.
+func DefaultOptions() Options {
+	return Options{Grooming: grooming.DefaultOptions()}
+}
+
 // Registry returns a new registry of every built-in detector, in the order
-// they run.
-func Registry() (*detectors.Registry, error) {
+// they run, with the default options.
+func Registry() (*detectors.Registry, error) { return RegistryWith(DefaultOptions()) }
+
+// RegistryWith is Registry with the given options.
+func RegistryWith(o Options) (*detectors.Registry, error) {
 	return detectors.NewRegistry(
 		keyword.Factory(),
 		contactshare.Factory(),
 		harassment.Factory(),
-		grooming.Factory(),
+		grooming.NewFactory(o.Grooming),
 		spam.Factory(),
 	)
 }

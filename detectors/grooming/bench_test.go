@@ -24,7 +24,7 @@ func corpusTraffic(t testing.TB, n int) []*event.Message {
 	for _, c := range readCorpus(t) {
 		for k := range n {
 			shift := time.Duration(k) * 17 * time.Minute
-			for _, m := range c.events {
+			for _, m := range c.Events {
 				mm := *m
 				mm.ConversationID = m.ConversationID + "-" + strconv.Itoa(k)
 				mm.MessageID = m.MessageID + "-" + strconv.Itoa(k)
@@ -172,7 +172,7 @@ func BenchmarkState(b *testing.B) {
 	var states [][]byte
 	var keys []string
 	for _, c := range readCorpus(b) {
-		for _, m := range c.events {
+		for _, m := range c.Events {
 			d.Inspect(m, nil)
 		}
 	}

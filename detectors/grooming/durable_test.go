@@ -85,13 +85,13 @@ func TestRestoreMidConversation(t *testing.T) {
 	opts := grooming.DefaultOptions()
 	for _, c := range readCorpus(t) {
 		t.Run(c.Name, func(t *testing.T) {
-			n := len(c.events)
+			n := len(c.Events)
 			// The uninterrupted run: findings and the changelog after each message.
 			a := newWith(t, opts)
 			log := newLog()
 			want := make([]string, n)
 			logs := make([]*changelog, n)
-			for i, m := range c.events {
+			for i, m := range c.Events {
 				want[i] = describe(a.Inspect(m, nil))
 				log.take(a)
 				logs[i] = log.clone()
@@ -101,7 +101,7 @@ func TestRestoreMidConversation(t *testing.T) {
 				b := restoreFrom(t, logs[cut-1], opts)
 				blog := logs[cut-1].clone()
 				for i := cut; i < n; i++ {
-					if got := describe(b.Inspect(c.events[i], nil)); got != want[i] {
+					if got := describe(b.Inspect(c.Events[i], nil)); got != want[i] {
 						t.Fatalf("restored after message %d: message %d gives\n  %s\nwant\n  %s", cut, i+1, got, want[i])
 					}
 					blog.take(b)
@@ -122,8 +122,8 @@ func TestRestoreInterleaved(t *testing.T) {
 	for i, c := range readCorpus(t) {
 		// Move each conversation to start within the same week, so that
 		// they interleave.
-		shift := c.events[0].SentAt.Sub(time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)) - time.Duration(i)*time.Hour
-		for _, m := range c.events {
+		shift := c.Events[0].SentAt.Sub(time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)) - time.Duration(i)*time.Hour
+		for _, m := range c.Events {
 			mm := *m
 			mm.SentAt = m.SentAt.Add(-shift)
 			all = append(all, &mm)
@@ -246,7 +246,7 @@ func TestRestoreRejectsGarbage(t *testing.T) {
 	d := newWith(t, grooming.DefaultOptions())
 	log := newLog()
 	c := readCorpus(t)[0]
-	for _, m := range c.events[:10] {
+	for _, m := range c.Events[:10] {
 		d.Inspect(m, nil)
 	}
 	log.take(d)
@@ -273,13 +273,13 @@ func TestRestoreRejectsGarbage(t *testing.T) {
 	// The state is as it was: the next message gives what it gives on an
 	// uninterrupted detector.
 	u := newWith(t, grooming.DefaultOptions())
-	for _, m := range c.events[:10] {
+	for _, m := range c.Events[:10] {
 		u.Inspect(m, nil)
 	}
 	if err := d.Restore(c.Name, good); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range c.events[10:] {
+	for _, m := range c.Events[10:] {
 		if got, want := describe(d.Inspect(m, nil)), describe(u.Inspect(m, nil)); got != want {
 			t.Fatalf("after rejected restores: %s, want %s", got, want)
 		}

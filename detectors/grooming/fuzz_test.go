@@ -78,7 +78,7 @@ func FuzzInspect(f *testing.F) {
 func FuzzRestore(f *testing.F) {
 	d := newWith(f, grooming.DefaultOptions())
 	for _, c := range readCorpus(f) {
-		for _, m := range c.events {
+		for _, m := range c.Events {
 			d.Inspect(m, nil)
 			d.TakeChanged(func(_ string, s []byte) {
 				if s != nil {

@@ -99,8 +99,14 @@ func TestBuiltinRules(t *testing.T) {
 		t.Fatalf("only %d phrase rules", len(d.rs.rules))
 	}
 	for _, r := range rules {
-		if r.Mode != detectors.Live || !strings.HasPrefix(r.Owner, "safety-") || r.Version == "" {
-			t.Errorf("rule %s: mode %s, owner %q, version %q; want live, a safety team, a version", r.ID, r.Mode, r.Owner, r.Version)
+		// The grooming phrases are superseded by the conversation-level
+		// grooming detector and kept in shadow for comparison.
+		want := detectors.Live
+		if r.Category == detectors.Grooming {
+			want = detectors.Shadow
+		}
+		if r.Mode != want || !strings.HasPrefix(r.Owner, "safety-") || r.Version == "" {
+			t.Errorf("rule %s: mode %s, owner %q, version %q; want %s, a safety team, a version", r.ID, r.Mode, r.Owner, r.Version, want)
 		}
 	}
 	actionable := map[detectors.Category]int{}
