@@ -68,6 +68,9 @@ var affixSkeletons = func() []string {
 // scanLinks judges every link in s (at most maxLinksPerMessage).
 func (l *linksRule) scan(s string, z *text.Normalizer, out *linkScan) {
 	*out = linkScan{}
+	if strings.IndexByte(s, '.') < 0 && !strings.Contains(s, "dot") {
+		return // no host without a dot (or a disguised one)
+	}
 	for tok := range strings.FieldsFuncSeq(s, unicode.IsSpace) {
 		host, ok := linkHost(tok)
 		if !ok {

@@ -183,10 +183,15 @@ func (d *Detector) analyse(m *event.Message) {
 			}
 		}
 	}
-	f.simhash, f.words = d.fp.simhash(n)
-	f.printed = cfg.behaviour.contentWindow > 0 && f.words >= cfg.behaviour.minWords
-	if !f.printed {
-		f.simhash = 0
+	f.simhash, f.words, f.printed = 0, 0, false
+	// A text of fewer words than min_words cannot have that many distinct
+	// canonical words: most chat stops here.
+	if cfg.behaviour.contentWindow > 0 && strings.Count(n.Text, " ")+1 >= cfg.behaviour.minWords {
+		f.simhash, f.words = d.fp.simhash(n)
+		f.printed = f.words >= cfg.behaviour.minWords
+		if !f.printed {
+			f.simhash = 0
+		}
 	}
 	cfg.links.scan(m.Text, &d.zl, &f.links)
 	f.runes = utf8.RuneCountInString(m.Text)
