@@ -61,6 +61,16 @@ func Conversation(id string, msgs []ExampleMessage) []*event.Message {
 	return out
 }
 
+// ExampleChecker is implemented by a detector whose rules do not each raise
+// their own findings from Inspect: one that forwards what it sees to its
+// stages (see Stage), where several rules add up to one score. CheckExamples
+// then asks the detector, instead of reading Inspect's findings, at which
+// severities rule fired on an example's messages; the detector runs them in
+// order through a fresh instance of itself and of its stages.
+type ExampleChecker interface {
+	ExampleFired(rule *Rule, msgs []*event.Message) ([]Severity, error)
+}
+
 // CheckExamples runs every example of every running rule (mode live or
 // shadow) through a fresh instance of its detector, with all of that
 // detector's rules loaded, and reports each example that does not behave as
@@ -92,12 +102,22 @@ func checkExample(f Factory, rules []*Rule, rule *Rule, ex Example) error {
 		return &RuleError{Source: rule.Source, Rule: rule.ID, Msg: fmt.Sprintf("detector %s: %v", f.Name, err)}
 	}
 	var fired []Finding
-	var findings []Finding
-	for _, m := range ExampleMessages(rule, ex) {
-		findings = d.Inspect(m, findings[:0])
-		for _, fd := range findings {
-			if fd.Rule == rule.ID {
-				fired = append(fired, fd)
+	if c, ok := d.(ExampleChecker); ok {
+		sevs, err := c.ExampleFired(rule, ExampleMessages(rule, ex))
+		if err != nil {
+			return &RuleError{Source: ex.Source, Rule: rule.ID, Field: "examples", Msg: err.Error()}
+		}
+		for _, sev := range sevs {
+			fired = append(fired, Finding{Rule: rule.ID, Severity: sev})
+		}
+	} else {
+		var findings []Finding
+		for _, m := range ExampleMessages(rule, ex) {
+			findings = d.Inspect(m, findings[:0])
+			for _, fd := range findings {
+				if fd.Rule == rule.ID {
+					fired = append(fired, fd)
+				}
 			}
 		}
 	}

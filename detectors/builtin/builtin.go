@@ -9,6 +9,7 @@ import (
 	"github.com/goshawk-safety/goshawk/detectors/grooming"
 	"github.com/goshawk-safety/goshawk/detectors/harassment"
 	"github.com/goshawk-safety/goshawk/detectors/keyword"
+	"github.com/goshawk-safety/goshawk/detectors/spam"
 )
 
 // Options tune the built-in detectors that take settings beyond their rules.
@@ -32,5 +33,6 @@ func RegistryWith(o Options) (*detectors.Registry, error) {
 		contactshare.Factory(),
 		harassment.Factory(),
 		grooming.NewFactory(o.Grooming),
+		spam.Factory(),
 	)
 }

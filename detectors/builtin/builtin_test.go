@@ -15,7 +15,7 @@ func TestRegistryBuildsEveryDetector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"keyword", "harassment", "contactshare", "grooming"} {
+	for _, name := range []string{"keyword", "harassment", "contactshare", "grooming", "spam"} {
 		if !slices.Contains(reg.Names(), name) {
 			t.Fatalf("Names() = %v, want %s among them", reg.Names(), name)
 		}

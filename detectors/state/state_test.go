@@ -31,6 +31,9 @@ func TestLRU(t *testing.T) {
 	if e := l.Touch([]byte("zz"), 11, 3, nil); e != nil || l.Len() != 3 {
 		t.Fatal("Touch without create added an entry")
 	}
+	if o := l.Oldest(); o == nil || o.Key != "b" {
+		t.Fatalf("Oldest() = %v, want b", o)
+	}
 	l.Touch([]byte("d"), 12, 3, one) // at the cap: b, least recently used, goes
 	if got := keys(l); !slices.Equal(got, []string{"d", "a", "c"}) {
 		t.Fatalf("after cap: %v", got)
@@ -47,8 +50,15 @@ func TestLRU(t *testing.T) {
 	}
 	l.Touch([]byte("e"), 20, 10, one)
 	l.Shrink(1)
+	if o := l.Oldest(); o == nil || o.Key != "e" {
+		t.Fatalf("Oldest() = %v after shrink, want e", o)
+	}
 	if got := keys(l); !slices.Equal(got, []string{"e"}) || l.Get("d") != nil {
 		t.Fatalf("after shrink: %v", got)
+	}
+	l.Remove(l.Oldest())
+	if l.Oldest() != nil {
+		t.Fatal("Oldest() of an empty store is not nil")
 	}
 }
 
