@@ -121,12 +121,13 @@ func (p *Pipeline) finish(ctx context.Context, b *pending, full chan<- *pending,
 	return p.commit(ctx)
 }
 
-// flush writes dead letters, then reports, then flags, then durable
-// detector state and the records forwarded to detector stages, each retried
+// flush writes dead letters, then reports, then flags, then the records
+// forwarded to detector stages, then durable detector state, each retried
 // until it succeeds or ctx ends, and only then marks the batch's records
-// done. State is
-// written after the flags, so a state in the changelog implies its
-// message's flags are stored.
+// done. State is written last: a state in the changelog implies its
+// message's flags and forwards are written, so a re-delivered message that
+// the restored state already covers can skip its durable detectors without
+// losing either.
 func (p *Pipeline) flush(ctx context.Context, b *pending) error {
 	if len(b.tickets) == 0 {
 		return nil
@@ -167,19 +168,19 @@ func (p *Pipeline) flush(ctx context.Context, b *pending) error {
 			m.Flags.WithLabelValues(string(f.Category), string(f.Severity), f.Detector, string(f.Mode)).Inc()
 		}
 	}
-	if len(b.states) > 0 {
-		if err := p.retry(ctx, SinkChangelog, func(ctx context.Context) error {
-			return p.deps.Changelog.Write(ctx, b.states)
-		}); err != nil {
-			return err
-		}
-	}
 	if len(b.fwd) > 0 {
 		if p.deps.Forwards == nil {
 			return fmt.Errorf("pipeline: a detector forwards to stage %q but no internal stream writer is configured", b.fwd[0].Stream)
 		}
 		if err := p.retry(ctx, SinkForwards, func(ctx context.Context) error {
 			return p.deps.Forwards.WriteForwards(ctx, b.fwd)
+		}); err != nil {
+			return err
+		}
+	}
+	if len(b.states) > 0 {
+		if err := p.retry(ctx, SinkChangelog, func(ctx context.Context) error {
+			return p.deps.Changelog.Write(ctx, b.states)
 		}); err != nil {
 			return err
 		}

@@ -964,7 +964,8 @@ func TestFaultPipelineSIGKILL(t *testing.T) {
 	partitions := partitionsOf(ends)
 	args := []string{"run", "--brokers", broker, "--topic", topic, "--group", group,
 		"--clickhouse-addr", chAddr, "--clickhouse-database", cfg.Database, "--evidence-encryption=off",
-		"--workers", "2", "--batch-size", "5000", "--batch-interval", "2s", "--log-level", "warn"}
+		"--workers", "2", "--batch-size", "5000", "--batch-interval", "2s", "--log-level", "warn",
+		"--detectors", detectorNames(allDetectors(t))}
 
 	prod := produceSteadily(broker, topic, tr.records, 1500) // 8 s of traffic
 	first := startGoshawk(t, bin, "first", args)
