@@ -44,12 +44,14 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Evidence encryption is on as in production; without keys the demo
 	// makes an ephemeral one (privacy.go).
 	c.privacy.register(f)
+	c.tune.register(f)
 	serve := true
 	f.Bool(&serve, "serve", true, "after the summary, keep serving the console and /metrics until interrupted")
 	if err := f.Parse(args); err != nil {
 		return usageError(err)
 	}
 	c.pipeline.validate(f)
+	c.tune.validate(f)
 	p.validate(f)
 	c.privacy.validate(f, false)
 	if err := f.validated(); err != nil {
@@ -77,6 +79,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	c.store.Sink = "sqlite"
 	c.kafka.Topic = "messages"
 	c.pipeline.DLQTopic = "messages.dlq"
+	c.pipeline.StateTopic = "messages.goshawk-state"
+	c.pipeline.StreamPrefix = "messages.goshawk-"
 	topics := demoReportTopics(f, c, &reports) // reports.go
 	if err := f.validated(); err != nil {
 		return usageError(err)
@@ -247,7 +251,9 @@ func printDemoSummary(ctx context.Context, w io.Writer, store *sqlite.Writer, ke
 	var examples []sqlite.Stored
 	shown := map[detectors.Category]int{}
 	for _, s := range recent {
-		if f := s.Flag; f.Severity.Rank() >= detectors.Medium.Rank() && shown[f.Category] < 3 {
+		// Shadow flags are for rule authors, not analysts (the console
+		// leaves them out too).
+		if f := s.Flag; f.Mode.OrLive() == detectors.Live && f.Severity.Rank() >= detectors.Medium.Rank() && shown[f.Category] < 3 {
 			shown[f.Category]++
 			examples = append(examples, s)
 		}
@@ -260,7 +266,7 @@ func printDemoSummary(ctx context.Context, w io.Writer, store *sqlite.Writer, ke
 	if err := store.Console().RecordAccess(ctx, reads); err != nil {
 		return fmt.Errorf("demo: evidence audit: %w", err)
 	}
-	fmt.Fprintln(w, "\nExamples (newest first, medium severity and above):")
+	fmt.Fprintln(w, "\nExamples (newest first, live rules, medium severity and above):")
 	for _, s := range examples {
 		f, text := s.Flag, s.Flag.Evidence
 		if s.EvidenceKeyID != "" {
