@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/goshawk-safety/goshawk/detectors/text"
 	"github.com/goshawk-safety/goshawk/event"
 )
 
@@ -69,6 +70,14 @@ type Factory struct {
 	New func(rules []*Rule) (Detector, error)
 	// Stages are the detector's keyed stages (see Stage), nil for most.
 	Stages []StageFactory
+}
+
+// TextSharer is implemented by detectors that normalise each message's text
+// with the shared text layer. The engine gives all of them one
+// text.Shared, which normalises a message's text once however many
+// detectors read it.
+type TextSharer interface {
+	ShareText(z *text.Shared)
 }
 
 // Durable is implemented by detectors whose per-conversation state must

@@ -5,6 +5,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/goshawk-safety/goshawk/detectors/text"
 	"github.com/goshawk-safety/goshawk/event"
 )
 
@@ -37,6 +38,7 @@ type Engine struct {
 	factories []Factory
 	detectors []Detector
 	rules     *RuleSet
+	text      *text.Shared // the normaliser shared by the TextSharer detectors
 	clock     Clock
 	context   int
 	findings  []Finding
@@ -45,7 +47,7 @@ type Engine struct {
 // NewEngine builds one instance of each factory, running the rules of set
 // (which may be nil for detectors that take no rules).
 func NewEngine(factories []Factory, set *RuleSet, opts EngineOptions) (*Engine, error) {
-	e := &Engine{factories: factories, clock: opts.Clock, context: opts.EvidenceContext}
+	e := &Engine{factories: factories, clock: opts.Clock, context: opts.EvidenceContext, text: new(text.Shared)}
 	if e.clock == nil {
 		e.clock = WallClock
 	}
@@ -61,6 +63,7 @@ func NewEngine(factories []Factory, set *RuleSet, opts EngineOptions) (*Engine, 
 		if err != nil {
 			return nil, fmt.Errorf("detector %s: %w", f.Name, err)
 		}
+		e.share(d)
 		e.detectors = append(e.detectors, d)
 	}
 	return e, nil
@@ -73,6 +76,12 @@ func (e *Engine) StateEntries(fn func(detector string, entries int)) {
 		if s, ok := d.(StateSizer); ok {
 			fn(d.Name(), s.StateEntries())
 		}
+	}
+}
+
+func (e *Engine) share(d Detector) {
+	if s, ok := d.(TextSharer); ok {
+		s.ShareText(e.text)
 	}
 }
 
@@ -137,7 +146,9 @@ func (e *Engine) Reload(set *RuleSet) error {
 			err = r.Reload(set.For(f.Name)) // atomic: switches or fails unchanged
 			next[i] = e.detectors[i]
 		} else {
-			next[i], err = f.New(set.For(f.Name))
+			if next[i], err = f.New(set.For(f.Name)); err == nil {
+				e.share(next[i])
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("detector %s: %w", f.Name, err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/detectors/text"
 	"github.com/goshawk-safety/goshawk/event"
 )
 
@@ -146,5 +147,40 @@ func TestParseCategoryAndSeverity(t *testing.T) {
 	}
 	if _, err := detectors.ParseSeverity("urgent"); err == nil {
 		t.Error("ParseSeverity accepted urgent")
+	}
+}
+
+type sharer struct {
+	name string
+	z    *text.Shared
+}
+
+func (s *sharer) Name() string                                                    { return s.name }
+func (s *sharer) Inspect(*event.Message, []detectors.Finding) []detectors.Finding { return nil }
+func (s *sharer) ShareText(z *text.Shared)                                        { s.z = z }
+
+// Every detector that normalises text gets the engine's one normaliser, on
+// start and when a reload rebuilds it.
+func TestEngineSharesTheNormalizer(t *testing.T) {
+	var built []*sharer
+	factory := func(name string) detectors.Factory {
+		return detectors.Factory{Name: name, New: func([]*detectors.Rule) (detectors.Detector, error) {
+			s := &sharer{name: name}
+			built = append(built, s)
+			return s, nil
+		}}
+	}
+	e, err := detectors.NewEngine([]detectors.Factory{factory("a"), factory("b")}, nil, detectors.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if built[0].z == nil || built[0].z != built[1].z {
+		t.Fatalf("detectors got normalisers %p and %p, want one shared", built[0].z, built[1].z)
+	}
+	if err := e.Reload(&detectors.RuleSet{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(built) != 4 || built[2].z != built[0].z || built[3].z != built[0].z {
+		t.Fatalf("after a reload: %d detectors built, normaliser not shared", len(built))
 	}
 }

@@ -14,7 +14,7 @@ type hit struct {
 // scratch is the per-message analysis, kept between messages so that
 // Inspect does not allocate in the common case.
 type scratch struct {
-	z       text.Normalizer
+	z       *text.Shared // the engine's, shared by its detectors (see ShareText)
 	n       text.Normalized
 	src     string
 	matches []text.Match
@@ -51,6 +51,9 @@ func (sc *scratch) analyse(rs *ruleset, s string) {
 	sc.hits = sc.hits[:0]
 	sc.ageHint, sc.asksAge, sc.stages = false, false, 0
 	sc.digit = hasDigit(s)
+	if sc.z == nil {
+		sc.z = new(text.Shared)
+	}
 	sc.n = sc.z.Normalize(s)
 	sc.matches = rs.matcher.Match(sc.n, sc.matches[:0])
 	if len(sc.matches) == 0 && !rs.contacts {

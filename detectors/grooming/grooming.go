@@ -132,6 +132,11 @@ func (d *Detector) Reload(rules []*detectors.Rule) error {
 // Name implements detectors.Detector.
 func (d *Detector) Name() string { return Name }
 
+// ShareText makes the detector normalise message text with the engine's
+// shared normaliser (detectors.TextSharer), so each message is normalised
+// once for all detectors.
+func (d *Detector) ShareText(z *text.Shared) { d.sc.z = z }
+
 // StateEntries implements detectors.StateSizer: the conversations whose
 // state is kept.
 func (d *Detector) StateEntries() int { return d.convs.Len() }

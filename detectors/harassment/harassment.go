@@ -144,6 +144,11 @@ func (d *Detector) StateEntries() int {
 // Name implements detectors.Detector.
 func (d *Detector) Name() string { return Name }
 
+// ShareText makes the detector normalise message text with the engine's
+// shared normaliser (detectors.TextSharer), so each message is normalised
+// once for all detectors.
+func (d *Detector) ShareText(z *text.Shared) { d.sc.z = z }
+
 // Inspect implements detectors.Detector.
 func (d *Detector) Inspect(m *event.Message, out []detectors.Finding) []detectors.Finding {
 	sc := &d.sc
@@ -196,7 +201,7 @@ type candidate struct {
 // scratch is the per-message analysis, kept between messages so that
 // Inspect does not allocate in the common case.
 type scratch struct {
-	z        text.Normalizer
+	z        *text.Shared // the engine's, shared by its detectors (see ShareText)
 	n        text.Normalized
 	src      string
 	matches  []text.Match
@@ -215,6 +220,9 @@ type scratch struct {
 // analyse normalises and matches the text and reads its grammar.
 func (sc *scratch) analyse(rs *ruleset, s string) {
 	sc.src = s
+	if sc.z == nil {
+		sc.z = new(text.Shared)
+	}
 	sc.n = sc.z.Normalize(s)
 	sc.matches = rs.matcher.Match(sc.n, sc.matches[:0])
 	sc.laugh, sc.joke, sc.contacts = -1, false, -1

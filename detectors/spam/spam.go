@@ -80,7 +80,7 @@ const idleEvictionsPerMessage = 4
 // answer.
 type Detector struct {
 	cfg     *config
-	z       text.Normalizer // the message text
+	z       *text.Shared    // the message text; the engine's, shared by its detectors (see ShareText)
 	zl      text.Normalizer // link host labels
 	fp      fingerprinter
 	matches []text.Match
@@ -118,6 +118,11 @@ func New(rules []*detectors.Rule) (detectors.Detector, error) {
 
 // Name implements detectors.Detector.
 func (d *Detector) Name() string { return Name }
+
+// ShareText makes the detector normalise message text with the engine's
+// shared normaliser (detectors.TextSharer), so each message is normalised
+// once for all detectors.
+func (d *Detector) ShareText(z *text.Shared) { d.z = z }
 
 // Reload implements detectors.Reloader: new rules, the same conversation
 // state.
@@ -158,6 +163,9 @@ func (d *Detector) TakeForwards(out []detectors.Forward) []detectors.Forward {
 func (d *Detector) analyse(m *event.Message) {
 	f := &d.feat
 	cfg := d.cfg
+	if d.z == nil {
+		d.z = new(text.Shared)
+	}
 	n := d.z.Normalize(m.Text)
 	f.hits = f.hits[:0]
 	if cfg.matcher != nil {

@@ -727,3 +727,27 @@ func (z *Normalizer) output(src string) Normalized {
 	}
 	return n
 }
+
+// Shared is a Normalizer that remembers its last input and result, so that
+// the detectors of one engine, which all read the same message text,
+// normalise it once: a call with the very same string (the same bytes in
+// memory, as every detector gets the message's Text) returns the previous
+// result. Its contract is Normalizer.Normalize's: the result is valid until
+// the next call that normalises something else. The zero value is ready
+// to use; it is not safe for concurrent use.
+type Shared struct {
+	z     Normalizer
+	last  string // kept referenced, so no other string can take its memory
+	res   Normalized
+	valid bool
+}
+
+// Normalize returns the normal form of s, computing it only when s is not
+// the string of the previous call.
+func (s *Shared) Normalize(str string) Normalized {
+	if s.valid && len(str) == len(s.last) && unsafe.StringData(str) == unsafe.StringData(s.last) {
+		return s.res
+	}
+	s.res, s.last, s.valid = s.z.Normalize(str), str, true
+	return s.res
+}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // normalizeCases are inputs and their expected normal forms, grouped by
@@ -306,5 +307,30 @@ func TestNormalizeAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Normalize allocates %.1f times per %d messages, want 0", allocs, len(msgs))
+	}
+}
+
+func TestSharedNormalizesEachTextOnce(t *testing.T) {
+	var s Shared
+	a := strings.Repeat("Y0U are a l0ser ", 3)
+	b := strings.Clone(a) // same bytes, other memory
+	c := strings.Replace(a, "l0ser", "w1nner", 1)
+	first := s.Normalize(a)
+	if first.Text != Normalize(a).Text {
+		t.Fatalf("Shared gives %q, Normalize %q", first.Text, Normalize(a).Text)
+	}
+	again := s.Normalize(a)
+	if unsafe.StringData(again.Text) != unsafe.StringData(first.Text) {
+		t.Error("the same string was normalised again instead of reusing the result")
+	}
+	if got := s.Normalize(b); got.Text != first.Text || got.Source() != b {
+		t.Errorf("equal text in other memory: %q from %q", got.Text, got.Source())
+	}
+	if got := s.Normalize(c); got.Text != Normalize(c).Text {
+		t.Errorf("a different text gave %q, want %q", got.Text, Normalize(c).Text)
+	}
+	prev := s.Normalize(a)
+	if got := s.Normalize(prev.Text); got.Text != Normalize(prev.Text).Text {
+		t.Errorf("the previous result's Text as input gave %q", got.Text)
 	}
 }

@@ -410,11 +410,42 @@ func (b *bench) runPipeline(ctx context.Context, spec PipelineSpec, pr *probe, d
 		return usage{}, fmt.Errorf("not done within %s: %w", b.cfg.PhaseTimeout, ctx.Err())
 	}
 	u := m.stop()
+	// Detector stages (spam) consume internal topics behind the messages
+	// topic: let them settle before the pipeline stops, or their last
+	// flags are missing from the count. Not part of the measured time.
+	b.settle(ctx, spec.Database)
 	stop()
 	if err := <-stopped; err != nil {
 		return u, fmt.Errorf("pipeline shutdown: %w", err)
 	}
 	return u, nil
+}
+
+// settle waits, when a detector has stages, until the number of flags
+// ClickHouse shows has not changed for 3 s (at most a minute).
+func (b *bench) settle(ctx context.Context, database string) {
+	if !slices.ContainsFunc(b.cfg.Detectors, func(f detectors.Factory) bool { return len(f.Stages) > 0 }) {
+		return
+	}
+	last, stable := uint64(0), 0
+	for range 60 {
+		n, err := b.countFlags(ctx, database)
+		if err != nil {
+			return
+		}
+		if n == last {
+			if stable++; stable >= 3 {
+				return
+			}
+		} else {
+			last, stable = n, 0
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // pipelinePhase runs the pipeline over the whole topic and returns the
@@ -487,6 +518,7 @@ type Latency struct {
 	Samples     []time.Duration
 	Flags       int    // flags acknowledged by ClickHouse, warm-up included
 	Unmatched   int    // flags whose record the probe had not seen (should be 0)
+	Staged      int    // flags raised by detector stages (spam), not sampled
 	Stored      uint64 // flags ClickHouse shows afterwards
 	Drain       time.Duration
 	Writes      Writes
@@ -527,6 +559,12 @@ func (b *bench) latency(ctx context.Context, topic string) (*Latency, error) {
 		return nil
 	}
 	lat = newLatencyProbe(time.Time{})
+	lat.stageBy = map[string]bool{}
+	for _, f := range b.cfg.Detectors {
+		if len(f.Stages) > 0 {
+			lat.stageBy[f.Name] = true
+		}
+	}
 	spec, pr, store = b.spec(topic, "-latency", lat)
 	u, err := b.runPipeline(ctx, spec, pr, during)
 	if err != nil {
@@ -538,7 +576,7 @@ func (b *bench) latency(ctx context.Context, topic string) (*Latency, error) {
 	if first := pr.firstFetch(); !first.IsZero() {
 		res.FirstFetch = first.Sub(produceStart)
 	}
-	res.Samples, res.Flags, res.Unmatched = lat.result()
+	res.Samples, res.Flags, res.Unmatched, res.Staged = lat.result()
 	if res.DeadLetters, err = b.admin.records(ctx, topic+".dlq"); err != nil {
 		return nil, err
 	}

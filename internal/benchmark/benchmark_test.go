@@ -211,7 +211,7 @@ func TestLatencyProbe(t *testing.T) {
 	if err := store.Write(ctx, []detectors.Flag{flag("w0"), flag("m0"), flag("m1"), flag("m1"), flag("stranger")}); err != nil {
 		t.Fatal(err)
 	}
-	samples, flags, unmatched := lat.result()
+	samples, flags, unmatched, _ := lat.result()
 	if flags != 5 || unmatched != 1 || len(samples) != 3 {
 		t.Fatalf("flags %d unmatched %d samples %d, want 5, 1, 3 (warm-up w0 not sampled)", flags, unmatched, len(samples))
 	}
@@ -232,7 +232,7 @@ func TestLatencyProbe(t *testing.T) {
 	if err := store.Write(ctx, []detectors.Flag{flag("m0")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, unmatched := lat.result(); unmatched != 2 {
+	if _, _, unmatched, _ := lat.result(); unmatched != 2 {
 		t.Errorf("a flag of a committed record matched (unmatched %d, want 2)", unmatched)
 	}
 	// A failed write tells the probe nothing.
@@ -240,7 +240,7 @@ func TestLatencyProbe(t *testing.T) {
 	if err := failing.Write(ctx, []detectors.Flag{flag("m1")}); err == nil {
 		t.Fatal("the store's error was not returned")
 	}
-	if _, flags, _ := lat.result(); flags != 6 {
+	if _, flags, _, _ := lat.result(); flags != 6 {
 		t.Errorf("%d flags after a failed write, want 6", flags)
 	}
 }

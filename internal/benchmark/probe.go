@@ -132,6 +132,11 @@ type latencyProbe struct {
 	samples   []time.Duration
 	flags     int // flags acknowledged by the store, warm-up included
 	unmatched int // flags whose message was not seen by the probe
+	// staged are flags of detectors with stages (spam): a stage raises
+	// them when later records arrive, on messages long committed, so they
+	// have no append → visible latency of their own and are not sampled.
+	staged  int
+	stageBy map[string]bool // detector names
 }
 
 type fetchedID struct {
@@ -184,6 +189,10 @@ func (l *latencyProbe) written(flags []detectors.Flag, at time.Time) {
 	defer l.mu.Unlock()
 	for i := range flags {
 		l.flags++
+		if l.stageBy[flags[i].Detector] {
+			l.staged++
+			continue
+		}
 		t, ok := l.pending[flags[i].MessageID]
 		switch {
 		case !ok:
@@ -202,10 +211,10 @@ func (l *latencyProbe) inFlight() int {
 }
 
 // result returns the samples and counts so far.
-func (l *latencyProbe) result() (samples []time.Duration, flags, unmatched int) {
+func (l *latencyProbe) result() (samples []time.Duration, flags, unmatched, staged int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]time.Duration(nil), l.samples...), l.flags, l.unmatched
+	return append([]time.Duration(nil), l.samples...), l.flags, l.unmatched, l.staged
 }
 
 // timedStore times the flag store's writes and, in the latency phase,

@@ -161,6 +161,9 @@ func (r *Report) Write(w io.Writer) error {
 			l.FirstFetch.Seconds(), l.Drain.Seconds())
 		bw.printf("  Per flag: from its Kafka record timestamp (CreateTime, set just before the producer sends the record) to\n")
 		bw.printf("  ClickHouse acknowledging the INSERT that carried it (the part is then visible to queries).\n")
+		if l.Staged > 0 {
+			bw.printf("  %s flags of detector stages (spam) are not sampled: a stage raises them when later records arrive.\n", thousands(l.Staged))
+		}
 		bw.printf("  * The latency phase's CPU and memory include the producer, which runs in the same process.\n")
 	}
 	for _, n := range r.Notes {
