@@ -33,6 +33,7 @@ type ReplaySummary struct {
 	Flags      int
 	ByCategory map[detectors.Category]int
 	BySeverity map[detectors.Severity]int
+	ByDetector map[string]int
 	Rejected   []Rejection
 }
 
@@ -43,7 +44,7 @@ type ReplaySummary struct {
 // summary. With detectors.EventTime as the engine clock the output is
 // reproducible.
 func Replay(ctx context.Context, inputs []ReplayInput, factories []detectors.Factory, rules *detectors.RuleSet, opts detectors.EngineOptions, out io.Writer) (ReplaySummary, error) {
-	sum := ReplaySummary{ByCategory: map[detectors.Category]int{}, BySeverity: map[detectors.Severity]int{}}
+	sum := ReplaySummary{ByCategory: map[detectors.Category]int{}, BySeverity: map[detectors.Severity]int{}, ByDetector: map[string]int{}}
 	det, err := newDetection(factories, rules, opts)
 	if err != nil {
 		return sum, fmt.Errorf("replay: %w", err)
@@ -62,6 +63,7 @@ func Replay(ctx context.Context, inputs []ReplayInput, factories []detectors.Fac
 			sum.Flags++
 			sum.ByCategory[flags[i].Category]++
 			sum.BySeverity[flags[i].Severity]++
+			sum.ByDetector[flags[i].Detector]++
 			if err := enc.Encode(&flags[i]); err != nil {
 				return fmt.Errorf("replay: write flags: %w", err)
 			}

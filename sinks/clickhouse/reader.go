@@ -80,6 +80,26 @@ func (r *Reader) CountFlags(ctx context.Context) (uint64, error) {
 	return n, nil
 }
 
+// CountFlagsByDetector returns the number of flags readers see, per
+// detector.
+func (r *Reader) CountFlagsByDetector(ctx context.Context) (map[string]uint64, error) {
+	rows, err := r.conn.Query(ctx, "SELECT detector, count() FROM "+r.flags()+" FINAL GROUP BY detector")
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: count %s.flags by detector: %w", r.db, err)
+	}
+	defer rows.Close()
+	out := map[string]uint64{}
+	for rows.Next() {
+		var d string
+		var n uint64
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, fmt.Errorf("clickhouse: count %s.flags by detector: %w", r.db, err)
+		}
+		out[d] = n
+	}
+	return out, rows.Err()
+}
+
 // CountDistinctAndTotal returns the number of distinct flag_ids and the
 // number of rows stored, duplicates not yet merged away included. Tests use
 // it to tell "stored twice" from "seen twice".
