@@ -30,7 +30,7 @@ type Report struct {
 	// in event time, beyond the stages' lateness bound.
 	ReplayStageFlags int
 	StoredStageFlags uint64
-	Notes             []string
+	Notes            []string
 }
 
 // Problems lists what makes the numbers untrustworthy: the pipeline did
