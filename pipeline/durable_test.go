@@ -180,6 +180,14 @@ func replayStateful(t *testing.T, parts [][]kafka.Message) map[string]bool {
 // in-process stages, and returns the flags as detector/rule/message keys.
 func replayParts(t *testing.T, parts [][]kafka.Message, factories []detectors.Factory, rules *detectors.RuleSet) map[string]bool {
 	t.Helper()
+	return replayKeys(t, parts, factories, rules, flagKey)
+}
+
+func flagKey(f detectors.Flag) string { return f.Detector + "/" + f.Rule + "/" + f.MessageID }
+
+// replayKeys is replayParts with the keys made by key.
+func replayKeys(t *testing.T, parts [][]kafka.Message, factories []detectors.Factory, rules *detectors.RuleSet, key func(detectors.Flag) string) map[string]bool {
+	t.Helper()
 	var lines bytes.Buffer
 	for _, p := range parts {
 		for _, m := range p {
@@ -201,7 +209,7 @@ func replayParts(t *testing.T, parts [][]kafka.Message, factories []detectors.Fa
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		want[f.Detector+"/"+f.Rule+"/"+f.MessageID] = true
+		want[key(f)] = true
 	}
 	return want
 }
@@ -297,7 +305,7 @@ func waitGroupsCommitted(t *testing.T, broker string, groups map[string]string, 
 func storedKeys(s *recordingSink) map[string]bool {
 	got := map[string]bool{}
 	for _, f := range s.snapshot() {
-		got[f.Detector+"/"+f.Rule+"/"+f.MessageID] = true
+		got[flagKey(f)] = true
 	}
 	return got
 }
@@ -482,30 +490,7 @@ func flagDetail(f detectors.Flag) string {
 
 func replayFlagDetails(t *testing.T, parts [][]kafka.Message, factories []detectors.Factory, rules *detectors.RuleSet) map[string]bool {
 	t.Helper()
-	var lines bytes.Buffer
-	for _, p := range parts {
-		for _, m := range p {
-			lines.Write(m.Value)
-			lines.WriteByte('\n')
-		}
-	}
-	var out bytes.Buffer
-	if _, err := pipeline.Replay(context.Background(), []pipeline.ReplayInput{{Name: "t", R: &lines}}, factories, rules,
-		detectors.EngineOptions{Clock: detectors.EventTime}, &out); err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]bool{}
-	dec := json.NewDecoder(&out)
-	for {
-		var f detectors.Flag
-		if err := dec.Decode(&f); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		want[flagDetail(f)] = true
-	}
-	return want
+	return replayKeys(t, parts, factories, rules, flagDetail)
 }
 
 func TestGroomingDurableOnEmbeddedBroker(t *testing.T) {

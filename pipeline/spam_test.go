@@ -138,7 +138,7 @@ func testSpamInstances(t *testing.T, broker, topic string) {
 		if f.Category != detectors.Spam {
 			t.Errorf("flag %s of category %s", f.Rule, f.Category)
 		}
-		got[f.Detector+"/"+f.Rule+"/"+f.MessageID] = true
+		got[flagKey(f)] = true
 	}
 	compareKeys(t, got, want)
 	t.Logf("%d records over 3 instances: %d spam flags (%d medium+ keys), as replay; %v records through the sender stage", len(recs), len(want), medium, stages)
