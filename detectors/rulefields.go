@@ -140,3 +140,37 @@ func DescribeNode(n *yaml.Node) string {
 	}
 	return "this value"
 }
+
+// PhraseList reads a list of phrases. An item may itself be a list, so
+// that a rule file can define a list once with a YAML anchor and use it in
+// several rules. Nested lists are flattened (two levels at most).
+func (f *RuleFields) PhraseList(field string, n *yaml.Node) ([]string, bool) {
+	if n.Kind == 0 {
+		return nil, false
+	}
+	var out []string
+	var walk func(n *yaml.Node, depth int) bool
+	walk = func(n *yaml.Node, depth int) bool {
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		switch {
+		case n.Kind == yaml.ScalarNode && depth > 0 && n.ShortTag() != "!!null":
+			out = append(out, n.Value)
+			return true
+		case n.Kind == yaml.SequenceNode && depth < 3:
+			for _, c := range n.Content {
+				if !walk(c, depth+1) {
+					return false
+				}
+			}
+			return true
+		}
+		f.Errorf(field, "%s is not a list of phrases (an item may be a list, such as an alias of a shared list)", DescribeNode(n))
+		return false
+	}
+	if !walk(n, 0) {
+		return nil, false
+	}
+	return out, true
+}

@@ -356,14 +356,14 @@ func (rs *ruleset) addPhraseRule(fr *detectors.RuleFields, doc *ruleDoc, lex *le
 		}
 	}
 	rs.phrases = append(rs.phrases, pr)
-	list, ok := phraseList(fr, "phrases", &doc.Phrases)
+	list, ok := fr.PhraseList("phrases", &doc.Phrases)
 	if (doc.Phrases.Kind == 0 || ok && len(list) == 0) && !pr.phone && !pr.email {
 		fr.Errorf("phrases", "at least one phrase is required (or, for a stage rule, contacts)")
 	}
 	addPhrases(fr, "phrases", list, lex, role{roleTerm, idx})
-	unless, _ := phraseList(fr, "unless", &doc.Unless)
+	unless, _ := fr.PhraseList("unless", &doc.Unless)
 	addPhrases(fr, "unless", unless, lex, role{roleUnless, idx})
-	before, _ := phraseList(fr, "unless_before", &doc.UnlessBefore)
+	before, _ := fr.PhraseList("unless_before", &doc.UnlessBefore)
 	addPhrases(fr, "unless_before", before, lex, role{roleUnlessBefore, idx})
 }
 
@@ -471,38 +471,4 @@ func chatVariants(norm string) []string {
 		out = next
 	}
 	return out[1:]
-}
-
-// phraseList reads a list of phrases. An item may itself be a list, so
-// that a rule file can define a list once with a YAML anchor and use it in
-// several rules. Nested lists are flattened (two levels at most).
-func phraseList(fr *detectors.RuleFields, field string, n *yaml.Node) ([]string, bool) {
-	if n.Kind == 0 {
-		return nil, false
-	}
-	var out []string
-	var walk func(n *yaml.Node, depth int) bool
-	walk = func(n *yaml.Node, depth int) bool {
-		for n.Kind == yaml.AliasNode && n.Alias != nil {
-			n = n.Alias
-		}
-		switch {
-		case n.Kind == yaml.ScalarNode && depth > 0 && n.ShortTag() != "!!null":
-			out = append(out, n.Value)
-			return true
-		case n.Kind == yaml.SequenceNode && depth < 3:
-			for _, c := range n.Content {
-				if !walk(c, depth+1) {
-					return false
-				}
-			}
-			return true
-		}
-		fr.Errorf(field, "%s is not a list of phrases (an item may be a list, such as an alias of a shared list)", detectors.DescribeNode(n))
-		return false
-	}
-	if !walk(n, 0) {
-		return nil, false
-	}
-	return out, true
 }

@@ -318,7 +318,7 @@ func (rs *ruleset) addTermRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexi
 	}
 	rs.terms = append(rs.terms, tr)
 
-	terms, ok := phraseList(fr, "terms", &doc.Terms)
+	terms, ok := fr.PhraseList("terms", &doc.Terms)
 	if doc.Terms.Kind == 0 || ok && len(terms) == 0 {
 		fr.Errorf("terms", "at least one term is required")
 	}
@@ -341,7 +341,7 @@ func (rs *ruleset) addTermRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexi
 		{"unless_before", &doc.UnlessBefore, roleUnlessBefore}, {"unless_after", &doc.UnlessAfter, roleUnlessAfter},
 		{"low_before", &doc.LowBefore, roleLowBefore}, {"low_after", &doc.LowAfter, roleLowAfter},
 	} {
-		cues, _ := phraseList(fr, c.field, c.node)
+		cues, _ := fr.PhraseList(c.field, c.node)
 		phrases(fr, c.field, cues, maxCueWords, lex, role{c.kind, idx})
 	}
 }
@@ -380,8 +380,8 @@ func (rs *ruleset) addEscalation(fr *detectors.RuleFields, doc *ruleDoc, lex *le
 		}
 		e.MaxEntries = n
 	}
-	stops, _ := phraseList(fr, "stop_requests", &doc.StopRequests)
-	whole, _ := phraseList(fr, "stop_messages", &doc.StopMessages)
+	stops, _ := fr.PhraseList("stop_requests", &doc.StopRequests)
+	whole, _ := fr.PhraseList("stop_messages", &doc.StopMessages)
 	if len(stops)+len(whole) > escalationStopLimit {
 		fr.Errorf("stop_requests", "%d stop phrases; at most %d", len(stops)+len(whole), escalationStopLimit)
 	}
@@ -478,39 +478,4 @@ func chatVariants(norm string) []string {
 		out = next
 	}
 	return out[1:] // out[0] is the phrase itself
-}
-
-// phraseList reads a list of phrases. An item may itself be a list, so
-// that a rule file can define a list once with a YAML anchor and use it in
-// several rules: [*negations, *counter_speech, "can't"]. Nested lists are
-// flattened (two levels at most).
-func phraseList(fr *detectors.RuleFields, field string, n *yaml.Node) ([]string, bool) {
-	if n.Kind == 0 {
-		return nil, false
-	}
-	var out []string
-	var walk func(n *yaml.Node, depth int) bool
-	walk = func(n *yaml.Node, depth int) bool {
-		for n.Kind == yaml.AliasNode && n.Alias != nil {
-			n = n.Alias
-		}
-		switch {
-		case n.Kind == yaml.ScalarNode && depth > 0 && n.ShortTag() != "!!null":
-			out = append(out, n.Value)
-			return true
-		case n.Kind == yaml.SequenceNode && depth < 3:
-			for _, c := range n.Content {
-				if !walk(c, depth+1) {
-					return false
-				}
-			}
-			return true
-		}
-		fr.Errorf(field, "%s is not a list of phrases (an item may be a list, such as an alias of a shared list)", detectors.DescribeNode(n))
-		return false
-	}
-	if !walk(n, 0) {
-		return nil, false
-	}
-	return out, true
 }
