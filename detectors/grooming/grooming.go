@@ -121,7 +121,7 @@ func newDetector(rules []*detectors.Rule, opts Options, c *compiler) (*Detector,
 // refers to stages and contexts, which rules do not change, and to fired
 // rules by id.
 func (d *Detector) Reload(rules []*detectors.Rule) error {
-	rs, err := d.c.compile(rules)
+	rs, err := d.c.Compile(rules, compile)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -124,44 +123,8 @@ type ruleset struct {
 
 func (rs *ruleset) rolesOf(id int) []role { return rs.roles[rs.roleLo[id]:rs.roleLo[id+1]] }
 
-// compiler remembers the last rule set it compiled, by the rules' ids,
-// versions and modes, so that the pipeline's instances (one per worker)
-// and detectors.CheckExamples (one per example) share one matcher.
-type compiler struct {
-	mu  sync.Mutex
-	key string
-	rs  *ruleset
-}
-
-func (c *compiler) compile(rules []*detectors.Rule) (*ruleset, error) {
-	if c == nil {
-		return compile(rules)
-	}
-	var b strings.Builder
-	for _, r := range rules {
-		b.WriteString(r.ID)
-		b.WriteByte(0)
-		b.WriteString(r.Version)
-		b.WriteByte(0)
-		b.WriteString(string(r.Mode))
-		b.WriteByte('\n')
-	}
-	key := b.String()
-	c.mu.Lock()
-	rs, hit := c.rs, c.rs != nil && c.key == key
-	c.mu.Unlock()
-	if hit {
-		return rs, nil
-	}
-	rs, err := compile(rules)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.key, c.rs = key, rs
-	c.mu.Unlock()
-	return rs, nil
-}
+// compiler shares one compiled rule set among a factory's instances.
+type compiler = detectors.CompileCache[*ruleset]
 
 // lexicon collects the patterns of a ruleset, one per normal form.
 type lexicon struct {

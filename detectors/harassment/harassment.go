@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/goshawk-safety/goshawk/detectors"
@@ -43,44 +41,8 @@ func Factory() detectors.Factory {
 	}
 }
 
-// compiler remembers the last rule set it compiled, by the rules' ids,
-// versions and modes (what a compiled rule set depends on).
-type compiler struct {
-	mu  sync.Mutex
-	key string
-	rs  *ruleset
-}
-
-func (c *compiler) compile(rules []*detectors.Rule) (*ruleset, error) {
-	if c == nil {
-		return compile(rules)
-	}
-	var b strings.Builder
-	for _, r := range rules {
-		b.WriteString(r.ID)
-		b.WriteByte(0)
-		b.WriteString(r.Version)
-		b.WriteByte(0)
-		b.WriteString(string(r.Mode))
-		b.WriteByte('\n')
-	}
-	key := b.String()
-	c.mu.Lock()
-	rs := c.rs
-	hit := rs != nil && c.key == key
-	c.mu.Unlock()
-	if hit {
-		return rs, nil
-	}
-	rs, err := compile(rules)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.key, c.rs = key, rs
-	c.mu.Unlock()
-	return rs, nil
-}
+// compiler shares one compiled rule set among a factory's instances.
+type compiler = detectors.CompileCache[*ruleset]
 
 // Detector is the harassment detector. Like every detector it is used by
 // one goroutine at a time.
@@ -113,7 +75,7 @@ func newDetector(rules []*detectors.Rule, c *compiler) (*Detector, error) {
 // rule whose id is still there is kept, under its new configuration; the
 // state of a rule that is gone is dropped, and a new rule starts empty.
 func (d *Detector) Reload(rules []*detectors.Rule) error {
-	rs, err := d.c.compile(rules)
+	rs, err := d.c.Compile(rules, compile)
 	if err != nil {
 		return err
 	}
