@@ -30,12 +30,17 @@ var ruleFiles embed.FS
 
 // Factory returns the spam detector's factory, with its two stages.
 func Factory() detectors.Factory {
+	// The instances of one factory (one per worker, and one per rule
+	// example checked) share the compiled rules, which are read-only.
+	cache := &detectors.CompileCache[*config]{}
 	return detectors.Factory{
 		Name:        Name,
 		Description: "spam and scams: content fan-out, sender behaviour, links and scam wording, scored together",
 		RuleFields:  RuleFields(),
 		Rules:       ruleFiles,
-		New:         New,
+		New: func(rules []*detectors.Rule) (detectors.Detector, error) {
+			return newCached(rules, cache)
+		},
 		Stages: []detectors.StageFactory{
 			{Stream: StreamFingerprint, New: NewFingerprintStage},
 			{Stream: StreamSender, New: NewSenderStage},
@@ -108,13 +113,17 @@ type features struct {
 }
 
 // New builds a spam detector running rules.
-func New(rules []*detectors.Rule) (detectors.Detector, error) {
-	cfg, err := parseRules(rules, true)
+func New(rules []*detectors.Rule) (detectors.Detector, error) { return newCached(rules, nil) }
+
+func newCached(rules []*detectors.Rule, cache *detectors.CompileCache[*config]) (detectors.Detector, error) {
+	cfg, err := cache.Compile(rules, compileMatcher)
 	if err != nil {
 		return nil, err
 	}
 	return &Detector{cfg: cfg, convs: state.NewLRU[convState](), dirty: map[string]struct{}{}, seen: make([]uint8, len(cfg.content))}, nil
 }
+
+func compileMatcher(rules []*detectors.Rule) (*config, error) { return parseRules(rules, true) }
 
 // Name implements detectors.Detector.
 func (d *Detector) Name() string { return Name }
