@@ -684,8 +684,8 @@ func (sc *scratch) escalate(rs *ruleset, ei int, s *escalationState, m *event.Me
 	// The span: what matched, or (for a message that counted as unwanted
 	// contact) the start of the message.
 	start, end := 0, min(len(m.Text), contactSpan)
-	for end < len(m.Text) && !utf8.RuneStart(m.Text[end]) {
-		end--
+	for end > 0 && end < len(m.Text) && !utf8.RuneStart(m.Text[end]) {
+		end-- // a text of stray continuation bytes cuts to nothing
 	}
 	if qualifying >= 0 {
 		start, end = out[qualifying].Start, out[qualifying].End
