@@ -393,45 +393,8 @@ func addPhrases(fr *detectors.RuleFields, field string, list []string, lex *lexi
 		norm = strings.Clone(norm)
 		seen[norm] = true
 		lex.add(p, norm, r, origin{fr.Rule(), field})
-		for _, v := range chatVariants(norm) {
+		for _, v := range text.ChatVariants(norm) {
 			lex.add(v, v, r, origin{fr.Rule(), field})
 		}
 	}
-}
-
-// chatSpellings are the chat spellings of a few words, which every phrase
-// also matches in: a rule lists "are you home alone" and matches "r u home
-// alone" too. (The harassment detector has the same list.)
-var chatSpellings = map[string][]string{
-	"you": {"u"}, "your": {"ur"}, "you're": {"ur", "u r"}, "youre": {"ur", "u r"}, "yourself": {"urself"},
-	"are": {"r"}, "you've": {"uve"}, "you'll": {"ull"}, "you'd": {"ud"}, "please": {"pls", "plz"},
-}
-
-const maxChatVariants = 16
-
-// chatVariants returns the other spellings of a normalised phrase (words
-// separated by single spaces), at most maxChatVariants of them.
-func chatVariants(norm string) []string {
-	words := strings.Split(norm, " ")
-	if !slices.ContainsFunc(words, func(w string) bool { return chatSpellings[w] != nil }) {
-		return nil
-	}
-	out := []string{""}
-	for i, w := range words {
-		alts := append([]string{w}, chatSpellings[w]...)
-		var next []string
-		for _, o := range out {
-			for _, a := range alts {
-				if len(next) < maxChatVariants+1 {
-					if i > 0 {
-						next = append(next, o+" "+a)
-					} else {
-						next = append(next, a)
-					}
-				}
-			}
-		}
-		out = next
-	}
-	return out[1:]
 }

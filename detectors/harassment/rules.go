@@ -434,48 +434,9 @@ func phrases(fr *detectors.RuleFields, field string, list []string, maxWords int
 		seen[norm] = true
 		norms = append(norms, norm)
 		lex.add(p, norm, r, origin{fr.Rule(), field})
-		for _, v := range chatVariants(norm) {
+		for _, v := range text.ChatVariants(norm) {
 			lex.add(v, v, r, origin{fr.Rule(), field})
 		}
 	}
 	return norms
-}
-
-// chatSpellings are the chat spellings of a few words, which every phrase
-// also matches in: a rule lists "i know where you live" and matches "i
-// know where u live" too.
-var chatSpellings = map[string][]string{
-	"you": {"u"}, "your": {"ur"}, "you're": {"ur", "u r"}, "youre": {"ur", "u r"}, "yourself": {"urself"},
-	"are": {"r"}, "you've": {"uve", "u have"}, "you'll": {"u'll", "ul"}, "you'd": {"u'd", "ud"},
-}
-
-// maxChatVariants bounds the spellings one phrase expands to.
-const maxChatVariants = 16
-
-// chatVariants returns the other spellings of a normalised phrase (its
-// words separated by single spaces) with chatSpellings, at most
-// maxChatVariants of them.
-func chatVariants(norm string) []string {
-	words := strings.Split(norm, " ")
-	if !slices.ContainsFunc(words, func(w string) bool { return chatSpellings[w] != nil }) {
-		return nil
-	}
-	out := []string{""}
-	for i, w := range words {
-		alts := append([]string{w}, chatSpellings[w]...)
-		var next []string
-		for _, o := range out {
-			for _, a := range alts {
-				if len(next) < maxChatVariants+1 {
-					if i > 0 {
-						next = append(next, o+" "+a)
-					} else {
-						next = append(next, a)
-					}
-				}
-			}
-		}
-		out = next
-	}
-	return out[1:] // out[0] is the phrase itself
 }
