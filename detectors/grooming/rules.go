@@ -112,8 +112,7 @@ type ruleset struct {
 	tiers   []tierRule // by threshold, highest first
 	minors  []minorRule
 	matcher *text.Matcher
-	roleLo  []int32 // roles of pattern i: roles[roleLo[i]:roleLo[i+1]]
-	roles   []role
+	roles   detectors.LexiconRoles[role] // of each pattern of the matcher
 	// factor is the damping of each conversational context, live rules
 	// only (factorAll: live and shadow); 1 when no rule has it.
 	factor, factorAll [nContexts]float64
@@ -121,38 +120,14 @@ type ruleset struct {
 	contacts          bool // some stage rule looks for contact details
 }
 
-func (rs *ruleset) rolesOf(id int) []role { return rs.roles[rs.roleLo[id]:rs.roleLo[id+1]] }
+func (rs *ruleset) rolesOf(id int) []role { return rs.roles.Of(id) }
 
 // compiler shares one compiled rule set among a factory's instances.
 type compiler = detectors.CompileCache[*ruleset]
 
-// lexicon collects the patterns of a ruleset, one per normal form.
-type lexicon struct {
-	z       text.Normalizer
-	index   map[string]int
-	phrases []string
-	roles   [][]role
-	origin  []origin
-}
-
-type origin struct {
-	rule  *detectors.Rule
-	field string
-}
-
-func (l *lexicon) add(phrase, norm string, r role, o origin) {
-	i, ok := l.index[norm]
-	if !ok {
-		i = len(l.phrases)
-		l.index[norm] = i
-		l.phrases = append(l.phrases, phrase)
-		l.roles = append(l.roles, nil)
-		l.origin = append(l.origin, o)
-	}
-	if !slices.Contains(l.roles[i], r) {
-		l.roles[i] = append(l.roles[i], r)
-	}
-}
+// lexicon collects the patterns of a ruleset: every phrase and the age
+// hint words.
+type lexicon = detectors.Lexicon[role]
 
 // compile decodes, validates and indexes rules. All problems are reported
 // at once, each naming the file, line and field.
@@ -161,9 +136,9 @@ func compile(rules []*detectors.Rule) (*ruleset, error) {
 	for c := range nContexts {
 		rs.factor[c], rs.factorAll[c] = 1, 1
 	}
-	lex := &lexicon{index: map[string]int{}}
+	lex := &lexicon{}
 	for _, w := range ageHintWords() {
-		lex.add(w, strings.Clone(lex.z.Normalize(w).Text), role{roleAgeHint, -1}, origin{})
+		lex.AddWord(w, role{roleAgeHint, -1})
 	}
 	var errs []error
 	ids := make(map[string]detectors.Source, len(rules))
@@ -214,29 +189,11 @@ func compile(rules []*detectors.Rule) (*ruleset, error) {
 		}
 		return 0
 	})
-	m, err := text.NewMatcher(lex.phrases)
+	m, roles, err := lex.Compile(Name)
 	if err != nil {
-		for i, p := range lex.phrases {
-			if _, perr := text.NewMatcher([]string{p}); perr != nil {
-				if o := lex.origin[i]; o.rule != nil {
-					errs = append(errs, o.rule.Errorf(o.field, "%q: %v", p, perr))
-				} else {
-					errs = append(errs, fmt.Errorf("grooming age words: %q: %w", p, perr))
-				}
-			}
-		}
-		if len(errs) == 0 {
-			errs = append(errs, fmt.Errorf("grooming rules: %w", err))
-		}
-		return nil, errors.Join(errs...)
+		return nil, err
 	}
-	rs.matcher = m
-	rs.roleLo = make([]int32, len(lex.roles)+1)
-	for i, rr := range lex.roles {
-		rs.roleLo[i] = int32(len(rs.roles))
-		rs.roles = append(rs.roles, rr...)
-	}
-	rs.roleLo[len(lex.roles)] = int32(len(rs.roles))
+	rs.matcher, rs.roles = m, roles
 	return rs, nil
 }
 
@@ -375,26 +332,5 @@ func (rs *ruleset) addMinor(fr *detectors.RuleFields, doc *ruleDoc) {
 // addPhrases checks a list of phrases and adds them (and their chat
 // spellings) to the lexicon.
 func addPhrases(fr *detectors.RuleFields, field string, list []string, lex *lexicon, r role) {
-	seen := map[string]bool{}
-	for _, p := range list {
-		norm := lex.z.Normalize(p).Text
-		words := len(strings.Fields(norm))
-		switch {
-		case words == 0 || words > maxPhraseWords:
-			fr.Errorf(field, "%q must have 1 to %d words", p, maxPhraseWords)
-			continue
-		case strings.ContainsAny(norm, "*#"):
-			fr.Errorf(field, "%q has a masking character; write it in plain letters", p)
-			continue
-		case seen[norm]:
-			fr.Errorf(field, "%q is listed twice (the same as another entry once normalised)", p)
-			continue
-		}
-		norm = strings.Clone(norm)
-		seen[norm] = true
-		lex.add(p, norm, r, origin{fr.Rule(), field})
-		for _, v := range text.ChatVariants(norm) {
-			lex.add(v, v, r, origin{fr.Rule(), field})
-		}
-	}
+	lex.AddPhrases(fr, field, list, maxPhraseWords, func(norm string) int { return len(strings.Fields(norm)) }, r)
 }

@@ -145,42 +145,15 @@ type ruleset struct {
 	terms       []termRule
 	escalations []escalation
 	matcher     *text.Matcher
-	roleLo      []int32 // roles of pattern i: roles[roleLo[i]:roleLo[i+1]]
-	roles       []role
+	roles       detectors.LexiconRoles[role] // of each pattern of the matcher
 }
 
-// lexicon collects the patterns of a ruleset, one per normal form.
-type lexicon struct {
-	z       text.Normalizer
-	index   map[string]int // normal form → pattern
-	phrases []string
-	roles   [][]role
-	origin  []origin // where each pattern was first listed
-}
-
-// origin is the rule and field that listed a phrase (rule nil for the
-// grammar's own words).
-type origin struct {
-	rule  *detectors.Rule
-	field string
-}
-
-func (l *lexicon) add(phrase, norm string, r role, o origin) {
-	i, ok := l.index[norm]
-	if !ok {
-		i = len(l.phrases)
-		l.index[norm] = i
-		l.phrases = append(l.phrases, phrase)
-		l.roles = append(l.roles, nil)
-		l.origin = append(l.origin, o)
-	}
-	if !slices.Contains(l.roles[i], r) {
-		l.roles[i] = append(l.roles[i], r)
-	}
-}
+// lexicon collects the patterns of a ruleset: every term, every cue and
+// the grammar's words.
+type lexicon = detectors.Lexicon[role]
 
 // grammarLexicon adds the grammar's word lists.
-func (l *lexicon) grammar() {
+func grammar(l *lexicon) {
 	for _, list := range []struct {
 		words []string
 		kind  uint8
@@ -189,7 +162,7 @@ func (l *lexicon) grammar() {
 		{fillers, roleFiller}, {likeYou, roleLikeYou}, {joking, roleJoke},
 	} {
 		for _, w := range list.words {
-			l.add(w, strings.Clone(l.z.Normalize(w).Text), role{kind: list.kind, rule: -1}, origin{})
+			l.AddWord(w, role{kind: list.kind, rule: -1})
 		}
 	}
 }
@@ -199,8 +172,8 @@ func (l *lexicon) grammar() {
 // field.
 func compile(rules []*detectors.Rule) (*ruleset, error) {
 	rs := &ruleset{}
-	lex := &lexicon{index: map[string]int{}}
-	lex.grammar()
+	lex := &lexicon{}
+	grammar(lex)
 	var errs []error
 	ids := make(map[string]detectors.Source, len(rules))
 	for _, r := range rules {
@@ -236,36 +209,16 @@ func compile(rules []*detectors.Rule) (*ruleset, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	m, err := text.NewMatcher(lex.phrases)
+	m, roles, err := lex.Compile(Name)
 	if err != nil {
-		// Name the phrase, its rule and its field: find the ones the
-		// matcher refuses on their own.
-		for i, p := range lex.phrases {
-			if _, perr := text.NewMatcher([]string{p}); perr != nil {
-				if o := lex.origin[i]; o.rule != nil {
-					errs = append(errs, o.rule.Errorf(o.field, "%q: %v", p, perr))
-				} else {
-					errs = append(errs, fmt.Errorf("harassment grammar: %q: %w", p, perr))
-				}
-			}
-		}
-		if len(errs) == 0 {
-			errs = append(errs, fmt.Errorf("harassment rules: %w", err))
-		}
-		return nil, errors.Join(errs...)
+		return nil, err
 	}
-	rs.matcher = m
-	rs.roleLo = make([]int32, len(lex.roles)+1)
-	for i, rr := range lex.roles {
-		rs.roleLo[i] = int32(len(rs.roles))
-		rs.roles = append(rs.roles, rr...)
-	}
-	rs.roleLo[len(lex.roles)] = int32(len(rs.roles))
+	rs.matcher, rs.roles = m, roles
 	return rs, nil
 }
 
 // rolesOf returns the roles of pattern id.
-func (rs *ruleset) rolesOf(id int) []role { return rs.roles[rs.roleLo[id]:rs.roleLo[id+1]] }
+func (rs *ruleset) rolesOf(id int) []role { return rs.roles.Of(id) }
 
 func (rs *ruleset) addTermRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexicon) {
 	r := fr.Rule()
@@ -329,7 +282,7 @@ func (rs *ruleset) addTermRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexi
 		// article back out of one-word terms.
 		for _, n := range norms {
 			if !strings.ContainsAny(n, " '") {
-				lex.add("a"+n, "a"+n, role{roleTerm, idx}, origin{r, "terms"})
+				lex.Add("a"+n, "a"+n, role{roleTerm, idx}, r, "terms")
 			}
 		}
 	}
@@ -413,30 +366,9 @@ func (rs *ruleset) addEscalation(fr *detectors.RuleFields, doc *ruleDoc, lex *le
 // have 1 to maxWords words in the normal form, no masking character, and
 // appear once in its field.
 func phrases(fr *detectors.RuleFields, field string, list []string, maxWords int, lex *lexicon, r role) []string {
-	seen := map[string]bool{}
-	var norms []string
 	var words []span
-	for _, p := range list {
-		norm := lex.z.Normalize(p).Text
+	return lex.AddPhrases(fr, field, list, maxWords, func(norm string) int {
 		words = segment(norm, words[:0])
-		switch {
-		case len(words) == 0 || len(words) > maxWords:
-			fr.Errorf(field, "%q must have 1 to %d words", p, maxWords)
-			continue
-		case strings.ContainsAny(norm, "*#"):
-			fr.Errorf(field, "%q has a masking character; write it in plain letters (the matcher reads f*ck as fuck)", p)
-			continue
-		case seen[norm]:
-			fr.Errorf(field, "%q is listed twice (the same as another entry once normalised)", p)
-			continue
-		}
-		norm = strings.Clone(norm)
-		seen[norm] = true
-		norms = append(norms, norm)
-		lex.add(p, norm, r, origin{fr.Rule(), field})
-		for _, v := range text.ChatVariants(norm) {
-			lex.add(v, v, r, origin{fr.Rule(), field})
-		}
-	}
-	return norms
+		return len(words)
+	}, r)
 }
