@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/goshawk-safety/goshawk/internal/kafkaadmin"
 )
 
 // StateRecord is one durable detector's state of one conversation, as of a
@@ -114,21 +116,30 @@ func (c *KafkaChangelog) Write(ctx context.Context, states []StateRecord) error 
 // time of the call and calls fn for each record in order; later records of
 // a key supersede earlier ones (compaction may not have run yet).
 func (c *KafkaChangelog) Load(ctx context.Context, partition int, fn func(StateRecord)) error {
+	// The leader of a partition may be moving (or the topic new): connecting
+	// and reading its offsets are asked again while the broker answers so.
 	var conn *kafka.Conn
-	var err error
-	for _, b := range c.brokers {
-		if conn, err = c.dialer.DialLeader(ctx, "tcp", b, c.topic, partition); err == nil {
-			break
+	var first, last int64
+	err := kafkaadmin.Retry(ctx, 0, func() error {
+		var err error
+		for _, b := range c.brokers {
+			if conn, err = c.dialer.DialLeader(ctx, "tcp", b, c.topic, partition); err == nil {
+				break
+			}
 		}
-	}
+		if err != nil {
+			return fmt.Errorf("changelog %s[%d]: connect to leader: %w", c.topic, partition, err)
+		}
+		if first, last, err = conn.ReadOffsets(); err != nil {
+			conn.Close()
+			return fmt.Errorf("changelog %s[%d]: read offsets: %w", c.topic, partition, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("changelog %s[%d]: connect to leader: %w", c.topic, partition, err)
+		return err
 	}
 	defer conn.Close()
-	first, last, err := conn.ReadOffsets()
-	if err != nil {
-		return fmt.Errorf("changelog %s[%d]: read offsets: %w", c.topic, partition, err)
-	}
 	next := first
 	for next < last {
 		if err := ctx.Err(); err != nil {
@@ -207,24 +218,12 @@ func EnsureTopic(ctx context.Context, brokers []string, dialer *kafka.Dialer, to
 		return fmt.Errorf("create topic %s: %w", topic, err)
 	}
 	// A new topic's partitions have no leader for a moment; writes and
-	// offset look-ups fail until they have.
-	for {
-		md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-		if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil && len(md.Topics[0].Partitions) > 0 {
-			ready := true
-			for _, p := range md.Topics[0].Partitions {
-				ready = ready && p.Error == nil && p.Leader.Host != ""
-			}
-			if ready {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("topic %s has no leaders yet: %w", topic, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
+	// offset look-ups fail until they have. (Any partition count: an
+	// existing topic keeps its own.)
+	if err := kafkaadmin.WaitForLeaders(ctx, client, 0, 0, topic); err != nil {
+		return fmt.Errorf("create topic %s: %w", topic, err)
 	}
+	return nil
 }
 
 // TopicPartitions returns the number of partitions of topic.

@@ -2,13 +2,14 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/goshawk-safety/goshawk/internal/kafkaadmin"
 )
 
 // Record is one Kafka record as the pipeline sees it.
@@ -174,62 +175,36 @@ func (l *LagMonitor) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Lag returns the lag of every partition of the topic.
+// lagWait bounds how long one lag look-up retries retriable broker answers
+// (a partition leader that is moving); the monitor asks again at its next
+// tick anyway.
+const lagWait = 5 * time.Second
+
+// Lag returns the lag of every partition of the topic. Retriable answers
+// (NotLeaderForPartition, LeaderNotAvailable, UnknownTopicOrPartition) are
+// asked again with backoff for up to lagWait.
 func (l *LagMonitor) Lag(ctx context.Context) (map[int]int64, error) {
-	meta, err := l.Client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{l.Topic}})
+	ends, err := kafkaadmin.ListOffsets(ctx, l.Client, lagWait, l.Topic)
 	if err != nil {
-		return nil, fmt.Errorf("metadata of %s: %w", l.Topic, err)
+		return nil, err
 	}
-	var partitions []int
-	for _, t := range meta.Topics {
-		if t.Name != l.Topic {
-			continue
-		}
-		if t.Error != nil {
-			return nil, fmt.Errorf("metadata of %s: %w", l.Topic, t.Error)
-		}
-		for _, p := range t.Partitions {
-			partitions = append(partitions, p.ID)
-		}
+	partitions := make([]int, 0, len(ends))
+	for p := range ends {
+		partitions = append(partitions, p)
 	}
-	if len(partitions) == 0 {
-		return nil, fmt.Errorf("topic %s has no partitions", l.Topic)
-	}
-	reqs := make([]kafka.OffsetRequest, len(partitions))
-	for i, p := range partitions {
-		reqs[i] = kafka.LastOffsetOf(p)
-	}
-	ends, err := l.Client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{l.Topic: reqs}})
+	committed, err := kafkaadmin.Committed(ctx, l.Client, lagWait, l.Group, l.Topic, partitions)
 	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s: %w", l.Topic, err)
+		return nil, err
 	}
-	committed, err := l.Client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: l.Group, Topics: map[string][]int{l.Topic: partitions}})
-	if err != nil {
-		return nil, fmt.Errorf("committed offsets of group %s: %w", l.Group, err)
-	}
-	if committed.Error != nil {
-		return nil, fmt.Errorf("committed offsets of group %s: %w", l.Group, committed.Error)
-	}
-	done := map[int]int64{}
-	for _, p := range committed.Topics[l.Topic] {
-		if p.Error == nil {
-			done[p.Partition] = p.CommittedOffset
-		}
-	}
-	lag := map[int]int64{}
-	var errs []error
-	for _, p := range ends.Topics[l.Topic] {
-		if p.Error != nil {
-			errs = append(errs, fmt.Errorf("partition %d: %w", p.Partition, p.Error))
-			continue
-		}
-		c, ok := done[p.Partition]
+	lag := make(map[int]int64, len(ends))
+	for p, o := range ends {
+		c, ok := committed[p]
 		if !ok || c < 0 {
-			c = p.FirstOffset // nothing committed yet: everything retained is lag
+			c = o.First // nothing committed yet: everything retained is lag
 		}
-		lag[p.Partition] = max(0, p.LastOffset-c)
+		lag[p] = max(0, o.End-c)
 	}
-	return lag, errors.Join(errs...)
+	return lag, nil
 }
 
 // Update refreshes the gauges once.

@@ -4,9 +4,12 @@
 # Starts the real services (scripts/services.sh up: ClickHouse and Kafka,
 # installing them on a bare Debian machine), then runs, in this order:
 #   gofmt, go vet, the static build the Dockerfile makes, promtool (Prometheus
-#   config and rules), a short fuzz run of every Fuzz* target, and last the
-#   whole test suite with GOSHAWK_INTEGRATION=1 (so go test's own summary lines
-#   close the output).
+#   config and rules), a short fuzz run of every Fuzz* target (a written input
+#   fails; a fuzz-engine time-out is retried once and reported), every SQL
+#   statement of the ClickHouse sink, console and Grafana dashboards on a
+#   current ClickHouse engine (chDB from PyPI, in a venv in the cache;
+#   scripts/chcompat.py), and last the whole test suite with
+#   GOSHAWK_INTEGRATION=1 (so go test's own summary lines close the output).
 # Every step runs even when an earlier one fails; the script exits non-zero if
 # any failed. The services are left running for the next run.
 #
@@ -114,6 +117,59 @@ main() {
   fi
   shopt -u nullglob
 
+  # fuzz_one runs one fuzz target and tells its three outcomes apart:
+  #   finding:  the engine wrote a new input under testdata/fuzz/<name>, or a
+  #             committed seed input fails: the step fails and names the file;
+  #   time-out: "context deadline exceeded" with no input written (the fuzz
+  #             coordinator's deadline race, golang/go#75804, which CPU
+  #             starvation makes likely): retried once and reported; a second
+  #             time-out in a row fails the step;
+  #   other:    build errors and the like fail the step with go test's output.
+  fuzz_timeouts=()
+  fuzz_one() {
+    local name=$1 dir=$2 attempt log rc before after new
+    local corpus="$dir/testdata/fuzz/$name"
+    for attempt in 1 2; do
+      before=$(find "$corpus" -type f 2>/dev/null | LC_ALL=C sort || true)
+      log=$(mktemp)
+      # Minimising a new input may take up to a minute by default, during
+      # which the fuzzer runs nothing else; keep it short.
+      set +e
+      go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 1s "./$dir" 2>&1 | tee "$log"
+      rc=${PIPESTATUS[0]}
+      set -e
+      after=$(find "$corpus" -type f 2>/dev/null | LC_ALL=C sort || true)
+      new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed '/^$/d')
+      if [[ -n $new ]]; then
+        rm -f "$log"
+        fail "fuzz $name (./$dir): finding, failing input written to $(echo $new)"
+        return
+      fi
+      if ((rc == 0)); then
+        rm -f "$log"
+        return
+      fi
+      if grep -q 'failure while testing seed corpus entry' "$log"; then
+        fail "fuzz $name (./$dir): a committed input fails: $(sed -n 's/.*failure while testing seed corpus entry: //p' "$log" | head -1)"
+        rm -f "$log"
+        return
+      fi
+      if grep -q 'context deadline exceeded' "$log"; then
+        rm -f "$log"
+        if ((attempt == 1)); then
+          echo "--- $name: fuzz engine time-out (context deadline exceeded, no input written); retrying once"
+          fuzz_timeouts+=("$name (./$dir)")
+          continue
+        fi
+        fail "fuzz $name (./$dir): fuzz engine timed out twice in a row, no input written"
+        return
+      fi
+      rm -f "$log"
+      fail "fuzz $name (./$dir): go test exited $rc without writing an input (see its output above)"
+      return
+    done
+  }
+
   step "fuzz (${fuzztime} per target)"
   if [[ $fuzztime == 0 || $fuzztime == off ]]; then
     echo "skipped (GOSHAWK_FUZZTIME=$fuzztime)"
@@ -124,14 +180,46 @@ main() {
       dir=$(dirname "$file")
       while IFS= read -r name; do
         echo "--- $name in ./${dir#./}"
-        # Minimising a new input may take up to a minute by default, during
-        # which the fuzzer runs nothing else; keep it short.
-        go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 1s "./${dir#./}" ||
-          fail "fuzz $name (./${dir#./}); a failing input was written under ${dir#./}/testdata/fuzz/$name"
+        fuzz_one "$name" "${dir#./}"
       done < <(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$file")
     done < <(find . \( -type d \( -name '.?*' -o -name '_*' -o -name testdata -o -name vendor \) -prune \) \
       -o \( -type f -name '*_test.go' -print0 \) | LC_ALL=C sort -z | xargs -0 -r grep -l '^func Fuzz')
+    if ((${#fuzz_timeouts[@]})); then
+      printf '=== fuzz engine time-outs retried (%d): %s\n' ${#fuzz_timeouts[@]} "${fuzz_timeouts[*]}"
+    else
+      echo "=== fuzz engine time-outs retried: 0"
+    fi
   fi
+
+  # chdb_python prints the python of a venv with chDB (PyPI chdb-core: the
+  # current ClickHouse engine in-process), made once in the cache.
+  chdb_python() {
+    local version=26.9.0 venv
+    venv=${GOSHAWK_CACHE:-${HOME:-/root}/.cache/goshawk}/chdb-$version
+    if ! "$venv/bin/python" -c 'import chdb' 2>/dev/null; then
+      rm -rf "$venv"
+      if ! python3 -m venv "$venv" >&2; then
+        echo "python3 -m venv failed: installing Debian's python3-venv" >&2
+        [[ $(id -u) == 0 ]] || { echo "need root to install python3-venv" >&2; return 1; }
+        rm -rf "$venv"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >&2 &&
+          python3 -m venv "$venv" >&2 || return 1
+      fi
+      "$venv/bin/pip" install --quiet --disable-pip-version-check "chdb-core==$version" >&2 || { rm -rf "$venv"; return 1; }
+    fi
+    echo "$venv/bin/python"
+  }
+
+  step "current ClickHouse (chDB): every migration, sink, console and dashboard query"
+  catalog=$(mktemp -d)
+  if ! chdb=$(chdb_python); then
+    fail "set up chDB (pip install chdb-core)"
+  elif ! GOSHAWK_SQL_CATALOG=$catalog go test -count=1 -run '^(TestQueryCatalog|TestGrafanaQueryCatalog)$' ./sinks/clickhouse ./dashboards; then
+    fail "write the ClickHouse query catalog"
+  else
+    "$chdb" scripts/chcompat.py "$catalog" || fail "queries on current ClickHouse (chDB)"
+  fi
+  rm -rf "$catalog"
 
   step "go test (integration, race=${race})"
   args=(-count=1 -timeout "$timeout")

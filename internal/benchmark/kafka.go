@@ -15,6 +15,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/goshawk-safety/goshawk/generator"
+	"github.com/goshawk-safety/goshawk/internal/kafkaadmin"
 	"github.com/goshawk-safety/goshawk/pipeline"
 )
 
@@ -27,8 +28,8 @@ func newAdmin(brokers []string) *admin {
 	return &admin{client: &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}}
 }
 
-// createTopics creates the topics and waits until their metadata shows
-// every partition.
+// createTopics creates the topics and waits until every partition has a
+// leader.
 func (a *admin) createTopics(ctx context.Context, partitions map[string]int) error {
 	req := &kafka.CreateTopicsRequest{}
 	for name, n := range partitions {
@@ -43,21 +44,9 @@ func (a *admin) createTopics(ctx context.Context, partitions map[string]int) err
 			return fmt.Errorf("create topic %s: %w", name, terr)
 		}
 	}
-	deadline := time.Now().Add(60 * time.Second)
 	for name, n := range partitions {
-		for {
-			meta, err := a.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{name}})
-			if err == nil && len(meta.Topics) == 1 && meta.Topics[0].Error == nil && len(meta.Topics[0].Partitions) == n {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("topic %s not visible in metadata after 60s (last error: %v)", name, err)
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(100 * time.Millisecond):
-			}
+		if err := kafkaadmin.WaitForLeaders(ctx, a.client, 0, n, name); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -112,28 +101,14 @@ func (a *admin) deleteGroups(ctx context.Context, groups []string) error {
 // lastOffsets returns the offset of the last record of every non-empty
 // partition of topic: what a consumer must commit to be done.
 func (a *admin) lastOffsets(ctx context.Context, topic string) (map[pipeline.TopicPartition]int64, error) {
-	meta, err := a.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	offsets, err := kafkaadmin.ListOffsets(ctx, a.client, 0, topic)
 	if err != nil {
-		return nil, fmt.Errorf("metadata of %s: %w", topic, err)
-	}
-	if len(meta.Topics) != 1 || meta.Topics[0].Error != nil {
-		return nil, fmt.Errorf("metadata of %s: %v", topic, meta.Topics)
-	}
-	var reqs []kafka.OffsetRequest
-	for _, p := range meta.Topics[0].Partitions {
-		reqs = append(reqs, kafka.LastOffsetOf(p.ID))
-	}
-	resp, err := a.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
+		return nil, err
 	}
 	out := map[pipeline.TopicPartition]int64{}
-	for _, p := range resp.Topics[topic] {
-		if p.Error != nil {
-			return nil, fmt.Errorf("list offsets of %s/%d: %w", topic, p.Partition, p.Error)
-		}
-		if p.LastOffset > 0 {
-			out[pipeline.TopicPartition{Topic: topic, Partition: p.Partition}] = p.LastOffset - 1
+	for p, o := range offsets {
+		if o.End > 0 {
+			out[pipeline.TopicPartition{Topic: topic, Partition: p}] = o.End - 1
 		}
 	}
 	return out, nil

@@ -12,10 +12,13 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/goshawk-safety/goshawk/internal/kafkaadmin"
 )
 
 // CreateTopics creates the topics with the given partition count and waits
-// until their metadata is visible.
+// until every partition has a leader (WaitForLeaders). Every test that
+// creates topics goes through it or WaitForLeaders.
 func CreateTopics(ctx context.Context, t testing.TB, broker string, partitions int, topics ...string) {
 	t.Helper()
 	client := &kafka.Client{Addr: kafka.TCP(broker), Timeout: 30 * time.Second}
@@ -41,17 +44,18 @@ func CreateTopics(ctx context.Context, t testing.TB, broker string, partitions i
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	for _, name := range topics {
-		for {
-			meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{name}})
-			if err == nil && len(meta.Topics) == 1 && meta.Topics[0].Error == nil && len(meta.Topics[0].Partitions) == partitions {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("topic %s not visible in metadata: %v", name, err)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+	WaitForLeaders(ctx, t, broker, partitions, topics...)
+}
+
+// WaitForLeaders waits until every partition of each topic has a leader
+// that answers offset look-ups (see kafkaadmin.WaitForLeaders): the moment
+// from which produce and list-offsets stop answering "not leader".
+// partitions is the expected count (0: any).
+func WaitForLeaders(ctx context.Context, t testing.TB, broker string, partitions int, topics ...string) {
+	t.Helper()
+	client := &kafka.Client{Addr: kafka.TCP(broker), Timeout: 30 * time.Second}
+	if err := kafkaadmin.WaitForLeaders(ctx, client, 90*time.Second, partitions, topics...); err != nil {
+		t.Fatalf("%s: %v", broker, err)
 	}
 }
 
@@ -72,28 +76,19 @@ func Produce(ctx context.Context, t testing.TB, broker, topic string, msgs []kaf
 	}
 }
 
-// EndOffsets returns the high-water mark of every partition of topic.
+// EndOffsets returns the high-water mark of every partition of topic,
+// asking again while a partition answers a retriable error (a leader that
+// is moving, a topic that is new).
 func EndOffsets(ctx context.Context, t testing.TB, broker, topic string) map[int]int64 {
 	t.Helper()
 	client := &kafka.Client{Addr: kafka.TCP(broker), Timeout: 30 * time.Second}
-	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil || len(meta.Topics) != 1 {
-		t.Fatalf("metadata of %s: %v", topic, err)
-	}
-	var reqs []kafka.OffsetRequest
-	for _, p := range meta.Topics[0].Partitions {
-		reqs = append(reqs, kafka.LastOffsetOf(p.ID))
-	}
-	resp, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	offsets, err := kafkaadmin.ListOffsets(ctx, client, 90*time.Second, topic)
 	if err != nil {
-		t.Fatalf("list offsets of %s: %v", topic, err)
+		t.Fatalf("%s: %v", broker, err)
 	}
-	out := map[int]int64{}
-	for _, p := range resp.Topics[topic] {
-		if p.Error != nil {
-			t.Fatalf("list offsets of %s/%d: %v", topic, p.Partition, p.Error)
-		}
-		out[p.Partition] = p.LastOffset
+	out := make(map[int]int64, len(offsets))
+	for p, o := range offsets {
+		out[p] = o.End
 	}
 	return out
 }
@@ -103,13 +98,9 @@ func EndOffsets(ctx context.Context, t testing.TB, broker, topic string) map[int
 func Committed(ctx context.Context, t testing.TB, broker, group, topic string, partitions []int) map[int]int64 {
 	t.Helper()
 	client := &kafka.Client{Addr: kafka.TCP(broker), Timeout: 30 * time.Second}
-	resp, err := client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: partitions}})
+	out, err := kafkaadmin.Committed(ctx, client, 90*time.Second, group, topic, partitions)
 	if err != nil {
-		t.Fatalf("committed offsets of %s: %v", group, err)
-	}
-	out := map[int]int64{}
-	for _, p := range resp.Topics[topic] {
-		out[p.Partition] = p.CommittedOffset
+		t.Fatalf("%s: %v", broker, err)
 	}
 	return out
 }

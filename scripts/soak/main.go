@@ -30,6 +30,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/goshawk-safety/goshawk/generator"
+	"github.com/goshawk-safety/goshawk/internal/kafkaadmin"
 	"github.com/goshawk-safety/goshawk/internal/seal"
 )
 
@@ -68,6 +69,9 @@ func soak(ctx context.Context, brokers, chAddr string, count, rate, partitions i
 		{Topic: topic + ".dlq", NumPartitions: 1, ReplicationFactor: 1},
 	}}); err != nil {
 		return fmt.Errorf("create topics: %w", err)
+	}
+	if err := kafkaadmin.WaitForLeaders(ctx, client, 0, 0, topic, topic+".dlq"); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -124,8 +124,8 @@ func (s *ConsoleStore) liveWhere(f console.QueueFilter) ([]string, []any) {
 func (s *ConsoleStore) counts(ctx context.Context, f console.QueueFilter) (console.Counts, error) {
 	where, args := s.liveWhere(f)
 	q := "SELECT severity, verdict, count() FROM (SELECT flag_id, severity FROM " + s.flags() + " FINAL WHERE " +
-		strings.Join(where, " AND ") + ") ANY LEFT JOIN (SELECT flag_id, verdict FROM " + s.verdicts() +
-		" FINAL) USING flag_id GROUP BY severity, verdict"
+		strings.Join(where, " AND ") + ") AS f ANY LEFT JOIN (SELECT flag_id, verdict FROM " + s.verdicts() +
+		" FINAL) AS v USING flag_id GROUP BY severity, verdict" // current servers require the aliases
 	rows, err := s.r.conn.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: count the review queue in %s: %w", s.r.db, err)
@@ -217,8 +217,8 @@ func (s *ConsoleStore) RecordVerdict(ctx context.Context, v console.Verdict) (er
 func (s *ConsoleStore) RulePrecision(ctx context.Context) ([]console.RuleStats, error) {
 	ctx = settings(ctx)
 	q := "SELECT rule, countIf(verdict = 'confirmed'), countIf(verdict = 'dismissed'), countIf(verdict = 'escalated') FROM " +
-		"(SELECT flag_id, rule FROM " + s.flags() + " FINAL WHERE mode = 'live') " +
-		"ANY INNER JOIN (SELECT flag_id, verdict FROM " + s.verdicts() + " FINAL) USING flag_id " +
+		"(SELECT flag_id, rule FROM " + s.flags() + " FINAL WHERE mode = 'live') AS f " +
+		"ANY INNER JOIN (SELECT flag_id, verdict FROM " + s.verdicts() + " FINAL) AS v USING flag_id " +
 		"GROUP BY rule ORDER BY rule"
 	rows, err := s.r.conn.Query(ctx, q)
 	if err != nil {
