@@ -100,6 +100,14 @@ func (p *ageParser) find(s string, reply bool) (disclosure, bool) {
 			age, end, ok = p.afterFirstPerson(i, i+2)
 		case t[i].is("i"):
 			age, end, ok = p.turned(i)
+			if !ok {
+				age, end, ok = p.willBe(i, i+1)
+			}
+			if !ok {
+				age, end, ok = p.starting(i)
+			}
+		case t[i].is("ill"):
+			age, end, ok = p.willBe(i, i+1)
 		case t[i].is("my"):
 			age, end, ok = p.myAge(i)
 		case i == 0:
@@ -167,6 +175,11 @@ func (p *ageParser) afterFirstPerson(i, j int) (int, int, bool) {
 			}
 		case "in":
 			return p.school(j + 1)
+		case "starting", "beginning":
+			if age, end, ok := p.schoolThen(j + 1); ok {
+				return age - 1, end, true
+			}
+			return 0, 0, false
 		case "a", "an":
 			// "I'm an 8th grader"
 			if j+2 < len(t) && t[j+1].digits && t[j+2].gap == gapGlued && ordinal(&t[j+2]) && j+3 < len(t) && t[j+3].is("grader") {
@@ -212,10 +225,110 @@ func (p *ageParser) turned(i int) (int, int, bool) {
 		return 0, 0, false
 	}
 	k = p.yearsOld(k)
-	if !p.continues(k) {
+	if !p.continues(k) && !p.when(k) {
 		return 0, 0, false
 	}
 	return v, k, true
+}
+
+// when reports whether token k starts a time ("on tuesday", "last week",
+// "in june"): what may follow a birthday age.
+func (p *ageParser) when(k int) bool {
+	t := p.toks
+	if k >= len(t) || t[k].gap != gapSpace {
+		return false
+	}
+	switch w := t[k].word(); {
+	case futureWord(w):
+		return true
+	default:
+		switch w {
+		case "last", "yesterday", "recently", "then", "at", "like", "next", "soon", "when", "this":
+			return true
+		}
+	}
+	return false
+}
+
+// willBe reads the age someone is about to be, after "I" at i (token j
+// on): "I'll be 12 on saturday", "I will be 14 next month", "ill be 12
+// then". The age stated is the one before it.
+func (p *ageParser) willBe(i, j int) (int, int, bool) {
+	t := p.toks
+	if p.blockedBefore(i) {
+		return 0, 0, false
+	}
+	if t[i].is("i") {
+		if j >= len(t) || !(t[j].is("will") || t[j].is("ll")) {
+			return 0, 0, false
+		}
+		j++
+	}
+	if j >= len(t) || !t[j].is("be") || t[j].gap != gapSpace {
+		return 0, 0, false
+	}
+	v, k := p.number(j + 1)
+	if v < 6 || v > 99 {
+		return 0, 0, false
+	}
+	k = p.yearsOld(k)
+	if !p.continues(k) && !p.when(k) {
+		return 0, 0, false
+	}
+	return v - 1, k, true
+}
+
+// starting reads a school year someone is about to start: "I start high
+// school after summer", "I'm starting year 7 in september" (through
+// afterFirstPerson), "I go into 8th grade next year". The age is the
+// year's, less one.
+func (p *ageParser) starting(i int) (int, int, bool) {
+	t := p.toks
+	j := i + 1
+	if j >= len(t) || p.blockedBefore(i) {
+		return 0, 0, false
+	}
+	switch t[j].word() {
+	case "start", "starting", "begin", "beginning":
+		j++
+	case "go", "going", "move", "moving":
+		j++
+		if j < len(t) && (t[j].is("into") || t[j].is("up") || t[j].is("to")) {
+			j++
+		}
+		if j < len(t) && (t[j].is("to") || t[j].is("into")) {
+			j++
+		}
+	default:
+		return 0, 0, false
+	}
+	age, end, ok := p.schoolThen(j)
+	if !ok {
+		return 0, 0, false
+	}
+	return age - 1, end, true
+}
+
+// schoolThen is school(j) that may be followed by a time ("high school
+// after summer", "year 7 in september").
+func (p *ageParser) schoolThen(j int) (int, int, bool) {
+	if age, end, ok := p.school(j); ok {
+		return age, end, true
+	}
+	// school() wants the clause to end after the year: accept a time too.
+	t := p.toks
+	for k := j + 1; k < len(t) && k <= j+3; k++ {
+		if p.when(k) {
+			saved := t[k].gap
+			t[k].gap = gapPunct
+			age, end, ok := p.school(j)
+			t[k].gap = saved
+			if ok {
+				return age, end, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 // myAge reads "my age is 15".
@@ -265,9 +378,14 @@ func (p *ageParser) initial(reply bool) (int, int, bool) {
 	if !reply {
 		return 0, 0, false
 	}
-	// A bare answer: nothing but allowed words may follow.
+	// A bare answer: nothing but allowed words may follow, up to the age
+	// about to come ("11 but 12 in like 3 weeks").
 	for j := k; j < len(t); j++ {
-		if !allowedAfter(t[j].word()) {
+		w := t[j].word()
+		if (w == "but" || w == "turning" || w == "nearly" || w == "almost") && j+1 < len(t) && t[j+1].digits {
+			break
+		}
+		if !allowedAfter(w) {
 			return 0, 0, false
 		}
 	}

@@ -18,6 +18,8 @@ type scratch struct {
 	n       text.Normalized
 	src     string
 	matches []text.Match
+	fmatch  []text.FrameMatch
+	frames  text.FrameScratch
 	hits    []hit
 	cancel  []bool  // per phrase rule: an unless cue matched
 	touched []int32 // the entries of cancel set for this message
@@ -30,6 +32,9 @@ type scratch struct {
 
 func (sc *scratch) stageHit() bool { return sc.stages > 0 }
 
+// contextHit reports whether a context rule hit.
+func (sc *scratch) contextHit() bool { return len(sc.hits) > sc.stages }
+
 // lifeHit reports whether a context rule about the speaker's life hit.
 func (sc *scratch) lifeHit(rs *ruleset) bool {
 	for _, h := range sc.hits {
@@ -40,8 +45,8 @@ func (sc *scratch) lifeHit(rs *ruleset) bool {
 	return false
 }
 
-// analyse normalises and matches the text and decides which rules hit:
-// a rule's phrase counts unless it is inside quotation marks (reported
+// analyse normalises and matches the text (phrases and frames) and decides
+// which rules hit: a rule's phrase or frame counts unless it is inside quotation marks (reported
 // speech), one of the rule's unless phrases is anywhere in the message, or
 // one of its unless_before phrases ends at most cueWindow words before it
 // in the same sentence. A stage rule with contacts also hits on a phone
@@ -56,7 +61,8 @@ func (sc *scratch) analyse(rs *ruleset, s string) {
 	}
 	sc.n = sc.z.Normalize(s)
 	sc.matches = rs.matcher.Match(sc.n, sc.matches[:0])
-	if len(sc.matches) == 0 && !rs.contacts {
+	sc.fmatch = rs.frames.Match(sc.n, &sc.frames, sc.fmatch[:0])
+	if len(sc.matches) == 0 && len(sc.fmatch) == 0 && !rs.contacts {
 		return
 	}
 	if len(sc.cancel) < len(rs.phrases) {
@@ -87,6 +93,18 @@ func (sc *scratch) analyse(rs *ruleset, s string) {
 			}
 			sc.add(rs, r.rule, m.OrigStart, m.OrigEnd)
 		}
+	}
+	// Frames count like phrases: unless, quotes and unless_before apply.
+	for i := range sc.fmatch {
+		m := &sc.fmatch[i]
+		rule := rs.frameRule[m.ID]
+		if sc.cancel[rule] || sc.hasHit(rule) || text.InQuotes(s, m.OrigStart, m.OrigEnd) {
+			continue
+		}
+		if sc.negated(rs, rule, &text.Match{Start: m.Start, End: m.End, OrigStart: m.OrigStart, OrigEnd: m.OrigEnd}) {
+			continue
+		}
+		sc.add(rs, rule, m.OrigStart, m.OrigEnd)
 	}
 	if rs.contacts {
 		sc.contacts(rs, s)

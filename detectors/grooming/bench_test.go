@@ -12,6 +12,7 @@ import (
 
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/detectors/grooming"
+	"github.com/goshawk-safety/goshawk/detectors/text"
 	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/generator"
 )
@@ -71,7 +72,10 @@ func generated(b testing.TB, n int, labels ...generator.Label) []*event.Message 
 //   - generated: the generator's mix (12% harmful conversations).
 //
 // The detector is rebuilt (outside the timer) when the messages run out, so
-// that no message is seen twice.
+// that no message is seen twice. Each stream also runs as "normalise",
+// the shared text layer's normal form of the same messages alone: in the
+// engine the detectors share one normal form per message (text.Shared),
+// so Inspect minus normalise is what grooming adds to it.
 //
 //	go test ./detectors/grooming -run '^$' -bench Inspect -benchmem
 func BenchmarkInspect(b *testing.B) {
@@ -101,6 +105,21 @@ func BenchmarkInspect(b *testing.B) {
 				}
 				out = d.Inspect(tc.msgs[i], out[:0])
 				i++
+			}
+		})
+		b.Run(tc.name+"/normalise", func(b *testing.B) {
+			var z text.Normalizer
+			b.ReportAllocs()
+			i, n := 0, 0
+			for b.Loop() {
+				if i == len(tc.msgs) {
+					i = 0
+				}
+				n += len(z.Normalize(tc.msgs[i].Text).Text)
+				i++
+			}
+			if n == 0 {
+				b.Fatal("nothing normalised")
 			}
 		})
 	}

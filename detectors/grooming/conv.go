@@ -321,3 +321,13 @@ func rawExcerpt(s string, start, end int) string {
 	}
 	return cutString(s[from:to], maxExcerpt)
 }
+
+// hasSignals reports whether person p sent a stage signal.
+func (c *conv) hasSignals(p int) bool {
+	for i := range c.signals {
+		if int(c.signals[i].who) == p {
+			return true
+		}
+	}
+	return false
+}

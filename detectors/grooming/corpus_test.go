@@ -2,6 +2,7 @@ package grooming_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,18 +60,57 @@ const (
 // say more about regressions than about real traffic.
 func TestCorpus(t *testing.T) {
 	corpus := readCorpus(t)
-	var pos, neg int
-	for _, c := range corpus {
-		if c.Grooming() {
-			pos++
-		} else {
-			neg++
-		}
+	sc := scoreCorpus(t, corpus)
+	t.Log("\n" + sc.table)
+	for _, c := range sc.meetingBelowHigh {
+		t.Errorf("%s: a meeting request to a minor, but the conversation ends below high", c)
 	}
-	var tp, fp, withMeeting, early int
+	if len(corpus) < 40 || sc.pos < 18 || sc.neg < 18 {
+		t.Errorf("corpus has %d conversations (%d grooming, %d benign); want at least 40, about half of each", len(corpus), sc.pos, sc.neg)
+	}
+	if sc.recall() < minRecall || sc.fpr() > maxFPR || sc.earliness() < minEarlyMeeting {
+		t.Errorf("recall %.3f (want ≥ %.2f), false-positive rate %.3f (want ≤ %.2f), early %.3f (want ≥ %.2f)",
+			sc.recall(), minRecall, sc.fpr(), maxFPR, sc.earliness(), minEarlyMeeting)
+	}
+}
+
+// corpusScore is what scoreCorpus measures over a set of conversations,
+// at medium severity or above.
+type corpusScore struct {
+	pos, neg, tp, fp    int
+	withMeeting, early  int     // detected with a meeting request; of them, medium+ before it
+	firstShare          float64 // sum over detected grooming conversations of first medium+ / length
+	table               string
+	missed, falseAlarms []string
+	meetingBelowHigh    []string // detected, with a meeting request, but ending below high
+}
+
+func (s corpusScore) recall() float64    { return float64(s.tp) / float64(max(1, s.pos)) }
+func (s corpusScore) fpr() float64       { return float64(s.fp) / float64(max(1, s.neg)) }
+func (s corpusScore) earliness() float64 { return float64(s.early) / float64(max(1, s.withMeeting)) }
+
+// meanFirst is the mean position of the first medium+ flag in the detected
+// grooming conversations, as a share of their length.
+func (s corpusScore) meanFirst() float64 { return s.firstShare / float64(max(1, s.tp)) }
+
+func (s corpusScore) summary() string {
+	return fmt.Sprintf("recall %.3f (%d/%d), false-positive rate %.3f (%d/%d) at medium+; first medium+ at %.0f%% of the conversation on average; medium+ before the meeting request in %d of %d detected conversations with one (%.3f)",
+		s.recall(), s.tp, s.pos, s.fpr(), s.fp, s.neg, 100*s.meanFirst(), s.early, s.withMeeting, s.earliness())
+}
+
+// scoreCorpus runs every conversation through a fresh detector and
+// measures it. It also checks evidence sizes.
+func scoreCorpus(t *testing.T, corpus []*corpusConv) corpusScore {
+	t.Helper()
+	var sc corpusScore
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-34s %-8s %5s %8s %9s %-9s %5s %s\n", "conversation", "label", "msgs", "first", "meeting", "highest", "risk", "flags (message: rule)")
 	for _, c := range corpus {
+		if c.Grooming() {
+			sc.pos++
+		} else {
+			sc.neg++
+		}
 		d := newBuiltin(t)
 		first, highest, maxRisk := 0, detectors.Severity(""), 0.0
 		var flags []string
@@ -107,31 +147,73 @@ func TestCorpus(t *testing.T) {
 		fmt.Fprintf(&b, "%-34s %-8s %5d %8s %9s %-9s %5.2f %s\n", c.Name, c.Label, len(c.Events), rel, meet, highest, maxRisk, strings.Join(flags, " "))
 		switch {
 		case c.Grooming() && first > 0:
-			tp++
+			sc.tp++
+			sc.firstShare += float64(first) / float64(len(c.Events))
 			if c.Meeting > 0 {
-				withMeeting++
+				sc.withMeeting++
 				if first < c.Meeting {
-					early++
+					sc.early++
 				}
 				if highest.Rank() < detectors.High.Rank() {
-					t.Errorf("%s: a meeting request to a minor, but the conversation ends at %s", c.Name, highest)
+					sc.meetingBelowHigh = append(sc.meetingBelowHigh, fmt.Sprintf("%s (%s)", c.Name, highest))
 				}
 			}
-		case !c.Grooming() && first > 0:
-			fp++
+		case c.Grooming():
+			sc.missed = append(sc.missed, c.Name)
+		case first > 0:
+			sc.fp++
+			sc.falseAlarms = append(sc.falseAlarms, c.Name)
 		}
 	}
-	recall := float64(tp) / float64(max(1, pos))
-	fpr := float64(fp) / float64(max(1, neg))
-	earliness := float64(early) / float64(max(1, withMeeting))
-	fmt.Fprintf(&b, "recall %.3f (%d/%d), false-positive rate %.3f (%d/%d) at medium+; medium+ before the meeting request in %d of %d detected conversations with one (%.3f)\n",
-		recall, tp, pos, fpr, fp, neg, early, withMeeting, earliness)
-	t.Log("\n" + b.String())
-	if len(corpus) < 40 || pos < 18 || neg < 18 {
-		t.Errorf("corpus has %d conversations (%d grooming, %d benign); want at least 40, about half of each", len(corpus), pos, neg)
+	b.WriteString(sc.summary())
+	b.WriteByte('\n')
+	sc.table = b.String()
+	return sc
+}
+
+// Blind corpora: conversations written by someone who had not read the
+// rules (testdata/blind/<name>/, the corpus format), each scored once
+// before a detector change and once after. The one named by
+// blindReported is written after the last change and is held to the
+// issue's targets; the others are reported.
+const (
+	blindReported     = "b"
+	blindMinRecall    = 0.90
+	blindMaxFPR       = 0.10
+	blindMaxMeanFirst = 0.75
+)
+
+// TestBlindCorpora prints, with -v, the score of every blind corpus:
+//
+//	go test ./detectors/grooming -run BlindCorpora -v
+func TestBlindCorpora(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/blind/*")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if recall < minRecall || fpr > maxFPR || earliness < minEarlyMeeting {
-		t.Errorf("recall %.3f (want ≥ %.2f), false-positive rate %.3f (want ≤ %.2f), early %.3f (want ≥ %.2f)",
-			recall, minRecall, fpr, maxFPR, earliness, minEarlyMeeting)
+	if len(dirs) == 0 {
+		t.Fatal("no blind corpus under testdata/blind")
+	}
+	for _, dir := range dirs {
+		name := filepath.Base(dir)
+		t.Run(name, func(t *testing.T) {
+			convs, err := corpus.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := scoreCorpus(t, convs)
+			t.Log("\n" + sc.table)
+			t.Logf("missed: %v; false alarms: %v", sc.missed, sc.falseAlarms)
+			if len(convs) < 40 || sc.pos < 18 || sc.neg < 18 {
+				t.Errorf("blind corpus %s has %d conversations (%d grooming, %d benign); want at least 40, about half of each", name, len(convs), sc.pos, sc.neg)
+			}
+			if name != blindReported {
+				return
+			}
+			if sc.recall() < blindMinRecall || sc.fpr() > blindMaxFPR || sc.meanFirst() > blindMaxMeanFirst {
+				t.Errorf("blind corpus %s: %s; want recall ≥ %.2f, false-positive rate ≤ %.2f, first medium+ before %.0f%%",
+					name, sc.summary(), blindMinRecall, blindMaxFPR, 100*blindMaxMeanFirst)
+			}
+		})
 	}
 }

@@ -179,7 +179,7 @@ func (d *Detector) Inspect(m *event.Message, out []detectors.Finding) []detector
 		}
 	}
 	asks := sc.asksAge || hasDisc && disc.asks
-	if e == nil && !sc.stageHit() && !hasDisc && !asks {
+	if e == nil && !sc.stageHit() && !sc.contextHit() && !hasDisc && !asks {
 		return out // the common case: nothing to remember
 	}
 	created := e == nil
@@ -336,7 +336,23 @@ func (d *Detector) report(c *conv, m *event.Message, u *update, out []detectors.
 			out = append(out, detectors.Finding{Rule: r.id, Category: r.category, Severity: r.severity, Score: r.score, Start: h.ostart, End: h.oend})
 		}
 	}
-	if u.who < 0 || u.newStages == 0 {
+	if u.who < 0 {
+		return out
+	}
+	if u.newStages == 0 {
+		// No new signal, but what is known of the ages may have changed
+		// since this sender's last one (the other said "13", or they
+		// admitted their age): their risk is read again, and a tier it now
+		// crosses is raised on their own message.
+		if !c.hasSignals(u.who) {
+			return out
+		}
+		for _, shadow := range [2]bool{false, true} {
+			if shadow && !rs.hasShadow {
+				continue
+			}
+			out = d.tiers(c, u, u.who, shadow, u.ageView(c, m, shadow), 0, 0, out)
+		}
 		return out
 	}
 	// Each stage rule that gave a new signal, as context for analysts
@@ -381,30 +397,39 @@ func (d *Detector) report(c *conv, m *event.Message, u *update, out []detectors.
 		if stages == 0 || shadow && !rs.hasShadow {
 			continue
 		}
-		reported, risk := false, -1.0
-		for i := range rs.tiers {
-			tr := &rs.tiers[i]
-			if tr.shadow != shadow || c.hasFired(tr.hash) {
-				continue
-			}
-			if risk < 0 {
-				risk = c.risk(rs, u.who, u.t, shadow, u.ageView(c, m, shadow))
-			}
-			if risk < tr.threshold {
-				continue
-			}
-			c.fire(tr.hash)
-			u.changed = true
-			if reported {
-				continue // a lower tier crossed at the same time: the higher one speaks for it
-			}
-			reported = true
-			h := &sc.hits[u.best[lowestStage(stages)]-1]
-			out = append(out, detectors.Finding{
-				Rule: tr.id, Category: tr.category, Severity: tr.severity, Score: risk, Start: h.ostart, End: h.oend,
-				Evidence: c.evidence(rs, u.who, u.t, shadow, u.ageView(c, m, shadow), risk, string(tr.severity), u.idHash),
-			})
+		h := &sc.hits[u.best[lowestStage(stages)]-1]
+		out = d.tiers(c, u, u.who, shadow, u.ageView(c, m, shadow), h.ostart, h.oend, out)
+	}
+	return out
+}
+
+// tiers checks the risk of person who against the tiers of one mode,
+// highest first, and reports the highest newly crossed, over [start, end)
+// of the message.
+func (d *Detector) tiers(c *conv, u *update, who int, shadow bool, v *ageView, start, end int, out []detectors.Finding) []detectors.Finding {
+	rs := d.rs
+	reported, risk := false, -1.0
+	for i := range rs.tiers {
+		tr := &rs.tiers[i]
+		if tr.shadow != shadow || c.hasFired(tr.hash) {
+			continue
 		}
+		if risk < 0 {
+			risk = c.risk(rs, who, u.t, shadow, v)
+		}
+		if risk < tr.threshold {
+			continue
+		}
+		c.fire(tr.hash)
+		u.changed = true
+		if reported {
+			continue // a lower tier crossed at the same time: the higher one speaks for it
+		}
+		reported = true
+		out = append(out, detectors.Finding{
+			Rule: tr.id, Category: tr.category, Severity: tr.severity, Score: risk, Start: start, End: end,
+			Evidence: c.evidence(rs, who, u.t, shadow, v, risk, string(tr.severity), u.idHash),
+		})
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package grooming_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -79,8 +80,10 @@ func TestStageRules(t *testing.T) {
 		switch {
 		case tc.rule == "" && len(got) > 0:
 			t.Errorf("%q: %v, want nothing", tc.text, got)
-		case tc.rule != "" && (len(got) != 1 || got[0] != tc.rule):
-			t.Errorf("%q: %v, want %s", tc.text, got, tc.rule)
+		case tc.rule != "" && !slices.Contains(got, tc.rule):
+			// A message may signal more than one stage ("come over when
+			// your parents are out" is meeting and supervision).
+			t.Errorf("%q: %v, want %s among them", tc.text, got, tc.rule)
 		}
 	}
 }
@@ -156,6 +159,24 @@ func TestTiers(t *testing.T) {
 		{"no declared ages, the kid says im 13", 0, 0, append([]string{"kid: im 13 lol"}, trajectory...), detectors.High, 0},
 		{"unknown adult, declared minor", 0, 13, trajectory, detectors.High, 10},
 		{"only the first two stages", 35, 13, trajectory[:4], "", 0},
+		// Two distinct stages are enough with a large age gap, not between
+		// teenagers.
+		{"two stages, large age gap", 35, 13, []string{"your parents wouldn't understand us", "kid: ok", "add me on snap"}, detectors.Medium, 0},
+		{"two stages, close in age", 17, 15, []string{"your parents wouldn't understand us", "kid: ok", "add me on snap"}, "", 0},
+		// An adult who signed up as a minor and admits their age.
+		{"declared 15, admits 27", 15, 13, []string{"keep this between us ok", "kid: ok", "send me a pic of you in your pyjamas",
+			"kid: no", "ok truth is im 27", "kid: what", "i could pick you up after school"}, detectors.High, 0},
+		{"declared 15, never admits", 15, 13, []string{"keep this between us ok", "kid: ok", "send me a pic of you in your pyjamas",
+			"kid: no", "kid: what", "i could pick you up after school"}, "", 0},
+		// The age comes after the signals: the sender's next message is read
+		// against it.
+		{"age stated after the signals", 0, 0, []string{"don't tell your mum about me", "kid: ok", "send me a pic of you in your pjs",
+			"kid: why", "how old are you anyway", "kid: 12", "u there?"}, detectors.Medium, 8},
+		// Family said before the first stage signal still damps.
+		{"a parent, family said first", 41, 11, []string{"kid: hi mum", "are you home alone?", "kid: yes", "keep this between us, it's dad's present",
+			"send me a pic of you with the cake", "I'll pick you up at 5"}, "", 0},
+		{"the same without the family word", 41, 11, []string{"kid: hi", "are you home alone?", "kid: yes", "keep this between us, it's dad's present",
+			"send me a pic of you with the cake", "I'll pick you up at 5"}, detectors.High, 0},
 		{"the minor sends the signals", 35, 13, []string{
 			"kid: you're so pretty", "kid: how old are you?", "13", "kid: are you home alone", "kid: don't tell your mom",
 			"kid: add me on snap", "kid: send me a pic", "kid: we should meet up"}, "", 0},

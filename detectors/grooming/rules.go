@@ -16,7 +16,7 @@ import (
 
 // ruleFields are the detector's own rule fields (Factory.RuleFields).
 var ruleFields = []string{
-	"kind", "stage", "context", "score", "phrases", "contacts", "asks_age", "unless", "unless_before",
+	"kind", "stage", "context", "score", "phrases", "frames", "contacts", "asks_age", "unless", "unless_before",
 	"factor", "threshold", "stages",
 }
 
@@ -28,6 +28,7 @@ type ruleDoc struct {
 	Context      yaml.Node `yaml:"context"`
 	Score        yaml.Node `yaml:"score"`
 	Phrases      yaml.Node `yaml:"phrases"`
+	Frames       yaml.Node `yaml:"frames"`
 	Contacts     yaml.Node `yaml:"contacts"`
 	AsksAge      yaml.Node `yaml:"asks_age"`
 	Unless       yaml.Node `yaml:"unless"`
@@ -113,6 +114,10 @@ type ruleset struct {
 	minors  []minorRule
 	matcher *text.Matcher
 	roles   detectors.LexiconRoles[role] // of each pattern of the matcher
+	// frames are the frames of all stage and context rules (text.FrameSet),
+	// frameRule the phrase rule of each.
+	frames    *text.FrameSet
+	frameRule []int32
 	// factor is the damping of each conversational context, live rules
 	// only (factorAll: live and shadow); 1 when no rule has it.
 	factor, factorAll [nContexts]float64
@@ -137,6 +142,7 @@ func compile(rules []*detectors.Rule) (*ruleset, error) {
 		rs.factor[c], rs.factorAll[c] = 1, 1
 	}
 	lex := &lexicon{}
+	var frames []string
 	for _, w := range ageHintWords() {
 		lex.AddWord(w, role{roleAgeHint, -1})
 	}
@@ -165,9 +171,9 @@ func compile(rules []*detectors.Rule) (*ruleset, error) {
 		kind, _ := detectors.DecodeField[string](fr, "kind", &doc.Kind, "a rule kind", "!!str")
 		switch kind {
 		case "", kindStage:
-			rs.addPhraseRule(fr, &doc, lex, false)
+			frames = rs.addPhraseRule(fr, &doc, lex, false, frames)
 		case kindContext:
-			rs.addPhraseRule(fr, &doc, lex, true)
+			frames = rs.addPhraseRule(fr, &doc, lex, true, frames)
 		case kindTier:
 			rs.addTier(fr, &doc)
 		case kindMinor:
@@ -194,6 +200,9 @@ func compile(rules []*detectors.Rule) (*ruleset, error) {
 		return nil, err
 	}
 	rs.matcher, rs.roles = m, roles
+	if rs.frames, err = text.CompileFrames(frames); err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err) // each frame was compiled on its own above
+	}
 	return rs, nil
 }
 
@@ -209,7 +218,9 @@ func ruleHash(id string) uint32 {
 	return h.Sum32()
 }
 
-func (rs *ruleset) addPhraseRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexicon, isContext bool) {
+// addPhraseRule adds a stage or context rule; its frames are appended to
+// frames (returned), one entry of rs.frameRule each.
+func (rs *ruleset) addPhraseRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexicon, isContext bool, frames []string) []string {
 	r := fr.Rule()
 	pr := phraseRule{id: r.ID, category: r.Category, severity: r.Severity, shadow: r.Mode == detectors.Shadow, context: isContext}
 	pr.score = fr.Score(&doc.Score)
@@ -277,14 +288,24 @@ func (rs *ruleset) addPhraseRule(fr *detectors.RuleFields, doc *ruleDoc, lex *le
 	}
 	rs.phrases = append(rs.phrases, pr)
 	list, ok := fr.PhraseList("phrases", &doc.Phrases)
-	if (doc.Phrases.Kind == 0 || ok && len(list) == 0) && !pr.phone && !pr.email {
-		fr.Errorf("phrases", "at least one phrase is required (or, for a stage rule, contacts)")
+	specs, _ := detectors.DecodeField[[]string](fr, "frames", &doc.Frames, "a list of frames (text.CompileFrames)")
+	for _, spec := range specs {
+		if _, err := text.CompileFrames([]string{spec}); err != nil {
+			fr.Errorf("frames", "%v", err)
+			continue
+		}
+		frames = append(frames, spec)
+		rs.frameRule = append(rs.frameRule, idx)
+	}
+	if (doc.Phrases.Kind == 0 || ok && len(list) == 0) && len(specs) == 0 && !pr.phone && !pr.email {
+		fr.Errorf("phrases", "at least one phrase or frame is required (or, for a stage rule, contacts)")
 	}
 	addPhrases(fr, "phrases", list, lex, role{roleTerm, idx})
 	unless, _ := fr.PhraseList("unless", &doc.Unless)
 	addPhrases(fr, "unless", unless, lex, role{roleUnless, idx})
 	before, _ := fr.PhraseList("unless_before", &doc.UnlessBefore)
 	addPhrases(fr, "unless_before", before, lex, role{roleUnlessBefore, idx})
+	return frames
 }
 
 func (rs *ruleset) addTier(fr *detectors.RuleFields, doc *ruleDoc) {

@@ -48,12 +48,18 @@ type ageView struct {
 
 // suspectClass classes a person as a possible sender of grooming signals:
 // a declared adult is an adult whatever they claim (an adult who claims to
-// be 15 is still an adult).
+// be 15 is still an adult), and so is someone declared a minor who states
+// an adult's age (the last age they state counts).
 func suspectClass(declared *int, p *person, shadow bool) (ageClass, int, uint8) {
 	switch {
 	case declared != nil && *declared >= 18:
 		return clsAdult, *declared, srcDeclared
 	case declared != nil:
+		if p != nil && p.age >= 18 {
+			// An adult who signed up young and admits their age: the
+			// admission is what they are.
+			return clsAdult, int(p.age), srcStated
+		}
 		if p != nil && p.age > 0 && int(p.age) < *declared {
 			return clsMinor, int(p.age), srcStated
 		}
@@ -249,12 +255,15 @@ func (c *conv) risk(rs *ruleset, who int, t int64, shadow bool, v *ageView) floa
 			present[j], present[j-1] = present[j-1], present[j]
 		}
 	}
+	// Two distinct stages are a trajectory already: with a large age gap
+	// they reach medium (isolation and a move off the platform from a
+	// 35-year-old to a 13-year-old score about 0.52).
 	breadth := 1.0
 	switch n {
 	case 1:
 		breadth = 0.5
 	case 2:
-		breadth = 0.8
+		breadth = 0.9
 	}
 	ordered := 1.0
 	if n > 1 {

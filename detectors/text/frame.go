@@ -1,0 +1,557 @@
+package text
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Frames recognise a kind of sentence however it is worded: a frame is a
+// short sequence of slots, each a set of words, with a bounded number of
+// other words allowed between them. "{negation} ~1 {tell} ~3 {guardian}"
+// reads "don't tell your mum", "never ever tell ur parents", "you can't
+// tell your dad about this"; "{offer} ~1 {fetch} ~2 you" reads "I'll come
+// get you", "I could pick u up", "let me collect you".
+//
+// A slot is written as one of:
+//
+//	word        the word itself (in the normal form, apostrophes optional)
+//	verb+       the verb and its inflections: tell+ is tell, tells,
+//	            telling, told (Inflections)
+//	{class}     any word of a class of Classes (negation, tell, guardian, …)
+//	a|b|{c}     any of the alternatives: words (each may carry its own +)
+//	            and classes
+//	slot?       the slot may be left out
+//
+// and may be preceded by ~N: up to N other words between the previous slot
+// and this one (default 0: adjacent). A frame that starts with ^ matches
+// only from the first word of the text, one that ends with $ only up to
+// its last; a frame between both may have a single slot ("^ {kin} $": a
+// text that is only "mum"). Slots never match across a sentence
+// end (. ! ? ; or a line break). Frames run on the normal form of
+// detectors/text, so they read through disguises as phrases do, and on
+// chat spellings through the classes ("u", "ur" are in {you}, {your}).
+
+// Classes are the word classes that frames of every detector share: the
+// pieces from which stages of grooming, threats of harassment and the like
+// are composed. A word may end in + for its inflections. Read-only.
+var Classes = map[string][]string{
+	// Grammar.
+	"negation": {"not", "never", "dont", "doesnt", "didnt", "cant", "cannot", "wont", "wouldnt", "shouldnt",
+		"mustnt", "musnt", "no", "nobody", "noone", "nothing", "neither", "nor", "isnt", "arent", "aint", "without", "dnt"},
+	"nobody":     {"nobody", "noone", "nobodys", "none"},
+	"you":        {"you", "u", "ya", "yall", "ye"},
+	"your":       {"your", "ur", "yr", "yer", "youre"},
+	"i":          {"i", "im", "ill", "id", "ive", "me", "we", "well", "us", "lemme"},
+	"modal":      {"will", "ll", "would", "could", "can", "might", "should", "gonna", "going", "shall", "wanna", "want+", "gotta"},
+	"offer":      {"ill", "i'll", "id", "could", "can", "lemme", "let", "will", "would", "gonna", "going", "happy", "want+", "wanna", "offer+", "promise+"},
+	"determiner": {"the", "this", "that", "these", "those", "a", "an", "my", "your", "ur", "our", "his", "her", "their", "some", "any", "it"},
+	// Who: the people a secret is kept from.
+	"guardian": {"mum", "mom", "mummy", "mommy", "mam", "ma", "mother", "dad", "daddy", "father", "papa", "pa",
+		"parent", "parents", "folks", "stepmum", "stepmom", "stepdad", "family", "guardian", "guardians",
+		"carer", "carers", "teacher", "teachers", "sister", "brother", "sis", "bro", "siblings", "aunt", "auntie",
+		"uncle", "nan", "nana", "gran", "granny", "grandma", "grandpa", "friends", "mates", "bestie", "police", "cops",
+		"counsellor", "counselor", "anyone", "anybody", "everyone", "everybody", "someone", "people", "adults", "grownups"},
+	// Family: what relatives call each other.
+	"kin": {"mum", "mom", "mummy", "mommy", "mam", "dad", "daddy", "nan", "nana", "nanna", "gran", "granny", "grandma", "grandpa",
+		"grandad", "granddad", "auntie", "aunty", "aunt", "uncle", "sis", "bro", "cuz", "stepmum", "stepmom", "stepdad"},
+	"anyone": {"anyone", "anybody", "everyone", "everybody", "someone", "somebody", "one", "people", "soul"},
+	// Verbs of telling, knowing and seeing: what a secret stops.
+	"tell":   {"tell+", "say+", "mention+", "show+", "talk+", "speak+", "share+", "bring+", "breathe+", "report+", "snitch+", "text+", "message+"},
+	"know":   {"know+", "find+", "hear+", "learn+", "see+", "notice+", "realise+", "realize+", "check+", "read+", "catch+", "suspect+", "wonder+"},
+	"hide":   {"delete+", "hide+", "clear+", "erase+", "wipe+", "remove+", "lock+", "archive+", "unsend+"},
+	"keep":   {"keep+", "stay+", "remain+", "leave+"},
+	"chat":   {"chat", "chats", "messages", "message", "msgs", "texts", "convo", "conversation", "history", "dms", "dm", "pics", "photos", "app", "account", "this", "it", "these"},
+	"secret": {"secret", "secrets", "secretly", "private", "privately", "quiet", "hush", "hushhush", "confidential", "lowkey", "discreet", "hidden", "ours"},
+	// Offers: what may be given, and how.
+	"give": {"buy+", "get+", "send+", "give+", "pay+", "gift+", "treat+", "transfer+", "venmo+", "paypal+", "top+", "load+", "order+", "spoil+"},
+	"present": {"present", "presents", "gift", "gifts", "giftcard", "giftcards", "card", "voucher", "money", "cash", "quid", "bucks", "dollars", "pounds",
+		"vbucks", "robux", "skins", "skin", "credit", "credits", "coins", "gems", "ticket", "tickets", "phone", "iphone", "airpods", "console", "clothes",
+		"outfit", "trainers", "sneakers", "makeup", "something", "anything", "whatever", "allowance", "treat"},
+	// Meeting: coming to fetch, visiting, meeting somewhere.
+	"fetch": {"pick+", "collect+", "fetch+", "get+", "drive+", "come+", "visit+", "meet+", "see+", "take+", "grab+", "walk+", "bring+", "wait+", "find+", "hang+", "hangout", "stop+", "swing+", "pop+"},
+	"meet":  {"meet+", "meetup", "hang+", "hangout", "visit+", "see+", "come+", "pick+", "link+", "chill+"},
+	"place": {"school", "park", "mall", "station", "house", "home", "place", "flat", "apartment", "hotel", "car", "cinema", "movies", "shop", "corner", "library", "beach", "bus", "stop", "gate", "outside", "town", "mine", "yours", "somewhere", "room"},
+	"alone": {"alone", "yourself", "urself", "only", "just", "solo", "private", "privately", "nobody", "noone"},
+	// Photos: a picture of someone, and what is in it.
+	"send":    {"send+", "show+", "snap+", "take+", "share+", "post+", "dm+", "give+", "get+", "see+", "upload+", "film+", "record+", "flash+", "want+", "wanna"},
+	"picture": {"pic", "pics", "picture", "pictures", "photo", "photos", "selfie", "selfies", "pix", "snap", "snaps", "video", "vid", "vids", "clip", "shot", "shots", "image", "facetime", "cam", "webcam", "camera", "look"},
+	"body":    {"body", "bodies", "legs", "leg", "chest", "tummy", "belly", "stomach", "waist", "hips", "bum", "butt", "figure", "shape", "skin", "feet", "face", "lips", "mirror", "bed", "bathroom", "shower", "bath", "bedroom", "room"},
+	"clothing": {"pyjamas", "pajamas", "pjs", "nightie", "nightdress", "underwear", "undies", "bra", "swimsuit", "bikini", "swimwear", "shorts", "skirt", "dress",
+		"towel", "uniform", "leotard", "tights", "top", "crop", "clothes", "outfit", "wearing", "wear", "dressed", "undressed", "changing", "changed", "nothing"},
+}
+
+// irregular are the irregular English verbs of the classes, with their
+// inflected forms (third person, past, participle, gerund).
+var irregular = map[string][]string{
+	"tell": {"tells", "told", "telling"}, "say": {"says", "said", "saying"}, "know": {"knows", "knew", "known", "knowing"},
+	"find": {"finds", "found", "finding"}, "hear": {"hears", "heard", "hearing"}, "see": {"sees", "saw", "seen", "seeing"},
+	"get": {"gets", "got", "gotten", "getting"}, "buy": {"buys", "bought", "buying"}, "send": {"sends", "sent", "sending"},
+	"give": {"gives", "gave", "given", "giving"}, "pay": {"pays", "paid", "paying"}, "come": {"comes", "came", "coming"},
+	"take": {"takes", "took", "taken", "taking"}, "drive": {"drives", "drove", "driven", "driving"}, "bring": {"brings", "brought", "bringing"},
+	"meet": {"meets", "met", "meeting"}, "keep": {"keeps", "kept", "keeping"}, "leave": {"leaves", "left", "leaving"},
+	"speak": {"speaks", "spoke", "spoken", "speaking"}, "hide": {"hides", "hid", "hidden", "hiding"}, "read": {"reads", "reading"},
+	"catch": {"catches", "caught", "catching"}, "learn": {"learns", "learnt", "learned", "learning"}, "understand": {"understands", "understood", "understanding"},
+	"show": {"shows", "showed", "shown", "showing"}, "hang": {"hangs", "hung", "hanged", "hanging"}, "swing": {"swings", "swung", "swinging"},
+	"want": {"wants", "wanted", "wanting"}, "film": {"films", "filmed", "filming"}, "grab": {"grabs", "grabbed", "grabbing"},
+	"stop": {"stops", "stopped", "stopping"}, "pop": {"pops", "popped", "popping"}, "top": {"tops", "topped", "topping"},
+	"chat": {"chats", "chatted", "chatting"}, "dm": {"dms", "dmed", "dmd", "dming", "dmming"}, "snap": {"snaps", "snapped", "snapping"},
+	"flash": {"flashes", "flashed", "flashing"}, "text": {"texts", "texted", "texting"},
+}
+
+// Inflections returns a verb's forms: the verb, its third person, past,
+// participle and gerund, from the irregular table or by the regular rules
+// (tells, talked, talking; deleted, deleting; stopped, stopping).
+func Inflections(verb string) []string {
+	if forms, ok := irregular[verb]; ok {
+		return append([]string{verb}, forms...)
+	}
+	out := []string{verb}
+	n := len(verb)
+	if n == 0 {
+		return out
+	}
+	last := verb[n-1]
+	switch {
+	case strings.HasSuffix(verb, "e"):
+		out = append(out, verb+"s", verb+"d", verb[:n-1]+"ing")
+	case strings.HasSuffix(verb, "y") && n > 1 && !strings.ContainsRune("aeiou", rune(verb[n-2])):
+		out = append(out, verb[:n-1]+"ies", verb[:n-1]+"ied", verb+"ing")
+	case strings.HasSuffix(verb, "s") || strings.HasSuffix(verb, "sh") || strings.HasSuffix(verb, "ch") || strings.HasSuffix(verb, "x"):
+		out = append(out, verb+"es", verb+"ed", verb+"ing")
+	default:
+		out = append(out, verb+"s", verb+"ed", verb+"ing")
+		if n >= 3 && !isVowel(last) && last != 'w' && last != 'x' && last != 'y' && isVowel(verb[n-2]) && !isVowel(verb[n-3]) && n <= 4 {
+			out = append(out, verb+string(last)+"ed", verb+string(last)+"ing")
+		}
+	}
+	return out
+}
+
+func isVowel(c byte) bool { return strings.IndexByte("aeiou", c) >= 0 }
+
+// frameSlot is one slot of a compiled frame.
+type frameSlot struct {
+	set      uint16 // index into FrameSet.sets
+	gap      uint8  // other words allowed before it (0 for the first slot)
+	optional bool
+}
+
+// frame is a compiled frame: its slots, and whether it must start at the
+// first word of the text (^) or end at its last ($).
+type frame struct {
+	slots          []frameSlot
+	atStart, atEnd bool
+}
+
+// FrameSet is a compiled set of frames. It is immutable and safe for
+// concurrent use; matching needs a FrameScratch per goroutine.
+type FrameSet struct {
+	frames []frame
+	specs  []string
+	sets   int
+	words  wordTable // word -> the sets it is in, ascending
+	starts [][]int32 // set -> frames whose first slot it is
+}
+
+// MaxFrameSlots and MaxFrameGap bound a frame.
+const (
+	MaxFrameSlots = 8
+	MaxFrameGap   = 6
+)
+
+// CompileFrames compiles frame specs (see the package documentation of
+// frames above). Errors name the frame and the slot.
+func CompileFrames(specs []string) (*FrameSet, error) {
+	fs := &FrameSet{}
+	words := map[string][]uint16{}
+	setOf := map[string]uint16{}
+	for _, spec := range specs {
+		fields := strings.Fields(spec)
+		var fr frame
+		if len(fields) > 0 && fields[0] == "^" {
+			fr.atStart, fields = true, fields[1:]
+		}
+		if len(fields) > 0 && fields[len(fields)-1] == "$" {
+			fr.atEnd, fields = true, fields[:len(fields)-1]
+		}
+		var slots []frameSlot
+		gap := 0
+		for _, f := range fields {
+			if strings.HasPrefix(f, "~") {
+				n, err := strconv.Atoi(f[1:])
+				if err != nil || n < 0 || n > MaxFrameGap {
+					return nil, fmt.Errorf("frame %q: gap %q: want ~0 to ~%d", spec, f, MaxFrameGap)
+				}
+				gap = n
+				continue
+			}
+			if f == "^" || f == "$" {
+				return nil, fmt.Errorf("frame %q: ^ only first, $ only last", spec)
+			}
+			optional := strings.HasSuffix(f, "?")
+			f = strings.TrimSuffix(f, "?")
+			slot, err := slotWords(f)
+			if err != nil {
+				return nil, fmt.Errorf("frame %q: slot %q: %w", spec, f, err)
+			}
+			key := strings.Join(slot, " ")
+			id, ok := setOf[key]
+			if !ok {
+				if fs.sets == 1<<16-1 {
+					return nil, fmt.Errorf("frame %q: too many distinct slots", spec)
+				}
+				id = uint16(fs.sets)
+				fs.sets++
+				setOf[key] = id
+				fs.starts = append(fs.starts, nil)
+				for _, w := range slot {
+					words[w] = append(words[w], id)
+				}
+			}
+			if len(slots) == 0 && gap > 0 {
+				return nil, fmt.Errorf("frame %q: a gap before the first slot", spec)
+			}
+			slots = append(slots, frameSlot{set: id, gap: uint8(gap), optional: optional})
+			gap = 0
+		}
+		switch {
+		case len(slots) == 0 || len(slots) == 1 && !(fr.atStart && fr.atEnd):
+			return nil, fmt.Errorf("frame %q: want at least 2 slots (or one between ^ and $: the whole text)", spec)
+		case len(slots) > MaxFrameSlots:
+			return nil, fmt.Errorf("frame %q: %d slots, at most %d", spec, len(slots), MaxFrameSlots)
+		case slots[0].optional || slots[len(slots)-1].optional:
+			return nil, fmt.Errorf("frame %q: the first and last slots cannot be optional", spec)
+		}
+		fr.slots = slots
+		frame := fr
+		fi := len(fs.frames)
+		fs.frames = append(fs.frames, frame)
+		fs.specs = append(fs.specs, spec)
+		fs.starts[frame.slots[0].set] = append(fs.starts[frame.slots[0].set], int32(fi))
+	}
+	for w, ids := range words {
+		slices.Sort(ids)
+		words[w] = slices.Compact(ids)
+	}
+	fs.words = newWordTable(words)
+	return fs, nil
+}
+
+// slotWords returns the words a slot stands for, in the key form of frame
+// words (lower case, no apostrophes), sorted.
+func slotWords(slot string) ([]string, error) {
+	var out []string
+	for _, alt := range strings.Split(slot, "|") {
+		switch {
+		case alt == "":
+			return nil, fmt.Errorf("empty alternative")
+		case strings.HasPrefix(alt, "{"):
+			if !strings.HasSuffix(alt, "}") {
+				return nil, fmt.Errorf("unclosed {")
+			}
+			name := alt[1 : len(alt)-1]
+			class, ok := Classes[name]
+			if !ok {
+				return nil, fmt.Errorf("no word class %q (see text.Classes)", name)
+			}
+			for _, w := range class {
+				out = append(out, expandWord(w)...)
+			}
+		default:
+			out = append(out, expandWord(alt)...)
+		}
+	}
+	for i, w := range out {
+		out[i] = frameKey(w)
+		if out[i] == "" || strings.ContainsAny(out[i], " {}~|?+") {
+			return nil, fmt.Errorf("word %q is not one word", w)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+func expandWord(w string) []string {
+	if strings.HasSuffix(w, "+") {
+		return Inflections(strings.TrimSuffix(w, "+"))
+	}
+	return []string{w}
+}
+
+// frameKey is the form in which words are compared: lower case without
+// apostrophes ("don't" and "dont" are one word).
+func frameKey(w string) string {
+	w = strings.ToLower(w)
+	if strings.ContainsAny(w, "'’") {
+		w = strings.NewReplacer("'", "", "’", "").Replace(w)
+	}
+	return w
+}
+
+// Len returns the number of frames.
+func (fs *FrameSet) Len() int { return len(fs.frames) }
+
+// Spec returns frame id as written.
+func (fs *FrameSet) Spec(id int) string { return fs.specs[id] }
+
+// FrameMatch is one occurrence of a frame: its id (index in the specs) and
+// its byte ranges, from its first slot's word to its last.
+type FrameMatch struct {
+	ID                 int
+	Start, End         int // in Normalized.Text
+	OrigStart, OrigEnd int // in the source text
+}
+
+// frameToken is one word of a text being matched.
+type frameToken struct {
+	start, end int32 // in Normalized.Text
+	sentence   int32
+	sets       []uint16
+}
+
+// FrameScratch holds the buffers of one goroutine's frame matching, so
+// that matching does not allocate once they have grown.
+type FrameScratch struct {
+	tokens []frameToken
+	key    []byte
+}
+
+// Match appends the frames found in n to out: for each frame, each place
+// where its first slot's word begins a reading of all its slots, the
+// shortest such reading. At most one match per frame and first word.
+func (fs *FrameSet) Match(n Normalized, sc *FrameScratch, out []FrameMatch) []FrameMatch {
+	if fs == nil || len(fs.frames) == 0 {
+		return out
+	}
+	sc.tokenize(fs, n.Text)
+	toks := sc.tokens
+	for i := range toks {
+		for _, set := range toks[i].sets {
+			for _, fi := range fs.starts[set] {
+				fr := &fs.frames[fi]
+				if fr.atStart && i > 0 {
+					continue
+				}
+				if end, ok := fs.matchFrom(fr, 1, i, toks); ok {
+					m := FrameMatch{ID: int(fi), Start: int(toks[i].start), End: int(toks[end].end)}
+					m.OrigStart, m.OrigEnd = n.Original(m.Start, m.End)
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// matchFrom matches slots k.. of frame after token prev; it returns the
+// index of the token of the last slot.
+func (fs *FrameSet) matchFrom(fr *frame, k, prev int, toks []frameToken) (int, bool) {
+	if k == len(fr.slots) {
+		return prev, !fr.atEnd || prev == len(toks)-1
+	}
+	s := fr.slots[k]
+	for j := prev + 1; j < len(toks) && j <= prev+1+int(s.gap); j++ {
+		if toks[j].sentence != toks[prev].sentence {
+			break
+		}
+		if slices.Contains(toks[j].sets, s.set) {
+			if end, ok := fs.matchFrom(fr, k+1, j, toks); ok {
+				return end, true
+			}
+		}
+	}
+	if s.optional {
+		return fs.matchFrom(fr, k+1, prev, toks)
+	}
+	return 0, false
+}
+
+// tokenize splits text into words (letters, digits and apostrophes; other
+// characters separate them) and looks each up; a word with a letter
+// repeated three times or more is also looked up with the run shortened to
+// two letters and to one ("sooo" is "so", "pleeease" is "please").
+func (sc *FrameScratch) tokenize(fs *FrameSet, s string) {
+	sc.tokens = sc.tokens[:0]
+	sentence := int32(0)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf && !asciiWord[c] {
+			switch c {
+			case '.', '!', '?', ';', '\n':
+				sentence++
+			}
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			if r, size := utf8.DecodeRuneInString(s[i:]); !isFrameWordRune(r) {
+				i += size
+				continue
+			}
+		}
+		start := i
+		for i < len(s) {
+			if c := s[i]; c < utf8.RuneSelf {
+				if !asciiWord[c] {
+					break
+				}
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !isFrameWordRune(r) {
+				break
+			}
+			i += size
+		}
+		sc.tokens = append(sc.tokens, frameToken{start: int32(start), end: int32(i), sentence: sentence, sets: fs.lookup(sc, s[start:i])})
+	}
+}
+
+// asciiWord: the ASCII bytes of words (letters, digits, apostrophe).
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = isFrameWordRune(rune(c))
+	}
+	return t
+}()
+
+func isFrameWordRune(r rune) bool {
+	return r == '\'' || r == '’' || r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') ||
+		r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+func (fs *FrameSet) lookup(sc *FrameScratch, w string) []uint16 {
+	sc.key = sc.key[:0]
+	run, prev := 0, byte(0)
+	long := false
+	h := uint64(fnvOffset)
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c == '\'' {
+			continue
+		}
+		if c == 0xE2 && i+2 < len(w) && w[i+1] == 0x80 && w[i+2] == 0x99 { // ’
+			i += 2
+			continue
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c == prev {
+			run++
+			if run >= 3 {
+				long = true
+			}
+		} else {
+			run = 1
+		}
+		prev = c
+		sc.key = append(sc.key, c)
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	if sets, ok := fs.words.get(sc.key, h); ok || !long {
+		return sets
+	}
+	for _, keep := range [2]int{2, 1} {
+		k := squeeze(sc.key, keep)
+		if sets, ok := fs.words.get(k, hashKey(k)); ok {
+			return sets
+		}
+	}
+	return nil
+}
+
+// wordTable maps the words of a frame set to their sets: an open-addressing
+// table keyed by FNV-1a, whose hash lookup computes while it folds the word
+// (a map would hash the key a second time; this is the hot loop of frame
+// matching, one lookup per word of every message).
+type wordTable struct {
+	slots []wordSlot
+	mask  uint64
+}
+
+type wordSlot struct {
+	hash uint64
+	word string
+	sets []uint16
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func hashKey(b []byte) uint64 {
+	h := uint64(fnvOffset)
+	for _, c := range b {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h
+}
+
+func newWordTable(words map[string][]uint16) wordTable {
+	size := 16
+	for size < 2*len(words) {
+		size *= 2
+	}
+	t := wordTable{slots: make([]wordSlot, size), mask: uint64(size - 1)}
+	for w, sets := range words {
+		h := hashKey([]byte(w))
+		i := h & t.mask
+		for t.slots[i].sets != nil {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = wordSlot{hash: h, word: w, sets: sets}
+	}
+	return t
+}
+
+func (t *wordTable) get(key []byte, h uint64) ([]uint16, bool) {
+	if len(t.slots) == 0 {
+		return nil, false
+	}
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.sets == nil {
+			return nil, false
+		}
+		if s.hash == h && s.word == string(key) {
+			return s.sets, true
+		}
+	}
+}
+
+// squeeze shortens, in place of a copy at the end of b's array, every run
+// of three or more equal bytes to keep bytes.
+func squeeze(b []byte, keep int) []byte {
+	out := b[len(b):]
+	run := 0
+	for i := 0; i < len(b); i++ {
+		if i > 0 && b[i] == b[i-1] {
+			run++
+		} else {
+			run = 1
+		}
+		if run <= keep || !longRun(b, i) {
+			out = append(out, b[i])
+		}
+	}
+	return out
+}
+
+// longRun reports whether b[i] is in a run of at least three equal bytes.
+func longRun(b []byte, i int) bool {
+	c, n := b[i], 1
+	for j := i - 1; j >= 0 && b[j] == c; j-- {
+		n++
+	}
+	for j := i + 1; j < len(b) && b[j] == c; j++ {
+		n++
+	}
+	return n >= 3
+}

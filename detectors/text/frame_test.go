@@ -1,0 +1,130 @@
+package text
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestInflections(t *testing.T) {
+	for _, tc := range []struct {
+		verb string
+		want []string
+	}{
+		{"tell", []string{"tell", "tells", "told", "telling"}},
+		{"talk", []string{"talk", "talks", "talked", "talking"}},
+		{"delete", []string{"delete", "deletes", "deleted", "deleting"}},
+		{"mention", []string{"mention", "mentions", "mentioned", "mentioning"}},
+		{"worry", []string{"worry", "worries", "worried", "worrying"}},
+		{"stop", []string{"stop", "stops", "stopped", "stopping"}},
+		{"notice", []string{"notice", "notices", "noticed", "noticing"}},
+		{"wish", []string{"wish", "wishes", "wished", "wishing"}},
+	} {
+		got := Inflections(tc.verb)
+		for _, w := range tc.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("Inflections(%q) = %v, lacks %q", tc.verb, got, w)
+			}
+		}
+	}
+}
+
+func TestFrames(t *testing.T) {
+	specs := []string{
+		"{negation} ~2 {tell} ~3 {guardian}",        // 0
+		"{offer} ~2 {fetch} ~2 {you}",               // 1
+		"{keep} ~2 between us|ourselves",            // 2
+		"send+ ~2 {picture} ~3 {clothing}",          // 3
+		"{nobody} ~2 has|needs|gets? ~1 to? {know}", // 4
+		"^ {kin} $",         // 5
+		"^ ok|thanks {kin}", // 6
+		"love ~1 {you} $",   // 7
+	}
+	fs, err := CompileFrames(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text string
+		want []int
+	}{
+		{"don't tell your mum ok", []int{0}},
+		{"Never EVER tell ur parents about this", []int{0}},
+		{"you can't say anything to your dad", []int{0}},
+		{"dont mention me to anyone", []int{0}},
+		{"I'll come get you after school", []int{1}},
+		{"i could pick u up", []int{1}},
+		{"let me collect you at the station", []int{1}},
+		{"keep this between us", []int{2}},
+		{"let's keep it just between ourselves", []int{2}},
+		{"sent me a pic in ur pyjamas", []int{3}},
+		{"nobody needs to know", []int{4}},
+		{"noone has to know", []int{4}},
+		{"nooo one... ", nil},
+		// Sentence ends break a frame; unrelated words do not match.
+		{"don't. I will tell your mum", nil},
+		{"tell your mum I said hi", nil},
+		{"I told my mum everything", nil},
+		{"I will be there", nil},
+		{"dooon't tell your muuum", []int{0}},
+		{"mum 😂", []int{5}},
+		{"Mum!!", []int{5}},
+		{"my mum", nil},
+		{"ok mum", []int{6}},
+		{"yes ok mum", nil},
+		{"love u", []int{7}},
+		{"love you loads", nil},
+	} {
+		var sc FrameScratch
+		var got []int
+		for _, m := range fs.Match(Normalize(tc.text), &sc, nil) {
+			got = append(got, m.ID)
+			if m.OrigStart < 0 || m.OrigEnd > len(tc.text) || m.OrigStart >= m.OrigEnd {
+				t.Errorf("%q: match %d has range %d..%d", tc.text, m.ID, m.OrigStart, m.OrigEnd)
+			}
+		}
+		slices.Sort(got)
+		got = slices.Compact(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%q: frames %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
+
+func TestCompileFramesErrors(t *testing.T) {
+	for _, spec := range []string{
+		"{nosuchclass} tell+",
+		"tell",
+		"~2 tell+ mum",
+		"tell+ ~9 mum",
+		"tell+ mum?",
+		"{negation tell+",
+		"tell+ a||b",
+		"tell+ ^ mum",
+		"^ mum",
+	} {
+		if _, err := CompileFrames([]string{spec}); err == nil {
+			t.Errorf("CompileFrames(%q) = nil error", spec)
+		}
+	}
+}
+
+// FuzzFrames: matching never panics, and every match lies within the text
+// on rune boundaries of the source.
+func FuzzFrames(f *testing.F) {
+	fs, err := CompileFrames([]string{"{negation} ~2 {tell} ~3 {guardian}", "{offer} ~2 {fetch} ~2 {you}", "x y? z", "sooo+ ~6 so"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"don't tell your mum", "I'll come get you", "x z", "x y z.", "’’’", "dooon't\ntell", "\xff tell mum"} {
+		f.Add(s)
+	}
+	var sc FrameScratch
+	f.Fuzz(func(t *testing.T, s string) {
+		n := Normalize(s)
+		for _, m := range fs.Match(n, &sc, nil) {
+			if m.Start < 0 || m.End > len(n.Text) || m.Start >= m.End || m.OrigStart < 0 || m.OrigEnd > len(s) || m.OrigStart > m.OrigEnd {
+				t.Fatalf("%q: match %+v out of range", s, m)
+			}
+		}
+	})
+}
