@@ -79,18 +79,16 @@ func NewKafkaChangelog(brokers []string, topic string, dialer *kafka.Dialer) *Ka
 
 // samePartition writes each record to the partition the caller set, which
 // kafka-go passes to the balancer (the field is otherwise ignored on write).
+// It never writes elsewhere: a state in another partition would not be found
+// by Load of its own, and the conversation would restart from nothing after
+// a restart or a rebalance. The writer's partition list comes from cached
+// metadata, which can lag behind a topic just created; a partition it does
+// not list yet is still the one written (the write fails and is retried
+// until the broker knows it). EnsureTopic refuses a changelog with fewer
+// partitions than the source.
 type samePartition struct{}
 
-func (samePartition) Balance(msg kafka.Message, partitions ...int) int {
-	for _, p := range partitions {
-		if p == msg.Partition {
-			return p
-		}
-	}
-	// The changelog has fewer partitions than the source: keep the
-	// mapping deterministic so that Load of partition p still finds it.
-	return partitions[msg.Partition%len(partitions)]
-}
+func (samePartition) Balance(msg kafka.Message, partitions ...int) int { return msg.Partition }
 
 // Write writes the states and waits for all in-sync replicas.
 func (c *KafkaChangelog) Write(ctx context.Context, states []StateRecord) error {
@@ -218,10 +216,18 @@ func EnsureTopic(ctx context.Context, brokers []string, dialer *kafka.Dialer, to
 		return fmt.Errorf("create topic %s: %w", topic, err)
 	}
 	// A new topic's partitions have no leader for a moment; writes and
-	// offset look-ups fail until they have. (Any partition count: an
-	// existing topic keeps its own.)
+	// offset look-ups fail until they have.
 	if err := kafkaadmin.WaitForLeaders(ctx, client, 0, 0, topic); err != nil {
 		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	// An existing topic keeps its own partitions; it needs at least as
+	// many as asked, since partition p of the source is partition p here.
+	ids, err := kafkaadmin.Partitions(ctx, client, 0, topic)
+	if err != nil {
+		return fmt.Errorf("topic %s: %w", topic, err)
+	}
+	if n := len(ids); n < partitions {
+		return fmt.Errorf("topic %s has %d partitions, fewer than the %d of the messages topic: add partitions to it (kafka-topics --alter --partitions %d) or name a new topic", topic, n, partitions, partitions)
 	}
 	return nil
 }

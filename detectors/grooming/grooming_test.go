@@ -175,7 +175,7 @@ func TestTiers(t *testing.T) {
 		// Family said before the first stage signal still damps.
 		{"a parent, family said first", 41, 11, []string{"kid: hi mum", "are you home alone?", "kid: yes", "keep this between us, it's dad's present",
 			"send me a pic of you with the cake", "I'll pick you up at 5"}, "", 0},
-		{"the same without the family word", 41, 11, []string{"kid: hi", "are you home alone?", "kid: yes", "keep this between us, it's dad's present",
+		{"the same without the family word", 41, 11, []string{"kid: hi", "are you home alone?", "kid: yes", "keep this between us, it's a present",
 			"send me a pic of you with the cake", "I'll pick you up at 5"}, detectors.High, 0},
 		{"the minor sends the signals", 35, 13, []string{
 			"kid: you're so pretty", "kid: how old are you?", "13", "kid: are you home alone", "kid: don't tell your mom",

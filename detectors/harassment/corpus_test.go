@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -32,9 +33,11 @@ type corpusEntry struct {
 	Kind      string `json:"kind"`
 }
 
-func readCorpus(t testing.TB) []corpusEntry {
+func readCorpus(t testing.TB) []corpusEntry { return readCorpusFile(t, "testdata/corpus.jsonl") }
+
+func readCorpusFile(t testing.TB, path string) []corpusEntry {
 	t.Helper()
-	f, err := os.Open("testdata/corpus.jsonl")
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +47,7 @@ func readCorpus(t testing.TB) []corpusEntry {
 	for line := 1; sc.Scan(); line++ {
 		var e corpusEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("corpus.jsonl:%d: %v", line, err)
+			t.Fatalf("%s:%d: %v", path, line, err)
 		}
 		out = append(out, e)
 	}
@@ -77,6 +80,26 @@ func TestCorpus(t *testing.T) {
 	if len(corpus) < 300 || pos < 150 || neg < 150 {
 		t.Fatalf("corpus has %d messages (%d harassing, %d not); want at least 300, half of each", len(corpus), pos, neg)
 	}
+	r := scoreCorpus(t, corpus)
+	t.Log(r.report)
+	precision, recall := r.precision, r.recall
+	if precision < minPrecision || recall < minRecall {
+		t.Errorf("precision %.3f, recall %.3f at medium+; want at least %.2f and %.2f", precision, recall, minPrecision, minRecall)
+	}
+}
+
+// corpusScore is how the detector did on a corpus, at medium or above.
+type corpusScore struct {
+	precision, recall float64
+	report            string // the numbers per category and kind, every miss and false alarm
+}
+
+// scoreCorpus runs every message of corpus on its own (a two-person
+// conversation of one message, so that only the message's own words count)
+// through the built-in rules and scores "flagged at medium or above"
+// against the labels.
+func scoreCorpus(t *testing.T, corpus []corpusEntry) corpusScore {
+	t.Helper()
 	set, err := detectors.LoadRules([]detectors.Factory{harassment.Factory()}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +165,7 @@ func TestCorpus(t *testing.T) {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	fmt.Fprintf(&b, "corpus: %d messages (%d harassing, %d hard negatives)\n", len(corpus), pos, neg)
+	fmt.Fprintf(&b, "%d messages (%d harassing, %d hard negatives)\n", len(corpus), all.tp+all.fn, all.fp+all.tn)
 	fmt.Fprintf(&b, "at medium+: precision %.3f (%d/%d), recall %.3f (%d/%d)\n", precision, all.tp, all.tp+all.fp, recall, all.tp, all.tp+all.fn)
 	for _, k := range keys {
 		c := byKind[k]
@@ -156,8 +179,94 @@ func TestCorpus(t *testing.T) {
 	slices.Sort(falseAlarms)
 	fmt.Fprintf(&b, "missed (%d):\n  %s\n", len(misses), strings.Join(misses, "\n  "))
 	fmt.Fprintf(&b, "flagged hard negatives (%d):\n  %s", len(falseAlarms), strings.Join(falseAlarms, "\n  "))
-	t.Log(b.String())
-	if precision < minPrecision || recall < minRecall {
-		t.Errorf("precision %.3f, recall %.3f at medium+; want at least %.2f and %.2f", precision, recall, minPrecision, minRecall)
+	return corpusScore{precision: precision, recall: recall, report: b.String()}
+}
+
+// Targets of the blind corpus (testdata/blind/b), at medium or above.
+const (
+	blindMinPrecision = 0.90
+	blindMinRecall    = 0.85
+)
+
+// TestBlindCorpora scores the blind corpora, testdata/blind/*/corpus.jsonl:
+// messages written by helpers who never read the rules, each corpus by
+// another writer. Corpus a was scored before the rules changed and then used
+// to find what the detector could not read, so it measures regression now;
+// b was written after those changes and is scored against the targets
+// (blindMinPrecision, blindMinRecall). Nobody tunes to b.
+//
+//	go test ./detectors/harassment -run BlindCorpora -v
+func TestBlindCorpora(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/blind/*/corpus.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) == 0 {
+		t.Fatal("no blind corpus under testdata/blind")
+	}
+	for _, path := range dirs {
+		name := filepath.Base(filepath.Dir(path))
+		t.Run(name, func(t *testing.T) {
+			r := scoreCorpus(t, readCorpusFile(t, path))
+			t.Log(r.report)
+			if name == "b" && (r.precision < blindMinPrecision || r.recall < blindMinRecall) {
+				t.Errorf("precision %.3f, recall %.3f at medium+; want at least %.2f and %.2f", r.precision, r.recall, blindMinPrecision, blindMinRecall)
+			}
+		})
+	}
+}
+
+// Targets of the obfuscated corpora (issue #18), at medium or above: recall
+// by the share of letters an outside tool replaced, and precision
+// throughout.
+var obfuscatedTargetRecall = map[string]float64{"40": 0.80, "100": 0.50}
+
+const obfuscatedTargetPrecision = 0.90
+
+// obfuscatedFloor is what the test holds each file to where the target is
+// not met yet (measured at the time of writing, a little below): npm
+// confusables 1.1.1 draws its 3,088 look-alikes from scripts and symbols
+// that TR39 does not list (confusables-100: recall 0.288, precision 0.855;
+// confusables-40: 0.637, 0.966). The floor stops regressions; raise it as
+// the reading improves and delete the entry once the target holds.
+var obfuscatedFloor = map[string]struct{ recall, precision float64 }{
+	"confusables-100": {0.27, 0.83},
+	"confusables-40":  {0.62, 0.95},
+}
+
+// TestObfuscatedCorpora scores testdata/obfuscated/<tool>-<rate>.jsonl: the
+// labelled corpus rewritten by published homoglyph and fancy-text tools
+// (not ours) replacing rate% of the letters with the look-alikes they
+// offer. scripts/harassment-eval/obfuscate.sh makes the files; see its
+// README for the tools and their versions.
+//
+//	go test ./detectors/harassment -run ObfuscatedCorpora -v
+func TestObfuscatedCorpora(t *testing.T) {
+	files, err := filepath.Glob("testdata/obfuscated/*.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 4 {
+		t.Fatalf("%d obfuscated corpora under testdata/obfuscated; want two tools at two rates", len(files))
+	}
+	for _, path := range files {
+		name := strings.TrimSuffix(filepath.Base(path), ".jsonl")
+		rate := name[strings.LastIndexByte(name, '-')+1:]
+		t.Run(name, func(t *testing.T) {
+			r := scoreCorpus(t, readCorpusFile(t, path))
+			t.Logf("precision %.3f, recall %.3f\n%s", r.precision, r.recall, r.report)
+			want, ok := obfuscatedTargetRecall[rate]
+			if !ok {
+				t.Fatalf("%s: rate %q, want one of 40, 100", path, rate)
+			}
+			wantP := obfuscatedTargetPrecision
+			if f, ok := obfuscatedFloor[name]; ok {
+				t.Logf("%s: below the target (recall %.2f, precision %.2f); held to the floor %.2f, %.2f", name, want, wantP, f.recall, f.precision)
+				want, wantP = f.recall, f.precision
+			}
+			if r.recall < want || r.precision < wantP {
+				t.Errorf("precision %.3f, recall %.3f at medium+; want at least %.2f and %.2f", r.precision, r.recall, wantP, want)
+			}
+		})
 	}
 }

@@ -166,7 +166,9 @@ type scratch struct {
 	z        *text.Shared // the engine's, shared by its detectors (see ShareText)
 	n        text.Normalized
 	src      string
-	matches  []text.Match
+	matches  []text.Match // the matcher's, then the frames' (ID rs.patterns+frame)
+	fmatch   []text.FrameMatch
+	frames   text.FrameScratch
 	mw       [][2]int32 // first and last word of each match
 	words    []span
 	info     []wordInfo
@@ -187,6 +189,10 @@ func (sc *scratch) analyse(rs *ruleset, s string) {
 	}
 	sc.n = sc.z.Normalize(s)
 	sc.matches = rs.matcher.Match(sc.n, sc.matches[:0])
+	sc.fmatch = rs.frames.Match(sc.n, &sc.frames, sc.fmatch[:0])
+	for _, f := range sc.fmatch {
+		sc.matches = append(sc.matches, text.Match{ID: rs.patterns + f.ID, Start: f.Start, End: f.End, OrigStart: f.OrigStart, OrigEnd: f.OrigEnd})
+	}
 	sc.laugh, sc.joke, sc.contacts = -1, false, -1
 	sc.cues = sc.cues[:0]
 	sc.words = sc.words[:0]
@@ -240,6 +246,10 @@ func (sc *scratch) analyse(rs *ruleset, s string) {
 				sc.info[fw].likeTo = max(sc.info[fw].likeTo, lw)
 			case roleJoke:
 				sc.joke = true
+			case roleFrame:
+				// A frame names its own target ("{i} ~2 {modal} ~3
+				// {harm} ~1 {you}"): graded as a term without the
+				// second-person reading.
 			case roleTerm:
 				if rs.terms[r.rule].Target {
 					in.filler = minWord(in.filler, fw)
@@ -516,15 +526,20 @@ func (sc *scratch) gradeAll(rs *ruleset, banter bool) (harms int, banterable boo
 			continue
 		}
 		for _, ro := range rs.rolesOf(m.ID) {
-			if ro.kind != roleTerm {
+			if ro.kind != roleTerm && ro.kind != roleFrame {
 				continue
 			}
 			r := &rs.terms[ro.rule]
-			c, ok := sc.grade(r, ro.rule, m, fw, lw, banter)
+			frame := ro.kind == roleFrame
+			inside := frame && !rs.frameNegation[m.ID-rs.patterns]
+			c, ok := sc.grade(r, ro.rule, m, fw, lw, banter, frame, inside)
 			if !ok {
 				continue
 			}
-			if !banter && c.severity.Rank() >= detectors.Medium.Rank() {
+			// A frame over a term of its own rule is that term again
+			// (frames come after the matcher's patterns).
+			again := ro.kind == roleFrame && sc.best[ro.rule].ok && c.start < sc.best[ro.rule].end && sc.best[ro.rule].start < c.end
+			if !banter && !again && c.severity.Rank() >= detectors.Medium.Rank() {
 				if !slices.Contains(sc.harms, m.ID) {
 					sc.harms = append(sc.harms, m.ID)
 				}
@@ -544,10 +559,13 @@ func (sc *scratch) gradeAll(rs *ruleset, banter bool) (harms int, banterable boo
 // a contact detail the rule requires is missing; low when the frame is in
 // quotation marks or a low_* cue is near; the rule's banter severity when
 // the message laughs or jokes; else the rule's severity.
-func (sc *scratch) grade(r *termRule, ti int32, m text.Match, fw, lw int32, banter bool) (candidate, bool) {
+func (sc *scratch) grade(r *termRule, ti int32, m text.Match, fw, lw int32, banter, frame, inside bool) (candidate, bool) {
 	fs, fe := fw, lw
 	severity := r.Severity
-	if r.Target {
+	if sc.unless(ti) {
+		return candidate{}, false
+	}
+	if r.Target && !frame {
 		var ok bool
 		if ok, fs, fe = sc.target(fw, lw); !ok {
 			if r.Untargeted == "" {
@@ -570,6 +588,9 @@ func (sc *scratch) grade(r *termRule, ti int32, m text.Match, fw, lw int32, bant
 	if sc.cueNear(roleUnlessBefore, ti, fs, fe, r.Window) || sc.cueNear(roleUnlessAfter, ti, fs, fe, r.Window) {
 		return candidate{}, false
 	}
+	if inside && sc.cueWithin(roleUnlessBefore, ti, fs, fe) {
+		return candidate{}, false // "I would never hurt you": a negation inside the frame
+	}
 	if r.Requires != 0 && sc.contactSet()&r.Requires == 0 {
 		return candidate{}, false
 	}
@@ -588,6 +609,28 @@ func (sc *scratch) grade(r *termRule, ti int32, m text.Match, fw, lw int32, bant
 		score = r.Score / 2
 	}
 	return candidate{ok: true, severity: severity, score: score, start: start, end: end}, true
+}
+
+// cueWithin reports whether a cue of the given kind of terms rule ti ends
+// inside the words fs..fe (before the last).
+func (sc *scratch) cueWithin(kind uint8, ti int32, fs, fe int32) bool {
+	for i := range sc.cues {
+		c := &sc.cues[i]
+		if c.kind == kind && c.rule == ti && c.lw >= fs && c.lw < fe {
+			return true
+		}
+	}
+	return false
+}
+
+// unless reports whether an unless cue of terms rule ti is in the message.
+func (sc *scratch) unless(ti int32) bool {
+	for i := range sc.cues {
+		if sc.cues[i].kind == roleUnless && sc.cues[i].rule == ti {
+			return true
+		}
+	}
+	return false
 }
 
 // properName reports whether the one-word match fw..lw is written as part

@@ -65,6 +65,8 @@ func TestBuiltinRules(t *testing.T) {
 		"harassment.hate":           detectors.High,
 		"harassment.sexual_demand":  detectors.High,
 		"harassment.doxxing":        detectors.High,
+		"harassment.exposure":       detectors.High,
+		"harassment.threat_knows":   detectors.High,
 		"harassment.escalation":     detectors.High,
 		"harassment.insult":         detectors.Medium,
 		"harassment.degrading":      detectors.Medium,
@@ -231,7 +233,7 @@ func TestEvidenceShowsOriginal(t *testing.T) {
 		{"lol kуs", "harassment.self_harm", "kуs"}, // Cyrillic у
 		{"just k . y . s", "harassment.self_harm", "k . y . s"},
 		{"ｋｉｌｌ ｙｏｕｒｓｅｌｆ", "harassment.self_harm", "ｋｉｌｌ ｙｏｕｒｓｅｌｆ"},
-		{"i kn0w wh3re u l1ve", "harassment.threat", "i kn0w wh3re u l1ve"},
+		{"i kn0w wh3re u l1ve", "harassment.threat_knows", "i kn0w wh3re u l1ve"},
 		{"ur a f*cking l00000ser", "harassment.insult", "ur a f*cking l00000ser"},
 	} {
 		flags := detectortest.Run(t, harassment.Factory(), builtin(t), detectortest.Conversation("c", detectortest.Msg{From: "a", Text: tt.text}))

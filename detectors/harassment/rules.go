@@ -16,8 +16,8 @@ import (
 // ruleFields are the detector's own rule fields (Factory.RuleFields);
 // ruleDoc decodes exactly these.
 var ruleFields = []string{
-	"kind", "score", "terms", "target", "untargeted", "banter", "cue_window", "requires",
-	"unless_before", "unless_after", "low_before", "low_after",
+	"kind", "score", "terms", "frames", "target", "untargeted", "banter", "cue_window", "requires",
+	"unless", "unless_before", "unless_after", "low_before", "low_after",
 	"min_severity", "messages", "window", "stop_requests", "stop_messages", "stop_window", "unanswered",
 	"allowed_lateness", "max_entries",
 }
@@ -28,6 +28,8 @@ type ruleDoc struct {
 	Kind            yaml.Node `yaml:"kind"`
 	Score           yaml.Node `yaml:"score"`
 	Terms           yaml.Node `yaml:"terms"`
+	Frames          yaml.Node `yaml:"frames"`
+	Unless          yaml.Node `yaml:"unless"`
 	Target          yaml.Node `yaml:"target"`
 	Untargeted      yaml.Node `yaml:"untargeted"`
 	Banter          yaml.Node `yaml:"banter"`
@@ -132,6 +134,8 @@ const (
 	roleFiller
 	roleLikeYou
 	roleJoke
+	roleFrame  // a frame of a terms rule (not a matcher pattern: see ruleset.frames)
+	roleUnless // unless: cancels the rule anywhere in the message
 )
 
 type role struct {
@@ -146,6 +150,13 @@ type ruleset struct {
 	escalations []escalation
 	matcher     *text.Matcher
 	roles       detectors.LexiconRoles[role] // of each pattern of the matcher
+	// frames are the frames of every terms rule (text.FrameSet); a frame
+	// match is a match of ID patterns+i, whose role is frameRoles[i].
+	frames        *text.FrameSet
+	frameSpecs    []string
+	frameRoles    []role
+	frameNegation []bool // the frame names a negation itself ("why ~1 dont ~1 {you} …")
+	patterns      int    // patterns of the matcher
 }
 
 // lexicon collects the patterns of a ruleset: every term, every cue and
@@ -213,12 +224,22 @@ func compile(rules []*detectors.Rule) (*ruleset, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs.matcher, rs.roles = m, roles
+	rs.matcher, rs.roles, rs.patterns = m, roles, m.Len()
+	if rs.frames, err = text.CompileFrames(rs.frameSpecs); err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err) // each frame was compiled on its own before
+	}
 	return rs, nil
 }
 
-// rolesOf returns the roles of pattern id.
-func (rs *ruleset) rolesOf(id int) []role { return rs.roles.Of(id) }
+// rolesOf returns the roles of pattern id: a matcher pattern's, or a
+// frame's (id ≥ rs.patterns).
+func (rs *ruleset) rolesOf(id int) []role {
+	if id >= rs.patterns {
+		i := id - rs.patterns
+		return rs.frameRoles[i : i+1]
+	}
+	return rs.roles.Of(id)
+}
 
 func (rs *ruleset) addTermRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexicon) {
 	r := fr.Rule()
@@ -272,8 +293,18 @@ func (rs *ruleset) addTermRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexi
 	rs.terms = append(rs.terms, tr)
 
 	terms, ok := fr.PhraseList("terms", &doc.Terms)
-	if doc.Terms.Kind == 0 || ok && len(terms) == 0 {
-		fr.Errorf("terms", "at least one term is required")
+	specs, _ := detectors.DecodeField[[]string](fr, "frames", &doc.Frames, "a list of frames (text.CompileFrames)")
+	for _, spec := range specs {
+		if _, err := text.CompileFrames([]string{spec}); err != nil {
+			fr.Errorf("frames", "%v", err)
+			continue
+		}
+		rs.frameSpecs = append(rs.frameSpecs, spec)
+		rs.frameRoles = append(rs.frameRoles, role{roleFrame, idx})
+		rs.frameNegation = append(rs.frameNegation, namesNegation(spec))
+	}
+	if (doc.Terms.Kind == 0 || ok && len(terms) == 0) && len(specs) == 0 {
+		fr.Errorf("terms", "at least one term (or frame) is required")
 	}
 	norms := phrases(fr, "terms", terms, maxTermWords, lex, role{roleTerm, idx})
 	if tr.Target {
@@ -291,6 +322,7 @@ func (rs *ruleset) addTermRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexi
 		node  *yaml.Node
 		kind  uint8
 	}{
+		{"unless", &doc.Unless, roleUnless},
 		{"unless_before", &doc.UnlessBefore, roleUnlessBefore}, {"unless_after", &doc.UnlessAfter, roleUnlessAfter},
 		{"low_before", &doc.LowBefore, roleLowBefore}, {"low_after", &doc.LowAfter, roleLowAfter},
 	} {
@@ -301,8 +333,8 @@ func (rs *ruleset) addTermRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexi
 
 func (rs *ruleset) addEscalation(fr *detectors.RuleFields, doc *ruleDoc, lex *lexicon) {
 	r := fr.Rule()
-	fr.Absent([]string{"terms", "target", "untargeted", "banter", "cue_window", "requires", "unless_before", "unless_after", "low_before", "low_after"},
-		[]*yaml.Node{&doc.Terms, &doc.Target, &doc.Untargeted, &doc.Banter, &doc.CueWindow, &doc.Requires, &doc.UnlessBefore, &doc.UnlessAfter, &doc.LowBefore, &doc.LowAfter},
+	fr.Absent([]string{"terms", "frames", "target", "untargeted", "banter", "cue_window", "requires", "unless", "unless_before", "unless_after", "low_before", "low_after"},
+		[]*yaml.Node{&doc.Terms, &doc.Frames, &doc.Target, &doc.Untargeted, &doc.Banter, &doc.CueWindow, &doc.Requires, &doc.Unless, &doc.UnlessBefore, &doc.UnlessAfter, &doc.LowBefore, &doc.LowAfter},
 		"not for kind: "+kindEscalation+" (it counts messages; see the terms rules)")
 	e := escalation{ID: r.ID, Category: r.Category, Severity: r.Severity, Score: fr.Score(&doc.Score), Shadow: r.Mode == detectors.Shadow}
 	idx := int32(len(rs.escalations))
@@ -360,6 +392,25 @@ func (rs *ruleset) addEscalation(fr *detectors.RuleFields, doc *ruleDoc, lex *le
 		fr.Errorf("min_severity", "an escalation counts something: give min_severity, stop_requests or stop_messages, or unanswered")
 	}
 	rs.escalations = append(rs.escalations, e)
+}
+
+// negationWords are the words whose presence in a frame's own slots means
+// the frame reads a negation on purpose, so that an unless_before cue
+// inside its match does not cancel it ("why don't you just …").
+var negationWords = map[string]bool{"dont": true, "not": true, "never": true, "no": true, "cant": true, "wont": true,
+	"doesnt": true, "nobody": true, "noone": true, "{negation}": true, "{nobody}": true, "without": true}
+
+// namesNegation reports whether a frame has a negation among its slots'
+// words.
+func namesNegation(spec string) bool {
+	for _, f := range strings.Fields(spec) {
+		for _, alt := range strings.Split(strings.TrimSuffix(f, "?"), "|") {
+			if negationWords[strings.ReplaceAll(alt, "'", "")] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // phrases checks a list of phrases and adds them to the lexicon: each must

@@ -44,6 +44,7 @@ var Classes = map[string][]string{
 		"mustnt", "musnt", "no", "nobody", "noone", "nothing", "neither", "nor", "isnt", "arent", "aint", "without", "dnt"},
 	"nobody":     {"nobody", "noone", "nobodys", "none"},
 	"you":        {"you", "u", "ya", "yall", "ye"},
+	"youre":      {"youre", "youll", "youd", "youve", "ure", "ull", "ud", "yall"},
 	"your":       {"your", "ur", "yr", "yer", "youre"},
 	"i":          {"i", "im", "ill", "id", "ive", "me", "we", "well", "us", "lemme"},
 	"modal":      {"will", "ll", "would", "could", "can", "might", "should", "gonna", "going", "shall", "wanna", "want+", "gotta"},
@@ -82,6 +83,37 @@ var Classes = map[string][]string{
 	"body":    {"body", "bodies", "legs", "leg", "chest", "tummy", "belly", "stomach", "waist", "hips", "bum", "butt", "figure", "shape", "skin", "feet", "face", "lips", "mirror", "bed", "bathroom", "shower", "bath", "bedroom", "room"},
 	"clothing": {"pyjamas", "pajamas", "pjs", "nightie", "nightdress", "underwear", "undies", "bra", "swimsuit", "bikini", "swimwear", "shorts", "skirt", "dress",
 		"towel", "uniform", "leotard", "tights", "top", "crop", "clothes", "outfit", "wearing", "wear", "dressed", "undressed", "changing", "changed", "nothing"},
+
+	// Threats: who acts, what they do, to what.
+	"future": {"will", "ll", "gonna", "gon", "going", "shall", "finna", "would", "d", "bout", "about", "gunna", "boutta", "abouta", "tryna"},
+	"me":     {"i", "im", "ill", "id", "imma", "ima", "iam", "ive", "iam", "ma"},
+	"harmverb": {"kill+", "murder+", "stab+", "shoot+", "hurt+", "punch+", "slit+", "strangle+", "choke+", "drown+", "slap+", "gut+", "knife+",
+		"lynch+", "behead+", "smack+", "merk+", "rape+", "torture+", "maim+", "cripple+", "poison+", "bash+", "batter+", "whack+", "deck+", "headbutt+", "suffocate+"},
+	"injure": {"kill+", "murder+", "stab+", "shoot+", "hurt+", "punch+", "slit+", "strangle+", "choke+", "slap+", "smack+", "bash+", "batter+", "break+",
+		"smash+", "snap+", "cut+", "burn+", "torch+", "rip+", "crush+", "kick+", "beat+", "cave+", "bust+", "fracture+", "split+", "bleed+", "gouge+", "poison+", "rape+"},
+	"victim": {"you", "u", "ya", "yu", "yourself", "urself", "him", "her", "them", "yall", "youll", "youd", "youre", "ull", "ud"},
+	"injured": {"face", "jaw", "neck", "head", "skull", "nose", "teeth", "legs", "leg", "arms", "arm", "throat", "ribs", "kneecaps", "knees", "fingers", "hands", "eyes", "spine", "ass", "bones",
+		"house", "houses", "car", "cars", "windows", "family", "mom", "mum", "dad", "sister", "brother", "kids", "dog"},
+	"grave": {"hospital", "ditch", "grave", "morgue", "coffin", "wheelchair", "ground", "river", "trunk", "icu", "ambulance", "casket", "bodybag", "cemetery", "dirt", "er"},
+	"dead":  {"dead", "deceased", "finished", "toast", "history", "buried", "gone"},
+	// Exposure: publishing what is private.
+	"expose": {"post+", "leak+", "share+", "send+", "publish+", "dox+", "doxx+", "expose+", "spread+", "forward+", "upload+", "release+", "drop+", "put+", "show+", "out+", "broadcast+", "text+", "email+", "blast+", "plaster+", "screenshot+"},
+	"private": {"address", "addy", "number", "phone", "ip", "name", "location", "school", "workplace", "job", "work", "details", "info", "information", "pics", "pictures",
+		"photos", "nudes", "screenshots", "messages", "dms", "texts", "chats", "secrets", "face", "house", "home", "socials", "insta", "snap", "password", "passwords", "id", "schedule", "parents", "boss", "employer"},
+	"public": {"public", "online", "everywhere", "everyone", "everybody", "internet", "forum", "forums", "wall", "walls", "twitter", "reddit", "facebook", "insta", "instagram", "tiktok", "discord", "group", "groupchat", "gc", "school", "boss", "employer", "mom", "mum", "parents", "contacts", "friends", "family", "world", "town"},
+	// Hate: groups, and what is said of them.
+	"groupnoun": {"immigrants", "migrants", "refugees", "foreigners", "muslims", "jews", "christians", "hindus", "sikhs", "blacks", "asians",
+		"mexicans", "pakistanis", "arabs", "africans", "indians", "gays", "lesbians", "queers", "transgenders",
+		"women", "females", "disabled", "cripples", "autistics", "gypsies", "latinos", "latinas", "whites", "catholics", "atheists", "feminists"},
+	"groupadj": {"black", "white", "brown", "asian", "mexican", "muslim", "jewish", "christian", "hindu", "chinese", "indian", "arab", "african",
+		"gay", "lesbian", "trans", "transgender", "queer", "disabled", "autistic", "foreign", "immigrant", "latino", "pakistani", "polish", "romanian", "gypsy", "fat", "ugly"},
+	"groupone": {"jew", "muslim", "woman", "immigrant", "mexican", "asian", "black", "gay", "arab", "indian", "gypsy", "female", "foreigner", "migrant"},
+	"vile": {"criminals", "terrorists", "animals", "savages", "vermin", "parasites", "rats", "cockroaches", "disgusting", "filthy", "dirty", "subhuman", "inferior", "stupid", "freaks",
+		"ill", "sick", "diseased", "burden", "burdens", "trash", "garbage", "scum", "evil", "ruining", "ruin", "destroying", "invading", "infesting", "breeding", "thieves", "liars",
+		"rapists", "monsters", "degenerates", "abominations", "unnatural", "retarded", "useless", "worthless", "dangerous", "pests", "plague", "cancer", "filth", "leeches", "greedy",
+		"dumb", "lazy", "deported", "gassed", "exterminated", "wiped", "banned", "shot", "hanged", "sterilised", "sterilized", "die", "disappear", "belong", "allowed", "loud", "smell", "stink"},
+	// Self-harm incitement: what the reader is told to do to themselves.
+	"selfharm": {"die", "jump", "hang", "overdose", "od", "drown", "disappear", "vanish", "cut", "slit", "unalive", "off", "end", "exist", "existing", "breathing", "living", "bleach", "rope", "noose"},
 }
 
 // irregular are the irregular English verbs of the classes, with their
@@ -454,12 +486,37 @@ func (fs *FrameSet) lookup(sc *FrameScratch, w string) []uint16 {
 		sc.key = append(sc.key, c)
 		h = (h ^ uint64(c)) * fnvPrime
 	}
-	if sets, ok := fs.words.get(sc.key, h); ok || !long {
+	if sets, ok := fs.words.get(sc.key, h); ok {
 		return sets
 	}
-	for _, keep := range [2]int{2, 1} {
-		k := squeeze(sc.key, keep)
-		if sets, ok := fs.words.get(k, hashKey(k)); ok {
+	// The other readings of the word, tried only when it has what they
+	// undo (rare: most words simply are not in the frames).
+	key := sc.key
+	if long {
+		for _, keep := range [2]int{2, 1} {
+			k := squeeze(key, keep)
+			if sets, ok := fs.words.get(k, hashKey(k)); ok {
+				return sets
+			}
+		}
+	}
+	if n := len(key); n > 1 && strings.IndexByte(string(key), '1') >= 0 && strings.ContainsFunc(string(key), unicode.IsLetter) {
+		// 1 is the normal form's "i or l" ("p1cs", "ki11"): both readings.
+		for _, r := range [2]byte{'i', 'l'} {
+			k := append(key[n:n], key...)
+			for j := range k {
+				if k[j] == '1' {
+					k[j] = r
+				}
+			}
+			if sets, ok := fs.words.get(k, hashKey(k)); ok {
+				return sets
+			}
+		}
+	}
+	if n := len(key); n > 2 && key[n-1] == 's' && (strings.HasSuffix(w, "'s") || strings.HasSuffix(w, "’s")) {
+		// A possessive or "is": "number's" is number.
+		if sets, ok := fs.words.get(key[:n-1], hashKey(key[:n-1])); ok {
 			return sets
 		}
 	}

@@ -183,6 +183,15 @@ func (sc *scanner) word(w string, hasLetter bool) {
 				p += size
 				continue
 			}
+			if ch == unknownLetter {
+				var alts [len(letters)]string
+				for i := range alts {
+					alts[i] = letters[i : i+1]
+				}
+				sc.alts(alts[:]...)
+				p += size
+				continue
+			}
 			if r := run(w, p, size); r >= 3 && unicode.IsLetter(ch) {
 				sc.alts(w[p:p+size], w[p:p+2*size])
 				p += r * size
@@ -328,15 +337,22 @@ func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return asciiClass[r] == clsLetter || asciiClass[r] == clsDigit
 	}
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || isMark(r)
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || isMark(r) || r == unknownLetter
 }
 
 func isLetterRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return asciiClass[r] == clsLetter
 	}
-	return unicode.IsLetter(r)
+	return unicode.IsLetter(r) || r == unknownLetter
 }
+
+// unknownLetter (U+FFFD) stands, in the normal form, for a letter of a
+// disguised word that no table reads (a letter of another script, or a
+// turned Latin one, amid Latin letters): the Matcher reads it as any letter,
+// wherever it is in the word. Invalid UTF-8 reads as U+FFFD too, and is
+// read the same way.
+const unknownLetter = utf8.RuneError
 
 func lastRune(t string) rune {
 	r, _ := utf8.DecodeLastRuneInString(t)

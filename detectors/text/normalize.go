@@ -207,6 +207,9 @@ func (z *Normalizer) push(u unit) {
 
 func (z *Normalizer) space(lo, hi int32) {
 	if n := len(z.units); n == 0 || z.units[n-1].cls == clsSpace {
+		if n > 0 {
+			z.units[n-1].hi = max(z.units[n-1].hi, hi) // one space for the run, covering all of it
+		}
 		return
 	}
 	z.push(unit{r: ' ', lo: lo, hi: hi, cls: clsSpace})
@@ -289,6 +292,11 @@ func (z *Normalizer) emit(r rune, lo, hi int32) {
 		if u.cls == clsLetter {
 			u.flags |= fLatin
 		}
+	case lr == unknownLetter:
+		// A letter nobody reads (see foldPlan), or invalid UTF-8: a
+		// letter of no script, so that a second pass reads the word as
+		// the first did.
+		u.cls = clsLetter
 	case unicode.IsLetter(lr):
 		u.cls = clsLetter
 		switch {
@@ -300,6 +308,10 @@ func (z *Normalizer) emit(r rune, lo, hi int32) {
 		}
 	case unicode.IsDigit(lr):
 		u.cls = clsNumber
+	case u.look != 0 && unicode.In(lr, unicode.So, unicode.Sm):
+		// A symbol that imitates a letter (TR39: ∪ for u, ⊂ for c): a
+		// letter of no script, read as Latin where a word needs it.
+		u.cls = clsLetter
 	case lr == '€':
 		u.cls = clsLeet
 	default:
@@ -402,6 +414,15 @@ func (z *Normalizer) join() {
 			if z.sepRun(j) != l || !sameRunes(u[sep:sep+l], u[j:j+l]) || !z.single(j+l) {
 				break
 			}
+			if l == 1 && u[j].r == ' ' && u[j].hi-u[j].lo != u[sep].hi-u[sep].lo && elems >= 3 && letters >= 2 {
+				// Spelled-out words are often set apart by wider spaces
+				// ("w a t c h  y o u r  b a c k"): a space of another
+				// width ends a word long enough to join, and the next
+				// starts after it. (A shorter one goes on, as it would
+				// without the wider space: the normal form writes one
+				// space, so a second pass must decide alike.)
+				break
+			}
 			last = j + l
 			elems++
 			if u[last].cls == clsLetter {
@@ -472,7 +493,12 @@ func (z *Normalizer) words() {
 		}
 		e := z.tokenEnd(s)
 		z.leet(s, e)
-		for k := s; k < e; k++ {
+		// A word that fold will read as Latin (its look-alikes, and masks
+		// for the rest) is Latin context and not foreign: normalising the
+		// result again sees it so.
+		mapped, masked := foldPlan(u[s:e])
+		latinCtx = latinCtx || mapped || masked
+		for k := s; k < e && !masked; k++ {
 			if u[k].cls == clsLetter {
 				latinCtx = latinCtx || u[k].flags&fLatin != 0
 				foreignCtx = foreignCtx || u[k].flags&fForeign != 0
@@ -510,7 +536,7 @@ func (z *Normalizer) leet(s, e int) {
 	u := z.units
 	hasLetter := false
 	for k := s; k < e; k++ {
-		if u[k].cls == clsLetter {
+		if leetLetter(&u[k]) {
 			hasLetter = true
 			break
 		}
@@ -549,8 +575,8 @@ func (z *Normalizer) leet(s, e int) {
 		for j >= s && riding(u[j].cls) {
 			j--
 		}
-		left := j >= s && u[j].cls == clsLetter
-		right := m < e && u[m].cls == clsLetter
+		left := j >= s && leetLetter(&u[j])
+		right := m < e && leetLetter(&u[m])
 		email := between && e+1 < len(u) && u[e].r == '.' && u[e+1].cls == clsLetter
 		if !price && !email && (left && right || !between && (left || right) && n <= 2) {
 			for x := k; x < m; x++ {
@@ -565,7 +591,7 @@ func (z *Normalizer) leet(s, e int) {
 	// disguise ("kiII"): mark it '1', "i or l".
 	seenLower := false
 	for k := s; k < e; k++ {
-		if u[k].cls != clsLetter || u[k].flags&fMapped != 0 {
+		if !leetLetter(&u[k]) || u[k].flags&fMapped != 0 {
 			continue
 		}
 		switch {
@@ -611,28 +637,46 @@ func (z *Normalizer) unleet(x int) {
 // marks and emoji joiners that now follow a Latin letter.
 func (z *Normalizer) fold(s, e int, allLook bool) {
 	u := z.units
-	hasLatin, hasLook, onlyLook := false, false, true
+	hasLook, onlyLook := false, true
 	for k := s; k < e; k++ {
+		if u[k].cls == clsNumber && u[k].look != 0 {
+			hasLook = true // a digit of another script that looks like a letter (০, ٥)
+			continue
+		}
 		if u[k].cls != clsLetter {
 			continue
 		}
 		switch {
 		case u[k].flags&fLatin != 0:
-			hasLatin = true
 		case u[k].look != 0:
 			hasLook = true
 		default:
 			onlyLook = false
 		}
 	}
-	if hasLook && (hasLatin || onlyLook && allLook) {
+	mapped, masked := foldPlan(u[s:e])
+	if mapped || hasLook && onlyLook && allLook {
 		for k := s; k < e; k++ {
-			if u[k].cls == clsLetter && u[k].look != 0 {
+			if (u[k].cls == clsLetter || u[k].cls == clsNumber) && u[k].look != 0 {
+				u[k].cls = clsLetter
 				u[k].r = u[k].look
 				u[k].flags |= fLatin
 				if u[k].r == '1' {
 					u[k].cls = clsDigit
 				}
+			}
+		}
+	}
+	// A Latin word with a few letters of another script that imitate no
+	// Latin letter ("kվs", "ꜱէupid": fancy-text generators draw on every
+	// script) is a disguised word: those letters become masks, which the
+	// Matcher reads as any letter, as it reads "f*ck"; unlike a typed *,
+	// also at the start or end of a word ("ʍiss"). A word that is
+	// mostly of another script keeps its letters.
+	if masked {
+		for k := s; k < e; k++ {
+			if u[k].cls == clsLetter && u[k].r >= utf8.RuneSelf {
+				u[k].r, u[k].cls, u[k].look = unknownLetter, clsLetter, 0
 			}
 		}
 	}
@@ -751,3 +795,105 @@ func (s *Shared) Normalize(str string) Normalized {
 	s.res, s.last, s.valid = s.z.Normalize(str), str, true
 	return s.res
 }
+
+// mixedScripts reports whether the letters of a word come from two or more
+// scripts (Han, Hiragana, Katakana and Hangul counting as one, since
+// Japanese and Korean mix them): no language writes a word so, so the word
+// is a disguise ("ᑰὂᾤп" for "down") and its look-alikes are read as Latin
+// whatever the rest of the message is.
+func mixedScripts(u []unit) bool {
+	first := -1
+	for k := range u {
+		if u[k].cls != clsLetter {
+			continue
+		}
+		sc := scriptGroup(u[k].r, u[k].flags&fLatin != 0)
+		switch {
+		case first < 0:
+			first = sc
+		case sc != first:
+			return true
+		}
+	}
+	return false
+}
+
+// scriptGroups are the scripts that scriptGroup tells apart; a letter of
+// none of them is in group len(scriptGroups)+1.
+var scriptGroups = []*unicode.RangeTable{
+	unicode.Greek, unicode.Cyrillic, unicode.Armenian, unicode.Georgian, unicode.Cherokee, unicode.Canadian_Aboriginal,
+	unicode.Ethiopic, unicode.Coptic, unicode.Lisu, unicode.Vai, unicode.Tifinagh, unicode.Devanagari, unicode.Bengali,
+	unicode.Gujarati, unicode.Gurmukhi, unicode.Tamil, unicode.Telugu, unicode.Kannada, unicode.Malayalam, unicode.Thai,
+	unicode.Lao, unicode.Myanmar, unicode.Khmer, unicode.Arabic, unicode.Hebrew, unicode.Runic, unicode.Deseret,
+	unicode.Osage, unicode.Bamum, unicode.Tai_Le, unicode.New_Tai_Lue, unicode.Mongolian, unicode.Sinhala, unicode.Tibetan,
+}
+
+var cjk = []*unicode.RangeTable{unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul}
+
+func scriptGroup(r rune, latin bool) int {
+	if latin || r < utf8.RuneSelf {
+		return 0
+	}
+	if unicode.In(r, cjk...) {
+		return 1
+	}
+	for i, t := range scriptGroups {
+		if unicode.Is(t, r) {
+			return i + 2
+		}
+	}
+	return len(scriptGroups) + 2
+}
+
+// foldPlan decides, from a word's units before fold, whether fold reads its
+// look-alikes as Latin whatever the message (mapped: the word has a Latin
+// letter, or mixes scripts) and whether it then masks what is left
+// (masked): a Latin word with a few letters no table reads ("kվs",
+// "ꜱէupid": fancy-text generators draw on every script, and turned Latin
+// letters such as ʇ ɘ ʎ have no base) is a disguised word, and those
+// letters become unknownLetter, which the Matcher reads as any letter. A word mostly of
+// letters nobody reads keeps them.
+func foldPlan(u []unit) (mapped, masked bool) {
+	hasLatin, hasLook, foreign := false, false, false
+	for k := range u {
+		if u[k].r >= utf8.RuneSelf && u[k].cls == clsLetter {
+			foreign = true
+		}
+		switch {
+		case u[k].cls == clsNumber && u[k].look != 0:
+			hasLook = true
+		case u[k].cls != clsLetter:
+		case u[k].flags&fLatin != 0:
+			hasLatin = true
+		case u[k].look != 0:
+			hasLook = true
+		}
+	}
+	mapped = hasLook && (hasLatin || mixedScripts(u))
+	if !foreign {
+		return mapped, false // the common case: an ASCII word
+	}
+	ascii, other := 0, 0
+	for k := range u {
+		if k > 0 && u[k].r == u[k-1].r {
+			continue // a run counts once: collapse shortens runs
+		}
+		switch {
+		case u[k].r == unknownLetter:
+			// Already unknown (an earlier pass, or invalid UTF-8): counts
+			// neither way, so that a second pass decides as the first.
+		case u[k].cls == clsLetter && (u[k].r < utf8.RuneSelf || mapped && u[k].look != 0 && u[k].flags&fLatin == 0):
+			ascii++
+		case u[k].cls == clsNumber && mapped && u[k].look != 0:
+			ascii++
+		case u[k].cls == clsLetter:
+			other++
+		}
+	}
+	return mapped, ascii > 0 && other > 0 && 2*other <= ascii+other
+}
+
+// leetLetter reports whether u is a letter for the leet rules: an unknown
+// letter (see foldPlan) is not, since a masked digit becomes one and the
+// rules must read the word alike on a second pass.
+func leetLetter(u *unit) bool { return u.cls == clsLetter && u.r != unknownLetter }

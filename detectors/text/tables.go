@@ -1,6 +1,7 @@
 package text
 
 import (
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -97,8 +98,10 @@ var (
 	latinFold map[rune]rune
 )
 
+//go:generate go run ./internal/gentables
+
 func init() {
-	lookalike = make(map[rune]rune, 4*len(lookalikeData))
+	lookalike = make(map[rune]rune, 4*len(lookalikeData)+len(confusableData))
 	for _, p := range lookalikeData {
 		lookalike[p.from] = p.to
 	}
@@ -136,6 +139,36 @@ func init() {
 	for _, p := range latinExtra {
 		latinFold[p.from] = p.to
 	}
+	// The whole TR39 table (confusables_table.go), under the hand-checked
+	// entries above, which win where both have a character: Latin-script
+	// letters fold always (ɑ, ꞵ, ʀ), letters of other scripts (Cherokee,
+	// Canadian syllabics, Lisu, Coptic, Vai, Tifinagh …) and symbols become
+	// look-alikes, read as Latin word by word as the package documentation
+	// describes.
+	for _, p := range confusableData {
+		r := p.from
+		switch {
+		case unicode.Is(unicode.Latin, r) && unicode.IsLetter(r):
+			if lr := unicode.ToLower(r); lr == r || confusableOf(lr) == p.to {
+				if _, ok := latinFold[lr]; !ok {
+					latinFold[lr] = p.to
+				}
+			}
+		case unicode.IsLetter(r) || unicode.In(r, unicode.So, unicode.Sm):
+			if _, ok := lookalike[r]; !ok {
+				lookalike[r] = p.to
+			}
+		}
+	}
+}
+
+// confusableOf returns the letter that r imitates in confusableData, or 0.
+func confusableOf(r rune) rune {
+	i, ok := slices.BinarySearchFunc(confusableData[:], r, func(p struct{ from, to rune }, r rune) int { return int(p.from - r) })
+	if !ok {
+		return 0
+	}
+	return confusableData[i].to
 }
 
 // decomposedBase returns the first rune of r's canonical decomposition, if r

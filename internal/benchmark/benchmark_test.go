@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -457,12 +458,16 @@ func TestLocalServerCPU(t *testing.T) {
 		t.Fatalf("localServers = %+v, want this process as Kafka only", servers)
 	}
 	m := startMeter(servers...)
-	deadline := time.Now().Add(50 * time.Millisecond)
-	for time.Now().Before(deadline) {
+	// Spin until this process has used 50ms of CPU (not 50ms of wall
+	// time: on a loaded machine that can be a few ms of CPU), at most 20s.
+	spun, deadline := selfCPU(t), time.Now().Add(20*time.Second)
+	for selfCPU(t)-spun < 50*time.Millisecond && time.Now().Before(deadline) {
+		for i := 0; i < 1e5; i++ {
+		}
 	}
 	u := m.stop()
 	if len(u.Servers) != 1 || u.Servers[0].CPU < 20*time.Millisecond {
-		t.Fatalf("server CPU %+v after 50ms of spinning", u.Servers)
+		t.Fatalf("server CPU %+v after 50ms of spinning (%v of CPU by the test's own clock)", u.Servers, selfCPU(t)-spun)
 	}
 	line := coresInUse(u, 2)
 	if !regexp.MustCompile(`^goshawk [0-9.]+, Kafka [0-9.]+, the rest [0-9.]+$`).MatchString(line) {
@@ -492,4 +497,13 @@ func TestGeneratedSpan(t *testing.T) {
 	if d := last.Sub(end); d < -time.Millisecond || d > time.Millisecond {
 		t.Errorf("last event at %v, want %v", last, end)
 	}
+}
+
+// selfCPU is the CPU time (user and system) this process has used.
+func selfCPU(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
