@@ -36,7 +36,9 @@
 //     underscores ("k y s", "k.y.s", "i-d-i-o-t", "k _ y _ s") become a
 //     word. Two single letters ("e.g.") are left alone, and so are digits
 //     only ("1 2 3"). Three one-letter words in a row ("u r a") are joined
-//     too; that is rare in real chat and accepted.
+//     too; that is rare in real chat and accepted. A wider space between
+//     spelled-out words ends one long enough to join ("w a t c h  y o u r"
+//     is "watch your").
 //  7. Leetspeak is read inside words that have a letter, and only there, so
 //     "I have 2 dogs", "call 555 1234" and "$50" keep their digits. Each
 //     maximal run of digits and leet symbols (@ $ ! | €) in such a word is
@@ -55,18 +57,29 @@
 //     both. A capital I after a small letter in the same word ("kiII") and
 //     letters that look like both (Greek Ι, Cyrillic І and Ӏ) become 1 too.
 //     The Matcher reads 1 both ways.
-//  9. Look-alike letters of Cyrillic, Greek and Armenian (а, е, о, р, с, у,
-//     х, і, ј, ѕ, ԁ, ο, α, ε, ι, κ, ν, ρ, τ, υ, χ …, from a targeted table
-//     derived from Unicode TR39 confusables, not the full TR39 skeleton,
-//     which is for comparison and rewrites m as rn) become the Latin letter
-//     they imitate, word by word: in every word that has a Latin letter
-//     ("раypal" → "paypal", "у0u" → "you"), and in words made only of
-//     look-alikes ("ехе" → "exe") when the message has a Latin letter and
-//     no letter of those scripts that imitates nothing. Genuine Russian,
-//     Greek or Armenian text therefore stays readable ("привет как дела"
-//     keeps its Cyrillic although к, а, е look Latin), at the price of
-//     missing a look-alike word in a message that also has real Cyrillic or
-//     Greek words.
+//  9. Look-alike letters become the Latin letter they imitate. Two
+//     tables: a hand-checked one for Cyrillic, Greek and Armenian (а, е,
+//     о, р, с, у, х, і, ј, ѕ, ԁ, ο, α, ε, ι, κ, ν, ρ, τ, υ, χ …), and the
+//     whole Unicode TR39 confusables data (confusables_table.go, generated
+//     by `go generate` from the pinned github.com/mtibben/confusables,
+//     confusables.txt 13.0.0, plus Latin letters whose Unicode name builds
+//     them on a letter: "LATIN SMALL LETTER T WITH RETROFLEX HOOK" is a t):
+//     every character whose skeleton, without marks and in lower case, is
+//     one ASCII letter (Cherokee Ꮪ, Canadian syllabics ᑭ, Lisu ꓗ,
+//     Georgian ყ, symbols such as ∪). The hand-checked entries win where
+//     both have one. Latin-script letters are folded always; the others
+//     are read as Latin word by word: in every word that has a Latin
+//     letter ("раypal" → "paypal", "у0u" → "you"), in every word that
+//     mixes scripts (no language writes a word so; Han, kana and Hangul
+//     count as one), and in words made only of look-alikes ("ехе" →
+//     "exe") when the message has a Latin letter and no letter of those
+//     scripts that imitates nothing. Genuine Russian, Greek or Armenian
+//     text therefore stays readable ("привет как дела" keeps its Cyrillic
+//     although к, а, е look Latin). In a Latin word, letters that no table
+//     reads (a letter of another script, a turned Latin letter such as ʇ
+//     or ʍ), when at most half of the word, become U+FFFD, which the
+//     Matcher reads as any letter wherever it stands ("kվs" matches
+//     "kys"); invalid UTF-8 reads the same way.
 //  10. Letters stretched by repetition are capped at three: "stuuuupid"
 //     becomes "stuuupid". A run of three in the normal form means "once or
 //     twice" to the Matcher, so it matches "stupid", while "good" (a run of
