@@ -394,18 +394,17 @@ func (rs *ruleset) addEscalation(fr *detectors.RuleFields, doc *ruleDoc, lex *le
 	rs.escalations = append(rs.escalations, e)
 }
 
-// negationWords are the words whose presence in a frame's own slots means
-// the frame reads a negation on purpose, so that an unless_before cue
-// inside its match does not cancel it ("why don't you just …").
-var negationWords = map[string]bool{"dont": true, "not": true, "never": true, "no": true, "cant": true, "wont": true,
-	"doesnt": true, "nobody": true, "noone": true, "{negation}": true, "{nobody}": true, "without": true}
-
+// A frame whose own slots name a negation (a word of text.Classes
+// "negation" or "nobody", or those classes) reads it on purpose, so an
+// unless_before cue inside its match does not cancel it ("why ~1 dont ~1
+// {you} …").
 // namesNegation reports whether a frame has a negation among its slots'
 // words.
 func namesNegation(spec string) bool {
 	for _, f := range strings.Fields(spec) {
 		for _, alt := range strings.Split(strings.TrimSuffix(f, "?"), "|") {
-			if negationWords[strings.ReplaceAll(alt, "'", "")] {
+			w := strings.ReplaceAll(alt, "'", "")
+			if w == "{negation}" || w == "{nobody}" || slices.Contains(text.Classes["negation"], w) || slices.Contains(text.Classes["nobody"], w) {
 				return true
 			}
 		}

@@ -154,11 +154,7 @@ func (sc *scanner) word(w string, hasLetter bool) {
 		case c == '\'':
 			p++
 		case c == '*' || c == '#':
-			var alts [len(letters)]string
-			for i := range alts {
-				alts[i] = letters[i : i+1]
-			}
-			sc.alts(alts[:]...)
+			sc.anyLetter()
 			p++
 		case c == '1' && hasLetter:
 			r := run(w, p, 1)
@@ -184,11 +180,7 @@ func (sc *scanner) word(w string, hasLetter bool) {
 				continue
 			}
 			if ch == unknownLetter {
-				var alts [len(letters)]string
-				for i := range alts {
-					alts[i] = letters[i : i+1]
-				}
-				sc.alts(alts[:]...)
+				sc.anyLetter()
 				p += size
 				continue
 			}
@@ -203,6 +195,16 @@ func (sc *scanner) word(w string, hasLetter bool) {
 			p += size
 		}
 	}
+}
+
+// anyLetter feeds every reading of a letter nobody can read (a mask, or
+// unknownLetter).
+func (sc *scanner) anyLetter() {
+	var alts [len(letters)]string
+	for i := range alts {
+		alts[i] = letters[i : i+1]
+	}
+	sc.alts(alts[:]...)
 }
 
 // run returns how many times the size-byte character at w[p:] repeats from p.
