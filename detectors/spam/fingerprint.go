@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/detectors/state"
@@ -49,7 +48,7 @@ type printEntry struct {
 	hash    uint64 // the fingerprint
 	conv    uint64
 	sender  uint64
-	ids     string // message id, NUL, sender id
+	ids     string // message id and sender id, as appendBytes packs them
 	emitted uint8  // levels signalled: conversation levels in bits 0-3, sender levels in bits 4-7
 }
 
@@ -210,8 +209,8 @@ func (s *FingerprintStage) add(key string, r *printRec[[]byte]) {
 	if found {
 		return // delivered twice
 	}
-	ids := make([]byte, 0, len(r.msgID)+1+len(r.senderID))
-	ids = append(append(append(ids, r.msgID...), 0), r.senderID...)
+	ids := appendBytes(make([]byte, 0, len(r.msgID)+len(r.senderID)+2*maxIDPrefix), r.msgID)
+	ids = appendBytes(ids, r.senderID)
 	b.prints = slices.Insert(b.prints, i, printEntry{
 		at: t, key: k, hash: r.simhash, conv: hashID(r.convID), sender: hashID(r.senderID), ids: string(ids),
 	})
@@ -280,7 +279,8 @@ func (s *FingerprintStage) evaluate(b *bucket, j int) {
 		return
 	}
 	e.emitted |= emit
-	msg, sender, _ := strings.Cut(e.ids, "\x00")
+	msg, rest := nextID(e.ids)
+	sender, _ := nextID(rest)
 	v := appendContent(make([]byte, 0, 24+len(e.ids)), &contentRec[string]{msgID: msg, senderID: sender, sentAt: e.at, convs: lc, senders: ls})
 	s.pending = append(s.pending, detectors.Forward{Stream: StreamSender, Key: sender, Value: v})
 }

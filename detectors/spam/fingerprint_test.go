@@ -3,6 +3,8 @@ package spam
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,5 +200,46 @@ rules:
 	}
 	if s.StateEntries() < 900 || fp.StateEntries() < 900 {
 		t.Fatalf("%d messages, %d fingerprints held: the caps dropped far more than needed", s.StateEntries(), fp.StateEntries())
+	}
+}
+
+// TestIDsWithAnyByteComeBackWhole: the stages keep ids packed with their
+// lengths, so an id holding NUL (JSON allows "\u0000") or a long id comes
+// back whole in signals and flags.
+func TestIDsWithAnyByteComeBackWhole(t *testing.T) {
+	for _, tc := range []struct{ name, msg, conv, sender, to string }{
+		{"plain", "m", "c", "s", "r"},
+		{"NUL first", "\x00m", "\x00c", "\x00s", "\x00r"},
+		{"NUL inside and last", "m\x00\x00", "c\x00x", "s\x00", "r\x00"},
+		{"long", strings.Repeat("m", 126), strings.Repeat("c", 126), strings.Repeat("s", 127), strings.Repeat("r", 128)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fp, err := newFingerprintStage(builtinRules(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fw []detectors.Forward
+			for i := range 12 {
+				fw = append(fw, printForward(fmt.Sprint(tc.msg, i), fmt.Sprint(tc.conv, i), fmt.Sprint(tc.sender, i%6), time.Duration(i)*time.Minute, 0x0123456789abcdef, 0))
+			}
+			got, _ := signals(t, fp, fw...)
+			for i := range 12 {
+				if _, ok := got[fmt.Sprint(tc.msg, i)]; !ok {
+					t.Errorf("no signal for message %q (signals %v)", fmt.Sprint(tc.msg, i), got)
+				}
+			}
+			s, _ := traced(t, builtinRules(t))
+			m := rec{id: tc.msg, conv: tc.conv, sender: tc.sender, age: -1, links: 1, flags: flagShortener | flagFirst | flagCold,
+				hits: []string{"spam.scam.prize"}, to: []string{tc.to, "r2"}}
+			flags := handle(t, s, m.forward())
+			if len(flags) != 1 {
+				t.Fatalf("flags %v, want one", flagKeys(flags))
+			}
+			f := flags[0]
+			if f.MessageID != tc.msg || f.ConversationID != tc.conv || f.SenderID != tc.sender || !slices.Equal(f.RecipientIDs, []string{tc.to, "r2"}) ||
+				f.FlagID != detectors.FlagID(tc.msg, Name, f.Rule) {
+				t.Errorf("flag ids %q %q %q %q, want %q %q %q [%q r2]", f.MessageID, f.ConversationID, f.SenderID, f.RecipientIDs, tc.msg, tc.conv, tc.sender, tc.to)
+			}
+		})
 	}
 }

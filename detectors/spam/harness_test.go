@@ -422,7 +422,7 @@ func heldEntries(s *SenderStage) map[string]msgEntry {
 	s.senders.Each(func(se *state.Entry[senderState]) {
 		for _, e := range se.Value.msgs {
 			if e.flags&hasFeatures != 0 {
-				id, _, _ := strings.Cut(e.ids, "\x00")
+				id, _ := nextID(e.ids)
 				out[id] = e
 			}
 		}

@@ -86,6 +86,29 @@ func appendBytes[S bytestring](b []byte, s S) []byte {
 	return append(b, s...)
 }
 
+// maxIDPrefix bounds the length prefix appendBytes writes before an id.
+const maxIDPrefix = binary.MaxVarintLen16
+
+// nextID reads one id that appendBytes packed into a state string, so that
+// ids holding any byte, NUL included, come back whole.
+func nextID(s string) (id, rest string) {
+	var n, shift uint
+	i := 0
+	for ; i < len(s) && shift < 64; i++ {
+		c := s[i]
+		n |= uint(c&0x7f) << shift
+		if c < 0x80 {
+			i++
+			break
+		}
+		shift += 7
+	}
+	if n > uint(len(s)-i) {
+		return s[i:], ""
+	}
+	return s[i : i+int(n)], s[i+int(n):]
+}
+
 func appendMessage[S bytestring](b []byte, r *messageRec[S]) []byte {
 	b = append(b, recordVersion, recMessage)
 	b = appendBytes(b, r.msgID)

@@ -65,7 +65,7 @@ type msgEntry struct {
 	at    int64  // sent_at, Unix ns
 	key   uint64 // hash of the message id
 	conv  uint64 // hash of the conversation id
-	ids   string // message id, conversation id and recipient ids, each ended by NUL
+	ids   string // message id, conversation id and recipient ids, each as appendBytes packs it
 	hits  uint64 // content rules hit, by SenderStage bit
 	age   int32  // account age in seconds when sent (saturated), -1 unknown
 	runes uint32
@@ -306,15 +306,14 @@ func (s *SenderStage) message(sender string, r *messageRec[[]byte], out []detect
 	}
 	e := &st.msgs[i]
 	e.conv = hashID(r.convID)
-	n := len(r.msgID) + len(r.convID) + 2
+	n := len(r.msgID) + len(r.convID) + 2*maxIDPrefix
 	for _, p := range r.recipients {
-		n += len(p) + 1
+		n += len(p) + maxIDPrefix
 	}
-	ids := make([]byte, 0, n)
-	ids = append(append(ids, r.msgID...), 0)
-	ids = append(append(ids, r.convID...), 0)
+	ids := appendBytes(make([]byte, 0, n), r.msgID)
+	ids = appendBytes(ids, r.convID)
 	for _, p := range r.recipients {
-		ids = append(append(ids, p...), 0)
+		ids = appendBytes(ids, p)
 	}
 	e.ids = string(ids)
 	e.hits = 0
@@ -699,7 +698,8 @@ func (s *SenderStage) evaluate(e *msgEntry, sender string, out []detectors.Flag)
 		}
 	}
 	if s.trace != nil {
-		s.trace(strings.SplitN(e.ids, "\x00", 2)[0], c)
+		msg, _ := nextID(e.ids)
+		s.trace(msg, c)
 	}
 	for ti, t := range tiers {
 		score := live
@@ -716,14 +716,21 @@ func (s *SenderStage) evaluate(e *msgEntry, sender string, out []detectors.Flag)
 }
 
 func (s *SenderStage) flag(e *msgEntry, sender string, t *tierRule, c []contrib, score int64) detectors.Flag {
-	parts := strings.Split(strings.TrimSuffix(e.ids, "\x00"), "\x00")
+	msg, rest := nextID(e.ids)
+	conv, rest := nextID(rest)
+	var recipients []string
+	for rest != "" {
+		var p string
+		p, rest = nextID(rest)
+		recipients = append(recipients, p)
+	}
 	r := t.rule
 	return detectors.Flag{
-		FlagID:         detectors.FlagID(parts[0], Name, r.ID),
-		MessageID:      parts[0],
-		ConversationID: parts[1],
+		FlagID:         detectors.FlagID(msg, Name, r.ID),
+		MessageID:      msg,
+		ConversationID: conv,
 		SenderID:       sender,
-		RecipientIDs:   parts[2:],
+		RecipientIDs:   recipients,
 		Category:       r.Category,
 		Detector:       Name,
 		Rule:           r.ID,
