@@ -355,10 +355,26 @@ func (p *ageParser) initial(reply bool) (int, int, bool) {
 	if len(t) == 0 || t[0].gap != gapStart {
 		return 0, 0, false
 	}
-	if age, end, ok := p.school(0); ok {
+	// An answer may open with a word or two of assent or denial ("nah 8th
+	// grade", "yep year 7", "yeah 13"), read only as an answer.
+	j := 0
+	for reply && j < 2 && j+1 < len(t) && t[j+1].gap <= gapPunct && discourse(t[j].word()) {
+		j++
+	}
+	if age, end, ok := p.school(j); ok {
 		return age, end, true
 	}
-	v, k := p.number(0)
+	// "turning 13 next month", "almost 12" as an answer: the age about to
+	// come, less one.
+	if w := t[j].word(); reply && (w == "turning" || w == "almost" || w == "nearly") {
+		if v, k := p.number(j + 1); v >= 6 && v <= 99 && j+1 < len(t) && t[j+1].gap == gapSpace {
+			if k = p.yearsOld(k); p.continues(k) || p.when(k) {
+				return v - 1, k, true
+			}
+		}
+		return 0, 0, false
+	}
+	v, k := p.number(j)
 	if v < 8 || v > 99 {
 		return 0, 0, false
 	}
@@ -518,6 +534,15 @@ func allowedAfter(w string) bool {
 		"u", "you", "ur", "hbu", "wbu", "wby", "hby", "now", "rn", "atm", "already", "turning", "going", "almost",
 		"nearly", "soon", "next", "f", "m", "girl", "boy", "male", "female", "from", "though", "tho", "actually",
 		"ok", "okay", "yeah", "yes", "yep", "no", "why", "what", "how", "lmk", "plus", "idk", "omg", "ty", "here":
+		return true
+	}
+	return false
+}
+
+// discourse lists the words of assent or denial an answer may open with.
+func discourse(w string) bool {
+	switch w {
+	case "yeah", "yea", "ya", "yah", "yep", "yup", "yes", "nah", "no", "nope", "um", "umm", "uh", "well", "lol", "haha", "ok", "okay", "oh", "mm", "hmm":
 		return true
 	}
 	return false

@@ -28,7 +28,14 @@ func TestAgeDisclosure(t *testing.T) {
 		{text: "im thirteen", age: 13},
 		{text: "i'm twenty five", age: 25},
 		{text: "i'm twenty-five", age: 25},
-		{text: "turning 14 next month", age: 0}, // no first person: not read
+		{text: "turning 14 next month", age: 0}, // no first person and no question: not read
+		{text: "turning 13 next month :)", reply: true, age: 12},
+		{text: "almost 12", reply: true, age: 11},
+		{text: "nah 8th grade", reply: true, age: 13},
+		{text: "yep year 7", reply: true, age: 11},
+		{text: "yeah 13 wbu", reply: true, age: 13, asks: true},
+		{text: "yeah 13 people came"},
+		{text: "nah 8th grade", age: 0},
 		{text: "im turning 14 next month", age: 13},
 		{text: "I'm gonna be 14 in june", age: 13},
 		{text: "i just turned 13", age: 13},

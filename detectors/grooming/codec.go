@@ -240,7 +240,7 @@ func decodeConv(data []byte) (conv, error) {
 			d.fail("signal of person %d of %d", s.who, c.nPeople)
 		case s.q == 0:
 			d.fail("signal of strength 0")
-		case s.flags&^sigShadow != 0:
+		case s.flags&^(sigShadow|sigOverrides) != 0:
 			d.fail("signal flags %#x", s.flags)
 		case !utf8.Valid(ex):
 			d.fail("excerpt is not UTF-8")

@@ -37,12 +37,20 @@ type signal struct {
 	stage  stage
 	who    uint8 // index into conv.people
 	q      uint8 // strength, the rule's score quantised to 1..255
-	flags  uint8 // sigShadow
+	flags  uint8 // sigShadow, sigOverrides
 }
 
 // sigShadow marks a signal that only shadow rules raised: it counts for
 // shadow rules only.
 const sigShadow uint8 = 1
+
+// sigOverrides are the bits of signal.flags that name the contexts the
+// signal's rules contradict (phraseRule.overrides): overrideBit(ctxFamily)
+// and overrideBit(ctxGuardians).
+const sigOverrides uint8 = 1<<1 | 1<<2
+
+// overrideBit is the signal flag of a conversational context c.
+func overrideBit(c context) uint8 { return 1 << (1 + c) }
 
 // cueBit is the bit of context c in conv.ctx and person.cues: the low four
 // bits say a live rule saw it, the high four bits that only shadow rules

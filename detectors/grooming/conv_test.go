@@ -40,6 +40,7 @@ func randomConv(r *rand.Rand) conv {
 			if r.IntN(4) == 0 {
 				sg.flags = sigShadow
 			}
+			sg.flags |= uint8(r.IntN(4)) << 1 & sigOverrides
 			c.addSignal(sg, id, excerptOf(strings.Repeat("é word ", r.IntN(20)), 0, r.IntN(40)))
 		}
 		c.last = t

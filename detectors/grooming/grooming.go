@@ -268,12 +268,16 @@ func (d *Detector) record(c *conv, m *event.Message, u *update, disc disclosure,
 	// One signal per stage: the strongest hit, a live one before a shadow
 	// one; it counts for live rules when any live rule saw the stage.
 	var live [nStages]bool
+	var overrides [nStages]uint8 // of all the stage's live hits, not only the best
 	for i, h := range sc.hits {
 		r := &rs.phrases[h.rule]
 		if r.context {
 			continue
 		}
 		live[r.stage] = live[r.stage] || !r.shadow
+		if !r.shadow {
+			overrides[r.stage] |= r.overrides
+		}
 		if b := u.best[r.stage]; b == 0 || betterHit(r, &rs.phrases[sc.hits[b-1].rule]) {
 			u.best[r.stage] = int32(i + 1)
 		}
@@ -290,6 +294,7 @@ func (d *Detector) record(c *conv, m *event.Message, u *update, disc disclosure,
 		if !live[st] {
 			sg.flags = sigShadow
 		}
+		sg.flags |= overrides[st]
 		if c.addSignal(sg, m.MessageID, excerptOf(m.Text, h.ostart, h.oend)) {
 			u.changed = true
 			u.newStages |= 1 << st

@@ -177,6 +177,17 @@ func TestTiers(t *testing.T) {
 			"send me a pic of you with the cake", "I'll pick you up at 5"}, "", 0},
 		{"the same without the family word", 41, 11, []string{"kid: hi", "are you home alone?", "kid: yes", "keep this between us, it's a present",
 			"send me a pic of you with the cake", "I'll pick you up at 5"}, detectors.High, 0},
+		// Parents in the loop damp; hiding something from them, or hiding
+		// the relationship itself, takes the damping away (family still
+		// damps secrecy from a parent: relatives plan surprises).
+		{"parents in the loop", 30, 12, []string{"I've cleared it with your mum", "kid: ok", "are you home alone?", "kid: yes",
+			"send me a pic of you with the cake", "I'll pick you up at 5"}, "", 0},
+		{"parents in the loop, then kept from them", 30, 12, []string{"I've cleared it with your mum", "kid: ok", "are you home alone?", "kid: yes",
+			"send me a pic of you with the cake", "your mum doesn't need to know", "I'll pick you up at 5"}, detectors.High, 0},
+		{"family, then the relationship hidden", 41, 11, []string{"kid: hi uncle", "are you home alone?", "kid: yes",
+			"send me a pic of you with the cake", "your mum would get the wrong idea about us", "I'll pick you up at 5"}, detectors.High, 0},
+		{"family, a surprise kept from a parent", 41, 11, []string{"kid: hi uncle", "are you home alone?", "kid: yes",
+			"send me a pic of you with the cake", "your mum doesn't need to know", "I'll pick you up at 5"}, "", 0},
 		{"the minor sends the signals", 35, 13, []string{
 			"kid: you're so pretty", "kid: how old are you?", "13", "kid: are you home alone", "kid: don't tell your mom",
 			"kid: add me on snap", "kid: send me a pic", "kid: we should meet up"}, "", 0},

@@ -17,7 +17,7 @@ import (
 // ruleFields are the detector's own rule fields (Factory.RuleFields).
 var ruleFields = []string{
 	"kind", "stage", "context", "score", "phrases", "frames", "contacts", "asks_age", "unless", "unless_before",
-	"factor", "threshold", "stages",
+	"factor", "threshold", "stages", "overrides",
 }
 
 // ruleDoc holds a rule's own fields as YAML nodes, so that each is decoded
@@ -36,6 +36,7 @@ type ruleDoc struct {
 	Factor       yaml.Node `yaml:"factor"`
 	Threshold    yaml.Node `yaml:"threshold"`
 	Stages       yaml.Node `yaml:"stages"`
+	Overrides    yaml.Node `yaml:"overrides"`
 }
 
 // The kinds of rule.
@@ -68,6 +69,11 @@ type phraseRule struct {
 	phone    bool    // contacts: a phone number is a signal
 	email    bool    // contacts: an email address is a signal
 	asksAge  bool    // a match opens the window in which a bare number answers
+	// overrides: stage rules: the conversational contexts a signal of the
+	// rule contradicts (sigOverrides), so that they no longer damp the
+	// sender's risk: hiding the chat itself from parents is not a surprise
+	// party, and parents in the loop are not asked to be kept out.
+	overrides uint8
 }
 
 // tierRule fires once per conversation when the risk first reaches
@@ -230,7 +236,7 @@ func (rs *ruleset) addPhraseRule(fr *detectors.RuleFields, doc *ruleDoc, lex *le
 	idx := int32(len(rs.phrases))
 	fr.Absent([]string{"threshold", "stages"}, []*yaml.Node{&doc.Threshold, &doc.Stages}, "not for a rule of kind stage or context")
 	if isContext {
-		fr.Absent([]string{"stage", "contacts", "asks_age"}, []*yaml.Node{&doc.Stage, &doc.Contacts, &doc.AsksAge}, "not for kind: context")
+		fr.Absent([]string{"stage", "contacts", "asks_age", "overrides"}, []*yaml.Node{&doc.Stage, &doc.Contacts, &doc.AsksAge, &doc.Overrides}, "not for kind: context")
 		name, ok := fr.Required("context", &doc.Context, "a context name", "!!str")
 		if ok {
 			c, known := parseContext(name)
@@ -285,6 +291,16 @@ func (rs *ruleset) addPhraseRule(fr *detectors.RuleFields, doc *ruleDoc, lex *le
 		if b, ok := detectors.DecodeField[bool](fr, "asks_age", &doc.AsksAge, "true or false", "!!bool"); ok {
 			pr.asksAge = b
 		}
+		if names, ok := detectors.DecodeField[[]string](fr, "overrides", &doc.Overrides, "a list of family, guardians"); ok {
+			for _, n := range names {
+				c, known := parseContext(n)
+				if !known || !c.conversational() {
+					fr.Errorf("overrides", "%q: want family or guardians (the contexts that damp the risk)", n)
+					continue
+				}
+				pr.overrides |= overrideBit(c)
+			}
+		}
 	}
 	rs.phrases = append(rs.phrases, pr)
 	list, ok := fr.PhraseList("phrases", &doc.Phrases)
@@ -310,8 +326,8 @@ func (rs *ruleset) addPhraseRule(fr *detectors.RuleFields, doc *ruleDoc, lex *le
 
 func (rs *ruleset) addTier(fr *detectors.RuleFields, doc *ruleDoc) {
 	r := fr.Rule()
-	fr.Absent([]string{"stage", "context", "score", "phrases", "contacts", "asks_age", "unless", "unless_before", "factor", "stages"},
-		[]*yaml.Node{&doc.Stage, &doc.Context, &doc.Score, &doc.Phrases, &doc.Contacts, &doc.AsksAge, &doc.Unless, &doc.UnlessBefore, &doc.Factor, &doc.Stages},
+	fr.Absent([]string{"stage", "context", "score", "phrases", "contacts", "asks_age", "unless", "unless_before", "factor", "overrides", "stages"},
+		[]*yaml.Node{&doc.Stage, &doc.Context, &doc.Score, &doc.Phrases, &doc.Contacts, &doc.AsksAge, &doc.Unless, &doc.UnlessBefore, &doc.Factor, &doc.Overrides, &doc.Stages},
 		"not for kind: tier (it reads the conversation's risk, which is also its score)")
 	t := tierRule{id: r.ID, hash: ruleHash(r.ID), category: r.Category, severity: r.Severity, shadow: r.Mode == detectors.Shadow}
 	if doc.Threshold.Kind == 0 {
@@ -327,8 +343,8 @@ func (rs *ruleset) addTier(fr *detectors.RuleFields, doc *ruleDoc) {
 
 func (rs *ruleset) addMinor(fr *detectors.RuleFields, doc *ruleDoc) {
 	r := fr.Rule()
-	fr.Absent([]string{"stage", "context", "phrases", "contacts", "asks_age", "unless", "unless_before", "factor", "threshold"},
-		[]*yaml.Node{&doc.Stage, &doc.Context, &doc.Phrases, &doc.Contacts, &doc.AsksAge, &doc.Unless, &doc.UnlessBefore, &doc.Factor, &doc.Threshold},
+	fr.Absent([]string{"stage", "context", "phrases", "contacts", "asks_age", "unless", "unless_before", "factor", "overrides", "threshold"},
+		[]*yaml.Node{&doc.Stage, &doc.Context, &doc.Phrases, &doc.Contacts, &doc.AsksAge, &doc.Unless, &doc.UnlessBefore, &doc.Factor, &doc.Overrides, &doc.Threshold},
 		"not for kind: minor (it reads the stage signals of the stage rules)")
 	mr := minorRule{id: r.ID, hash: ruleHash(r.ID), category: r.Category, severity: r.Severity, shadow: r.Mode == detectors.Shadow}
 	mr.score = fr.Score(&doc.Score)

@@ -224,6 +224,7 @@ func (c *conv) ageView(m *event.Message, who int, shadow bool) ageView {
 func (c *conv) risk(rs *ruleset, who int, t int64, shadow bool, v *ageView) float64 {
 	var strength [nStages]float64
 	var first [nStages]int64
+	var overridden uint8 // contexts the sender's own signals contradict
 	for i := range first {
 		first[i] = math.MaxInt64
 	}
@@ -232,6 +233,7 @@ func (c *conv) risk(rs *ruleset, who int, t int64, shadow bool, v *ageView) floa
 		if int(s.who) != who || !shadow && s.flags&sigShadow != 0 {
 			continue
 		}
+		overridden |= s.flags & sigOverrides
 		age := max(0, t-s.at)
 		x := float64(s.q) / 255 * math.Exp2(-float64(age)/float64(halfLife))
 		strength[s.stage] = max(strength[s.stage], x)
@@ -290,7 +292,7 @@ func (c *conv) risk(rs *ruleset, who int, t int64, shadow bool, v *ageView) floa
 		factors = &rs.factorAll
 	}
 	for _, ctx := range []context{ctxFamily, ctxGuardians} {
-		if hasCue(c.ctx, ctx, shadow) {
+		if hasCue(c.ctx, ctx, shadow) && overridden&overrideBit(ctx) == 0 {
 			damp *= factors[ctx]
 		}
 	}

@@ -50,6 +50,13 @@ var Classes = map[string][]string{
 	"modal":      {"will", "ll", "would", "could", "can", "might", "should", "gonna", "going", "shall", "wanna", "want+", "gotta"},
 	"offer":      {"ill", "i'll", "id", "could", "can", "lemme", "let", "will", "would", "gonna", "going", "happy", "want+", "wanna", "offer+", "promise+"},
 	"determiner": {"the", "this", "that", "these", "those", "a", "an", "my", "your", "ur", "our", "his", "her", "their", "some", "any", "it"},
+	// Praise: what a compliment calls a person.
+	"praise": {"pretty", "cute", "beautiful", "gorgeous", "stunning", "talented", "gifted", "special", "amazing", "brilliant",
+		"mature", "smart", "clever", "perfect", "lovely", "incredible", "awesome", "cool", "funny", "sweet", "adorable", "wise",
+		"unique", "impressive", "grown", "advanced", "ahead", "natural", "genius"},
+	// Where a conversation happens, and who watches it there.
+	"venue":    {"app", "apps", "chat", "chats", "account", "server", "platform", "site", "forum", "group", "game", "channel", "one", "dms", "profile"},
+	"watchers": {"mods", "moderators", "mod", "admins", "admin", "staff", "boss", "owners", "teachers", "parents", "everyone", "people", "company", "studio", "school"},
 	// Who: the people a secret is kept from.
 	"guardian": {"mum", "mom", "mummy", "mommy", "mam", "ma", "mother", "dad", "daddy", "father", "papa", "pa",
 		"parent", "parents", "folks", "stepmum", "stepmom", "stepdad", "family", "guardian", "guardians",
