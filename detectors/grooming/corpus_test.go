@@ -176,14 +176,17 @@ func scoreCorpus(t *testing.T, corpus []*corpusConv) corpusScore {
 // before a detector change and once after. The one named by blindReported
 // was written after the last change; it is the figure reported. The
 // targets of issue #17 on it are recall 0.90, false-positive rate 0.10 and
-// the first medium+ flag before 75% of the conversation; at the time of
-// writing it scores recall 0.636, false-positive rate 0.045, 66%, so the
-// recall target is not met. The test holds it to the floor below, which
-// stops regressions without pretending the target is met: raise the floor
-// as the detector improves, and set it to the targets once they hold.
+// the first medium+ flag before 75% of the conversation. Corpus c, written
+// after the concealment/override and frame work of 2026-12-06 (which was
+// done reading a's and b's misses), scores recall 0.500, false-positive
+// rate 0.091, first medium+ at 61% (the code before that work: 0.455,
+// 0.045, 69%), so the recall target is not met. The test holds it to the
+// floor below, which stops regressions without pretending the target is
+// met: raise the floor as the detector improves, and set it to the targets
+// once they hold.
 const (
-	blindReported     = "b"
-	blindMinRecall    = 0.60 // target 0.90
+	blindReported     = "c"
+	blindMinRecall    = 0.45 // target 0.90
 	blindMaxFPR       = 0.10
 	blindMaxMeanFirst = 0.75
 )
