@@ -25,9 +25,9 @@ const (
 
 // ruleFields lists the spam rules' own fields, by kind.
 var ruleFields = map[string][]string{
-	kindContent:   {"weight", "phrases", "with"},
+	kindContent:   {"weight", "phrases", "frames", "with"},
 	kindLinks:     {"weights", "shorteners", "brands", "many_links"},
-	kindBehaviour: {"window", "allowed_lateness", "max_senders", "max_messages", "max_entries", "fanout", "cold_fanout", "cold_link_fanout", "burst", "typing", "account_age_scale", "new_account", "content_fanout", "conversation_state"},
+	kindBehaviour: {"window", "allowed_lateness", "max_senders", "max_messages", "max_entries", "fanout", "cold_fanout", "cold_link_fanout", "burst", "typing", "account_age_scale", "new_account", "trust", "content_fanout", "conversation_state"},
 	kindTier:      {"min_score", "score"},
 }
 
@@ -59,6 +59,8 @@ type config struct {
 	matcher     *text.Matcher // phrases and `with` phrases of every content rule; nil without content rules
 	phraseRule  []int32       // matcher phrase → index into content
 	phraseWith  []bool        // the phrase is one of its rule's `with` phrases
+	frames      *text.FrameSet // frames of every content rule; nil without any
+	frameRule   []int32        // frame → index into content
 	links       *linksRule    // nil: no link signals
 	behaviour   *behaviourRule
 	tiers       []*tierRule // ascending min score
@@ -148,6 +150,11 @@ type behaviourRule struct {
 	newAccountLink  int64
 	newColdUnder    time.Duration
 	newAccountCold  int64
+	// trust: what behaviour alone may score for an established sender
+	// (trustAge; 0: no trust) or one writing to a known contact, when the
+	// message has no scam wording and no suspicious link.
+	trustAge int64 // seconds
+	trustCap int64
 	contentWindow   time.Duration // 0: no fingerprints
 	maxDistance     int
 	minWords        int
@@ -209,7 +216,7 @@ type tierRule struct {
 // building the phrase matcher (the stages do not read text).
 func parseRules(rules []*detectors.Rule, matcher bool) (*config, error) {
 	c := &config{rules: rules, contentByID: map[string]*contentRule{}}
-	var phrases []string
+	var phrases, frames []string
 	var errs []error
 	for _, r := range rules {
 		if r.Detector != Name {
@@ -239,6 +246,10 @@ func parseRules(rules []*detectors.Rule, matcher bool) (*config, error) {
 						phrases = append(phrases, p)
 						c.phraseRule = append(c.phraseRule, int32(cr.rule.index))
 						c.phraseWith = append(c.phraseWith, false)
+					}
+					for _, spec := range cr.frames {
+						frames = append(frames, spec)
+						c.frameRule = append(c.frameRule, int32(cr.rule.index))
 					}
 					for _, p := range cr.with {
 						phrases = append(phrases, p)
@@ -290,6 +301,13 @@ func parseRules(rules []*detectors.Rule, matcher bool) (*config, error) {
 		}
 		c.matcher = m
 	}
+	if matcher && len(frames) > 0 {
+		fs, err := text.CompileFrames(frames)
+		if err != nil {
+			return nil, fmt.Errorf("spam content frames: %w", err)
+		}
+		c.frames = fs
+	}
 	return c, nil
 }
 
@@ -299,6 +317,7 @@ type ruleDoc struct {
 	Kind              yaml.Node `yaml:"kind"`
 	Weight            yaml.Node `yaml:"weight"`
 	Phrases           yaml.Node `yaml:"phrases"`
+	Frames            yaml.Node `yaml:"frames"`
 	With              yaml.Node `yaml:"with"`
 	Weights           yaml.Node `yaml:"weights"`
 	Shorteners        yaml.Node `yaml:"shorteners"`
@@ -316,6 +335,7 @@ type ruleDoc struct {
 	Typing            yaml.Node `yaml:"typing"`
 	AccountAgeScale   yaml.Node `yaml:"account_age_scale"`
 	NewAccount        yaml.Node `yaml:"new_account"`
+	Trust             yaml.Node `yaml:"trust"`
 	ContentFanout     yaml.Node `yaml:"content_fanout"`
 	ConversationState yaml.Node `yaml:"conversation_state"`
 	MinScore          yaml.Node `yaml:"min_score"`
@@ -329,12 +349,12 @@ func (d *ruleDoc) set() []string {
 		name string
 		n    *yaml.Node
 	}{
-		{"weight", &d.Weight}, {"phrases", &d.Phrases}, {"with", &d.With}, {"weights", &d.Weights},
+		{"weight", &d.Weight}, {"phrases", &d.Phrases}, {"frames", &d.Frames}, {"with", &d.With}, {"weights", &d.Weights},
 		{"shorteners", &d.Shorteners}, {"brands", &d.Brands}, {"many_links", &d.ManyLinks},
 		{"window", &d.Window}, {"allowed_lateness", &d.AllowedLateness}, {"max_senders", &d.MaxSenders},
 		{"max_messages", &d.MaxMessages}, {"max_entries", &d.MaxEntries}, {"fanout", &d.Fanout}, {"cold_fanout", &d.ColdFanout},
 		{"cold_link_fanout", &d.ColdLinkFanout}, {"burst", &d.Burst}, {"typing", &d.Typing},
-		{"account_age_scale", &d.AccountAgeScale}, {"new_account", &d.NewAccount},
+		{"account_age_scale", &d.AccountAgeScale}, {"new_account", &d.NewAccount}, {"trust", &d.Trust},
 		{"content_fanout", &d.ContentFanout}, {"conversation_state", &d.ConversationState},
 		{"min_score", &d.MinScore}, {"score", &d.Score},
 	} {
@@ -440,6 +460,7 @@ func weightValue(f *detectors.RuleFields, field string, w float64) (int64, bool)
 type parsedContent struct {
 	rule    *contentRule
 	phrases []string
+	frames  []string
 	with    []string
 }
 
@@ -447,11 +468,20 @@ func parseContent(f *detectors.RuleFields, d *ruleDoc, index int) *parsedContent
 	r := f.Rule()
 	w := weight(f, "weight", &d.Weight, true)
 	phrases, ok := detectors.DecodeField[[]string](f, "phrases", &d.Phrases, "a list of phrases")
-	if d.Phrases.Kind == 0 {
-		f.Errorf("phrases", "required: a list of phrases")
+	frames, fok := detectors.DecodeField[[]string](f, "frames", &d.Frames, "a list of frames (text.CompileFrames)")
+	if d.Phrases.Kind == 0 && d.Frames.Kind == 0 {
+		f.Errorf("phrases", "required: a list of phrases, or frames")
 	}
-	if ok && len(phrases) == 0 {
+	if ok && d.Phrases.Kind != 0 && len(phrases) == 0 {
 		f.Errorf("phrases", "empty")
+	}
+	if fok && d.Frames.Kind != 0 && len(frames) == 0 {
+		f.Errorf("frames", "empty: leave it out instead")
+	}
+	for _, spec := range frames {
+		if _, err := text.CompileFrames([]string{spec}); err != nil {
+			f.Errorf("frames", "%v", err)
+		}
 	}
 	with, _ := detectors.DecodeField[[]string](f, "with", &d.With, "a list of phrases")
 	if d.With.Kind != 0 && len(with) == 0 {
@@ -469,7 +499,7 @@ func parseContent(f *detectors.RuleFields, d *ruleDoc, index int) *parsedContent
 	}
 	return &parsedContent{
 		rule:    &contentRule{source: newSource(r), weight: w, index: index, hasWith: len(with) > 0},
-		phrases: phrases, with: with,
+		phrases: phrases, frames: frames, with: with,
 	}
 }
 
@@ -625,6 +655,12 @@ type ageDoc struct {
 	Unknown map[string]any `yaml:",inline"`
 }
 
+type trustDoc struct {
+	AccountAge string         `yaml:"account_age"`
+	Cap        *float64       `yaml:"cap"`
+	Unknown    map[string]any `yaml:",inline"`
+}
+
 type newAccountDoc struct {
 	Under      string         `yaml:"under"`
 	Weight     float64        `yaml:"weight"`
@@ -718,6 +754,22 @@ func parseBehaviour(f *detectors.RuleFields, d *ruleDoc) *behaviourRule {
 		if nd.ColdUnder != "" {
 			b.newColdUnder, _ = durationValue(f, "new_account", nd.ColdUnder, 365*24*time.Hour)
 			b.newAccountCold, _ = weightValue(f, "new_account", nd.ColdWeight)
+		}
+	}
+	if td, ok := strict(f, "trust", &d.Trust, "{account_age, cap}", func(v *trustDoc) map[string]any { return v.Unknown }); ok {
+		if a, ok := durationValue(f, "trust", td.AccountAge, 10*365*24*time.Hour); ok {
+			if a < b.newLinkUnder || a < b.newAccountUnder || a < b.newColdUnder {
+				f.Errorf("trust", "account_age %s is younger than a new account (new_account): an account cannot be both", a)
+			}
+			b.trustAge = max(1, int64(a/time.Second))
+		}
+		switch {
+		case td.Cap == nil:
+			f.Errorf("trust", "cap required: what behaviour alone may score for a trusted sender")
+		case *td.Cap < 0 || *td.Cap > 1000:
+			f.Errorf("trust", "cap %g is not in [0, 1000]", *td.Cap)
+		default:
+			b.trustCap = int64(math.Round(*td.Cap * points))
 		}
 	}
 	if cd, ok := strict(f, "content_fanout", &d.ContentFanout, "{window, max_distance, min_words, max_bucket_entries, max_entries, conversations, senders}", func(v *contentFanoutDoc) map[string]any { return v.Unknown }); ok {

@@ -678,8 +678,31 @@ func (s *SenderStage) score(e *msgEntry) []contrib {
 	if lv := reached(b.contentSenders, int(e.cSenders)); lv != nil {
 		add(&b.source, lv.name, lv.weight)
 	}
+	if b.trustAge > 0 && e.hits == 0 && e.flags&(flagShortener|flagPunycode|flagLookalike) == 0 && s.trusted(e, age) {
+		var sum int64
+		for _, x := range c {
+			sum += x.weight
+		}
+		if sum > b.trustCap {
+			c = append(c, contrib{&b.source, "trusted_sender", b.trustCap - sum})
+		}
+	}
 	s.contribs = c
 	return c
+}
+
+// trusted reports whether a message's sender has earned trust: an account
+// at least trust.account_age old, or a message to a known contact (someone
+// else had written in the conversation before) from an account that is
+// not new. Behaviour alone then scores at most trust.cap: a teacher's
+// announcement to a class is fan-out, not spam.
+func (s *SenderStage) trusted(e *msgEntry, age int64) bool {
+	b := s.cfg.behaviour
+	if age >= b.trustAge {
+		return true
+	}
+	young := age >= 0 && (time.Duration(age)*time.Second < b.newLinkUnder || time.Duration(age)*time.Second < b.newAccountUnder || time.Duration(age)*time.Second < b.newColdUnder)
+	return e.flags&flagCold == 0 && !young
 }
 
 // evaluate scores e and flags it for each tier it reaches for the first
@@ -754,6 +777,9 @@ func evidence(c []contrib, shadow bool, score int64) string {
 			continue
 		}
 		item := x.name + " +" + fmtPoints(x.weight)
+		if x.weight < 0 {
+			item = x.name + " -" + fmtPoints(-x.weight)
+		}
 		if x.src.shadow {
 			item += " (shadow)"
 		}

@@ -448,3 +448,47 @@ func TestEvidenceIsBounded(t *testing.T) {
 		t.Errorf("shadow tier: %q", got)
 	}
 }
+
+// TestTrustCapsBehaviour: fan-out to 40 conversations in a burst scores
+// past medium from an account of unknown age, and stays below it from an
+// established account or to known contacts, unless the messages carry
+// scam wording or a suspicious link.
+func TestTrustCapsBehaviour(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		age    time.Duration
+		flags  uint16
+		hits   []string
+		links  int
+		want   bool // flagged at medium or above
+		capped bool // the trusted_sender term is in the score
+	}{
+		{name: "unknown age, strangers", age: -1, flags: flagFirst | flagCold, want: true},
+		{name: "new account, strangers", age: 2 * time.Hour, flags: flagFirst | flagCold, want: true},
+		{name: "established account, strangers", age: 90 * 24 * time.Hour, flags: flagFirst | flagCold, capped: true},
+		{name: "unknown age, known contacts", age: -1, flags: flagFirst, capped: true},
+		{name: "new account, known contacts", age: 2 * time.Hour, flags: flagFirst, want: true},
+		{name: "established account, scam wording", age: 90 * 24 * time.Hour, flags: flagFirst | flagCold, hits: []string{"spam.scam.prize"}, want: true},
+		{name: "established account, shortened link", age: 90 * 24 * time.Hour, flags: flagFirst | flagCold | flagShortener, links: 1, want: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, last := traced(t, builtinRules(t))
+			var fw []detectors.Forward
+			for i := range 40 {
+				fw = append(fw, rec{id: fmt.Sprintf("m%d", i), conv: fmt.Sprintf("c%d", i), sender: "s", at: time.Duration(i) * time.Second,
+					age: tc.age, flags: tc.flags, hits: tc.hits, links: tc.links, runes: 200}.forward())
+			}
+			flags := handle(t, s, fw...)
+			for i := range 40 {
+				fw := []detectors.Forward{{Stream: StreamSender, Key: "s", Value: contentValue(fmt.Sprintf("m%d", i), "s", time.Duration(i)*time.Second, 50, 1)}}
+				flags = append(flags, handle(t, s, fw...)...)
+			}
+			if got := len(flags) > 0; got != tc.want {
+				t.Errorf("flagged %v (%v), want %v; last terms %v", got, flagKeys(flags), tc.want, last["m39"])
+			}
+			if got := slices.Contains(last["m39"], "trusted_sender"); got != tc.capped {
+				t.Errorf("trusted_sender in the score: %v, want %v (%v)", got, tc.capped, last["m39"])
+			}
+		})
+	}
+}

@@ -84,18 +84,20 @@ const idleEvictionsPerMessage = 4
 // the conversation only, so re-processing after a restore gives the same
 // answer.
 type Detector struct {
-	cfg     *config
-	z       *text.Shared    // the message text; the engine's, shared by its detectors (see ShareText)
-	zl      text.Normalizer // link host labels
-	fp      fingerprinter
-	matches []text.Match
-	seen    []uint8 // per content rule: 1 a phrase matched, 2 a `with` phrase matched
-	convs   *state.LRU[convState]
-	dirty   map[string]struct{}
-	key     []byte
-	pending []detectors.Forward
-	feat    features
-	rec     messageRec[string]
+	cfg      *config
+	z        *text.Shared    // the message text; the engine's, shared by its detectors (see ShareText)
+	zl       text.Normalizer // link host labels
+	fp       fingerprinter
+	matches  []text.Match
+	fmatch   []text.FrameMatch
+	fscratch text.FrameScratch
+	seen     []uint8 // per content rule: 1 a phrase matched, 2 a `with` phrase matched
+	convs    *state.LRU[convState]
+	dirty    map[string]struct{}
+	key      []byte
+	pending  []detectors.Forward
+	feat     features
+	rec      messageRec[string]
 }
 
 // features are what Inspect worked out about the last message.
@@ -177,8 +179,11 @@ func (d *Detector) analyse(m *event.Message) {
 	}
 	n := d.z.Normalize(m.Text)
 	f.hits = f.hits[:0]
-	if cfg.matcher != nil {
-		d.matches = cfg.matcher.Match(n, d.matches[:0])
+	if cfg.matcher != nil || cfg.frames != nil {
+		d.matches = d.matches[:0]
+		if cfg.matcher != nil {
+			d.matches = cfg.matcher.Match(n, d.matches)
+		}
 		clear(d.seen)
 		for _, mt := range d.matches {
 			if text.InQuotes(m.Text, mt.OrigStart, mt.OrigEnd) {
@@ -189,6 +194,14 @@ func (d *Detector) analyse(m *event.Message) {
 				bit = 2
 			}
 			d.seen[cfg.phraseRule[mt.ID]] |= bit
+		}
+		if cfg.frames != nil {
+			d.fmatch = cfg.frames.Match(n, &d.fscratch, d.fmatch[:0])
+			for _, fm := range d.fmatch {
+				if !text.InQuotes(m.Text, fm.OrigStart, fm.OrigEnd) {
+					d.seen[cfg.frameRule[fm.ID]] |= 1
+				}
+			}
 		}
 		for i, cr := range cfg.content {
 			want := uint8(1)

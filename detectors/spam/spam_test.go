@@ -215,6 +215,8 @@ func TestRuleErrorsNameTheField(t *testing.T) {
 		{"kind: behaviour\n    fanout: [{at: 10, weight: 2}, {at: 5, weight: 3}]", "field fanout: levels must rise"},
 		{"kind: behaviour\n    burst: {window: 30s, messages: 8, weight: 1, extra: 2}", "field burst: unknown key extra"},
 		{"kind: behaviour\n    content_fanout: {window: 30m, max_distance: 4, conversations: [{at: 10, weight: 1}]}", "max_distance 4 is not in [0, 3]"},
+		{"kind: behaviour\n    trust: {account_age: 720h}", "field trust: cap required"},
+		{"kind: behaviour\n    new_account: {under: 72h, weight: 1}\n    trust: {account_age: 24h, cap: 4}", "field trust: account_age 24h0m0s is younger than a new account"},
 		{"kind: links\n    weights: {lookalike: 2}", "field brands: required with a lookalike weight"},
 		{"kind: links\n    weights: {shortener: 1}\n    shorteners: [not a host]", "is not a host name"},
 	} {
@@ -267,5 +269,54 @@ func TestRedeliveredMessageForwardsTheSame(t *testing.T) {
 		if fmt.Sprint(again) != fmt.Sprint(first[m.MessageID]) {
 			t.Fatalf("message %s forwards\n%v\nthe first time\n%v", m.MessageID, again, first[m.MessageID])
 		}
+	}
+}
+
+// TestContentReadsThroughDisguises: every matching example of every
+// content rule still hits its rule when the text is disguised as spammers
+// do: Cyrillic and Greek look-alike letters, dots inside words, and
+// letters spaced out (words three spaces apart). The
+// content rules read the shared text layer's normal form, so no rule
+// lists a disguise.
+func TestContentReadsThroughDisguises(t *testing.T) {
+	lookalike := strings.NewReplacer("a", "а", "e", "е", "o", "ο", "p", "р", "c", "с", "i", "і", "y", "у", "x", "х")
+	dotted := func(s string) string { // "free bitcoin" -> "f.r.e.e b.i.t.c.o.i.n" for words of 4 to 8 letters
+		words := strings.Fields(s)
+		for i, w := range words {
+			if len(w) >= 4 && len(w) <= 8 && strings.IndexFunc(w, func(r rune) bool { return r < 'a' || r > 'z' }) < 0 {
+				words[i] = strings.Join(strings.Split(w, ""), ".")
+			}
+		}
+		return strings.Join(words, " ")
+	}
+	spaced := func(s string) string { // "free bitcoin" -> "f r e e   b i t c o i n"
+		words := strings.Fields(s)
+		for i, w := range words {
+			words[i] = strings.Join(strings.Split(w, ""), " ")
+		}
+		return strings.Join(words, "   ")
+	}
+	d := newDetector(t)
+	n := 0
+	for _, r := range builtinRules(t) {
+		if _, ok := d.cfg.contentByID[r.ID]; !ok {
+			continue
+		}
+		for _, ex := range r.Examples {
+			if !ex.Match || len(ex.Messages) != 1 {
+				continue
+			}
+			plain := strings.ToLower(ex.Messages[0].Text)
+			for _, v := range []struct{ how, text string }{{"look-alike letters", lookalike.Replace(plain)}, {"dotted words", dotted(plain)}, {"spaced letters", spaced(plain)}} {
+				d.Inspect(ev("m", "c", "a", "b", 0, v.text), nil)
+				n++
+				if !slices.ContainsFunc(d.feat.hits, func(h *contentRule) bool { return h.id == r.ID }) {
+					t.Errorf("%s, %s: %q does not hit the rule", r.ID, v.how, v.text)
+				}
+			}
+		}
+	}
+	if n < 40 {
+		t.Fatalf("only %d disguised examples", n)
 	}
 }

@@ -405,6 +405,43 @@ func (z *Normalizer) join() {
 			i++
 			continue
 		}
+		if l == 1 && u[sep].r == ' ' {
+			// Spaced out with spaces: a chain of single letters, each
+			// space one unit whatever its width. Spelled-out words are
+			// set apart by wider spaces ("w e   j u s t   n e e d"):
+			// when the widths differ, the narrowest separates letters
+			// and a wider one ends a word, even a word of one letter.
+			// The normal form writes every kept space as one, so a second
+			// pass finds no chain of three and decides alike.
+			last, elems, letters, narrow := i, 1, 0, u[sep].hi-u[sep].lo
+			if u[i].cls == clsLetter {
+				letters++
+			}
+			for {
+				j := last + 1
+				if z.sepRun(j) != 1 || u[j].r != ' ' || !z.single(j+1) {
+					break
+				}
+				narrow = min(narrow, u[j].hi-u[j].lo)
+				last = j + 1
+				elems++
+				if u[last].cls == clsLetter {
+					letters++
+				}
+			}
+			if elems < 3 || letters < 2 {
+				i++
+				continue
+			}
+			for k := i + 1; k < last; k++ {
+				if u[k].r == ' ' && !elementClass(u[k].cls) && u[k].hi-u[k].lo == narrow {
+					u[k].flags |= fDeleted
+					deleted = true
+				}
+			}
+			i = last // the last letter may start a chain of another separator ("a  b_c_d")
+			continue
+		}
 		last, elems, letters := i, 1, 0
 		if u[i].cls == clsLetter {
 			letters++
@@ -578,7 +615,8 @@ func (z *Normalizer) leet(s, e int) {
 		left := j >= s && leetLetter(&u[j])
 		right := m < e && leetLetter(&u[m])
 		email := between && e+1 < len(u) && u[e].r == '.' && u[e+1].cls == clsLetter
-		if !price && !email && (left && right || !between && (left || right) && n <= 2) {
+		unit := !left && right && numberUnit(u[k:m], u[m:e])
+		if !price && !email && !unit && (left && right || !between && (left || right) && n <= 2) {
 			for x := k; x < m; x++ {
 				if leetish(x) {
 					z.unleet(x)
@@ -602,6 +640,52 @@ func (z *Normalizer) leet(s, e int) {
 			seenLower = true
 		}
 	}
+}
+
+// units are the letters that follow a number as its unit or multiplier:
+// "10x", "24h", "5k", "3pm", "2gb", "13yo". Lower case.
+var units = map[string]bool{
+	"x": true, "k": true, "m": true, "b": true, "h": true, "hr": true, "hrs": true, "d": true, "w": true, "y": true, "yo": true,
+	"yr": true, "yrs": true, "s": true, "sec": true, "secs": true, "min": true, "mins": true, "am": true, "pm": true,
+	"kb": true, "mb": true, "gb": true, "tb": true, "g": true, "kg": true, "lb": true, "lbs": true, "km": true, "mi": true,
+	"ml": true, "l": true, "cm": true, "mm": true, "ft": true, "p": true, "fps": true, "hz": true, "mph": true,
+	"usd": true, "eur": true, "gbp": true, "btc": true, "eth": true, "usdt": true, "bnb": true, "sol": true, "xrp": true,
+}
+
+// numberUnit reports whether a run of digits at a word's start, followed
+// only by the letters rest, is a number with its unit ("10x", "24h", "2nd")
+// rather than leetspeak ("3vil"): the digits stay digits.
+func numberUnit(run, rest []unit) bool {
+	if len(rest) == 0 || len(rest) > 4 {
+		return false
+	}
+	var b [4]byte
+	for i := range rest {
+		r := unicode.ToLower(rest[i].r)
+		if rest[i].cls != clsLetter || r > unicode.MaxASCII {
+			return false
+		}
+		b[i] = byte(r)
+	}
+	for i := range run {
+		if run[i].cls != clsDigit {
+			return false
+		}
+	}
+	w := string(b[:len(rest)])
+	last := run[len(run)-1].r
+	teen := len(run) > 1 && run[len(run)-2].r == '1'
+	switch w {
+	case "st":
+		return last == '1' && !teen
+	case "nd":
+		return last == '2' && !teen
+	case "rd":
+		return last == '3' && !teen
+	case "th":
+		return teen || last != '1' && last != '2' && last != '3'
+	}
+	return units[w]
 }
 
 // unleet reads the digit or leet symbol u[x] as the letter it stands for.

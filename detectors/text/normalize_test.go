@@ -96,6 +96,13 @@ var normalizeCases = []struct {
 	{"not leet", "US$50", "us$50"},
 	{"not leet", "the 2000s", "the 2000s"},
 	{"not leet", "bitch123", "bitch123"},
+	{"not leet", "10x your money in 24h", "10x your money in 24h"},
+	{"not leet", "see you at 3pm, 5k steps, 2gb", "see you at 3pm, 5k steps, 2gb"},
+	{"not leet", "1st 2nd 3rd 4th 11th 12th", "1st 2nd 3rd 4th 11th 12th"},
+	{"not leet", "im 13yo", "im 13yo"},
+	{"leet", "3nd", "end"},
+	{"leet", "5hit", "shit"},
+	{"leet", "0nline", "online"},
 	{"not leet", "hi! how are you?", "hi! how are you?"},
 	{"not leet", "mail me at user@example.com", "mail me at user@example.com"},
 	{"not leet", "@john hi", "@john hi"},
@@ -125,7 +132,10 @@ var normalizeCases = []struct {
 	{"spaced", "e.g. this", "e.g. this"},
 	{"spaced", "1 2 3", "1 2 3"},
 	{"spaced", "k y.s", "k y.s"},
-	{"spaced", "a b c.d.e", "abc.d.e"},
+	{"spaced", "a b c.d.e", "abcde"}, // a spaced chain ends on a letter that may start one of another separator
+	{"spaced", "w e   j u s t   n e e d   a   f e e", "we just need a fee"},
+	{"spaced", "p a y   3 0 0   o r   i   w i l l", "pay 300 or i will"},
+	{"spaced", "I a m", "iam"},
 	{"spaced", "kill k y s", "kill kys"},
 
 	// Masks stay for the matcher.
