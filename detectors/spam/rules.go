@@ -56,12 +56,12 @@ type config struct {
 	rules       []*detectors.Rule
 	content     []*contentRule
 	contentByID map[string]*contentRule
-	matcher     *text.Matcher // phrases and `with` phrases of every content rule; nil without content rules
-	phraseRule  []int32       // matcher phrase → index into content
-	phraseWith  []bool        // the phrase is one of its rule's `with` phrases
+	matcher     *text.Matcher  // phrases and `with` phrases of every content rule; nil without content rules
+	phraseRule  []int32        // matcher phrase → index into content
+	phraseWith  []bool         // the phrase is one of its rule's `with` phrases
 	frames      *text.FrameSet // frames of every content rule; nil without any
 	frameRule   []int32        // frame → index into content
-	links       *linksRule    // nil: no link signals
+	links       *linksRule     // nil: no link signals
 	behaviour   *behaviourRule
 	tiers       []*tierRule // ascending min score
 }
@@ -153,17 +153,17 @@ type behaviourRule struct {
 	// trust: what behaviour alone may score for an established sender
 	// (trustAge; 0: no trust) or one writing to a known contact, when the
 	// message has no scam wording and no suspicious link.
-	trustAge int64 // seconds
-	trustCap int64
-	contentWindow   time.Duration // 0: no fingerprints
-	maxDistance     int
-	minWords        int
-	maxPrints       int // entries per bucket
-	maxPrintsTotal  int // entries held by a fingerprint stage, over all buckets
-	contentConvs    []level
-	contentSenders  []level
-	maxConvs        int
-	convIdle        time.Duration
+	trustAge       int64 // seconds
+	trustCap       int64
+	contentWindow  time.Duration // 0: no fingerprints
+	maxDistance    int
+	minWords       int
+	maxPrints      int // entries per bucket
+	maxPrintsTotal int // entries held by a fingerprint stage, over all buckets
+	contentConvs   []level
+	contentSenders []level
+	maxConvs       int
+	convIdle       time.Duration
 }
 
 // defaultBehaviour is what runs when no behaviour rule does: windows and
