@@ -182,22 +182,26 @@ func scoreCorpus(t *testing.T, corpus []corpusEntry) corpusScore {
 	return corpusScore{precision: precision, recall: recall, report: b.String()}
 }
 
-// The blind corpus b (testdata/blind/b) is held, at medium or above, to a
-// floor below the targets of issue #18 (precision 0.90, recall 0.85), which
-// it does not meet: at the time of writing it scores precision 0.897,
-// recall 0.412. The floor stops regressions; raise it as the detector
-// improves, and set it to the targets once they hold.
+// The blind corpus reported (blindReported, testdata/blind/c) is held, at
+// medium or above, to a floor below the targets of issue #18 (precision
+// 0.90, recall 0.85), which it does not meet: corpus c, written on
+// 2026-12-06 before the frames added from b's misses, scored precision
+// 0.972, recall 0.412 before them and 0.975, 0.459 after. The floor stops
+// regressions; raise it as the detector improves, and set it to the
+// targets once they hold.
 const (
-	blindMinPrecision = 0.85 // target 0.90
-	blindMinRecall    = 0.38 // target 0.85
+	blindReported     = "c"
+	blindMinPrecision = 0.93 // target 0.90
+	blindMinRecall    = 0.43 // target 0.85
 )
 
 // TestBlindCorpora scores the blind corpora, testdata/blind/*/corpus.jsonl:
 // messages written by helpers who never read the rules, each corpus by
 // another writer. Corpus a was scored before the rules changed and then used
 // to find what the detector could not read, so it measures regression now;
-// b was written after those changes and is scored against the targets
-// floor (blindMinPrecision, blindMinRecall). Nobody tunes to b.
+// so is b, whose misses were read for the frames of 2026-12-06; c was
+// written before those frames and never read, and is held to the floor
+// (blindMinPrecision, blindMinRecall). Nobody tunes to c.
 //
 //	go test ./detectors/harassment -run BlindCorpora -v
 func TestBlindCorpora(t *testing.T) {
@@ -213,7 +217,7 @@ func TestBlindCorpora(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := scoreCorpus(t, readCorpusFile(t, path))
 			t.Log(r.report)
-			if name == "b" && (r.precision < blindMinPrecision || r.recall < blindMinRecall) {
+			if name == blindReported && (r.precision < blindMinPrecision || r.recall < blindMinRecall) {
 				t.Errorf("precision %.3f, recall %.3f at medium+; want at least %.2f and %.2f", r.precision, r.recall, blindMinPrecision, blindMinRecall)
 			}
 		})
