@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/detectors/state"
@@ -132,8 +133,12 @@ func (s *FingerprintStage) Handle(key string, value []byte, out []detectors.Flag
 	if err := decodePrint(body, r); err != nil {
 		return out, err
 	}
-	b, v, ok := parseBandKey(key)
-	if !ok || band(r.simhash, b) != v {
+	if strings.HasPrefix(key, "a:") {
+		// An artefact's bucket: the fingerprint is the artefact's hash.
+		if key != artefactKey(r.simhash) {
+			return out, fmt.Errorf("%w: artefact %016x not in bucket %q", ErrBadRecord, r.simhash, key)
+		}
+	} else if b, v, ok := parseBandKey(key); !ok || band(r.simhash, b) != v {
 		return out, fmt.Errorf("%w: fingerprint not in bucket %q", ErrBadRecord, key)
 	}
 	s.add(key, r)

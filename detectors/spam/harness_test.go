@@ -305,6 +305,7 @@ func referenceEntries(t testing.TB, rules []*detectors.Rule, fw []timedForward) 
 	}
 	msgs := map[string]*msg{} // by message id
 	var prints []printRec[[]byte]
+	artefacts := map[string][]printRec[[]byte]{} // by bucket key
 	seenPrint := map[string]bool{}
 	for _, f := range fw {
 		kind, body, err := recordKind(f.f.Value)
@@ -324,7 +325,14 @@ func referenceEntries(t testing.TB, rules []*detectors.Rule, fw []timedForward) 
 			if err := decodePrint(body, &p); err != nil {
 				t.Fatal(err)
 			}
-			if !seenPrint[string(p.msgID)] {
+			switch {
+			case strings.HasPrefix(f.f.Key, "a:"):
+				// An artefact's bucket: its own near-duplicates.
+				if k := f.f.Key + " " + string(p.msgID); !seenPrint[k] {
+					seenPrint[k] = true
+					artefacts[f.f.Key] = append(artefacts[f.f.Key], p)
+				}
+			case !seenPrint[string(p.msgID)]:
 				seenPrint[string(p.msgID)] = true
 				prints = append(prints, p)
 			}
@@ -339,6 +347,23 @@ func referenceEntries(t testing.TB, rules []*detectors.Rule, fw []timedForward) 
 			convs, senders := map[uint64]bool{}, map[uint64]bool{}
 			for _, x := range prints {
 				if band(x.simhash, k) == band(m.simhash, k) && abs(x.sentAt-m.sentAt) <= w && distance(x.simhash, m.simhash) <= b.maxDistance {
+					convs[hashID(x.convID)] = true
+					senders[hashID(x.senderID)] = true
+				}
+			}
+			if lv := reached(b.contentConvs, len(convs)); lv != nil {
+				convLevel[string(m.msgID)] = max(convLevel[string(m.msgID)], lv.at)
+			}
+			if lv := reached(b.contentSenders, len(senders)); lv != nil {
+				senderLevel[string(m.msgID)] = max(senderLevel[string(m.msgID)], lv.at)
+			}
+		}
+	}
+	for _, bucket := range artefacts {
+		for _, m := range bucket {
+			convs, senders := map[uint64]bool{}, map[uint64]bool{}
+			for _, x := range bucket {
+				if abs(x.sentAt-m.sentAt) <= w {
 					convs[hashID(x.convID)] = true
 					senders[hashID(x.senderID)] = true
 				}

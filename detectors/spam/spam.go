@@ -91,7 +91,8 @@ type Detector struct {
 	matches  []text.Match
 	fmatch   []text.FrameMatch
 	fscratch text.FrameScratch
-	seen     []uint8 // per content rule: 1 a phrase matched, 2 a `with` phrase matched
+	arts     []uint64 // artefact hashes of the last message (artefacts.go)
+	seen     []uint8  // per content rule: 1 a phrase matched, 2 a `with` phrase matched
 	convs    *state.LRU[convState]
 	dirty    map[string]struct{}
 	key      []byte
@@ -271,12 +272,21 @@ func (d *Detector) forward(m *event.Message) {
 		r.hits = append(r.hits, hitRec[string]{id: cr.id, weight: float32(cr.weight) / points})
 		size += len(cr.id) + 6
 	}
+	d.arts = scanArtefacts(m.Text, d.arts[:0])
 	if f.printed {
 		size += 32 + len(m.MessageID) + len(m.ConversationID) + len(m.Sender.ID)
 	}
+	size += len(d.arts) * (32 + len(m.MessageID) + len(m.ConversationID) + len(m.Sender.ID))
 	buf := make([]byte, 0, size)
 	buf = appendMessage(buf, r)
 	d.pending = append(d.pending, detectors.Forward{Stream: StreamSender, Key: m.Sender.ID, Value: buf[:len(buf):len(buf)]})
+	// One fingerprint record per artefact, its hash as the fingerprint, in
+	// the artefact's own bucket (artefacts.go).
+	for _, h := range d.arts {
+		start := len(buf)
+		buf = appendPrint(buf, &printRec[string]{msgID: m.MessageID, convID: m.ConversationID, senderID: m.Sender.ID, sentAt: r.sentAt, simhash: h})
+		d.pending = append(d.pending, detectors.Forward{Stream: StreamFingerprint, Key: artefactKey(h), Value: buf[start:len(buf):len(buf)]})
+	}
 	if !f.printed {
 		return
 	}
