@@ -7,7 +7,9 @@ package benchmark
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +27,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/generator"
 	"github.com/goshawk-safety/goshawk/pipeline"
 	"github.com/goshawk-safety/goshawk/sinks"
@@ -235,6 +238,10 @@ func (b *bench) run(ctx context.Context, rep *Report) error {
 		return fmt.Errorf("replay: %w", err)
 	}
 	rep.Replay = replay
+	b.progress("phase decode: encoding/json only, one core (GOMAXPROCS=1)")
+	if rep.Decode, err = b.decode(ctx); err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
 	for d, n := range flags {
 		if b.staged(d) {
 			rep.ReplayStageFlags += n
@@ -659,6 +666,31 @@ func (b *bench) replay(ctx context.Context) (Phase, map[string]int, error) {
 		return Phase{}, nil, err
 	}
 	return Phase{Messages: sum.Messages + len(sum.Rejected), Elapsed: elapsed, usage: u}, sum.ByDetector, nil
+}
+
+// decode decodes the generated file with encoding/json into event.Message
+// on one core, and does nothing else with it: what replay's cost is
+// measured against (the yardstick of pipeline's detection-cost guard, and
+// of issue #16: replay at most 3× this).
+func (b *bench) decode(ctx context.Context) (Phase, error) {
+	data, err := os.ReadFile(b.file)
+	if err != nil {
+		return Phase{}, err
+	}
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	m := startMeter(b.servers...)
+	start := time.Now()
+	n := 0
+	for line := range bytes.Lines(data) {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return Phase{}, ctx.Err()
+		}
+		var m event.Message
+		_ = json.Unmarshal(line, &m) // invalid records cost their attempt, as in replay
+		n++
+	}
+	return Phase{Messages: n, Elapsed: time.Since(start), usage: m.stop()}, nil
 }
 
 // profile starts a CPU profile into ProfileDir/name, if ProfileDir is set.

@@ -301,6 +301,7 @@ func TestReportWrite(t *testing.T) {
 		Run: Phase{Messages: 200000, Elapsed: 2 * time.Second, FromStart: 2300 * time.Millisecond, usage: usage{CPU: 3 * time.Second, PeakRSS: 50 << 20, MachineBusy: 0.9},
 			Writes: Writes{Count: 40, Flags: 22000, Total: time.Second, Max: 70 * time.Millisecond}},
 		Replay:      Phase{Messages: 200000, Elapsed: time.Second, usage: usage{CPU: time.Second, MachineBusy: -1}},
+		Decode:      Phase{Messages: 200000, Elapsed: 400 * time.Millisecond, usage: usage{CPU: 400 * time.Millisecond, MachineBusy: -1}},
 		ReplayFlags: 22000, StoredFlags: 22000,
 		Latency: &Latency{Rate: 5000, Produced: 225000, Producing: 45 * time.Second, Warmup: 5 * time.Second, Flags: 3, Stored: 3,
 			Samples: []time.Duration{300 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}, usage: usage{MachineBusy: -1}},
@@ -316,6 +317,8 @@ func TestReportWrite(t *testing.T) {
 		"bare kafka-go consumer", "200,000", "1.00", // 200,000 msg/s, the baseline
 		"goshawk run → ClickHouse", "100,000", "0.50", "2.30", "15.00", // msg/s, × bare, from start, CPU s/M
 		"replay, 1 core", "5.00",
+		"encoding/json decode only, 1 core", "500,000",
+		"replay / decode only: 2.50", "run / bare consumer: 0.50",
 		"latency at 5,000 msg/s", "5,000", "0.200", "0.300", // achieved rate, p50, p99
 		"40 ClickHouse inserts of 22,000 flags, 25.0 ms each on average, 70.0 ms the longest",
 		"replay gives 22,000, ClickHouse shows 22,000 after the run phase (the same)",

@@ -22,9 +22,12 @@ type Report struct {
 	Env         Environment
 
 	Bare, Run, Replay Phase
-	Latency           *Latency // nil when skipped
-	ReplayFlags       int      // flags replay gave, detector stages' apart
-	StoredFlags       uint64   // flags ClickHouse shows after the run phase, detector stages' apart
+	// Decode is encoding/json decoding the replay's file into the event's
+	// wire shape on one core, and nothing else: the yardstick of replay.
+	Decode      Phase
+	Latency     *Latency // nil when skipped
+	ReplayFlags int      // flags replay gave, detector stages' apart
+	StoredFlags uint64   // flags ClickHouse shows after the run phase, detector stages' apart
 	// The flags of detectors with stages (spam), compared apart: while the
 	// run phase reads its backlog at full speed, partitions run days apart
 	// in event time, beyond the stages' lateness bound.
@@ -111,6 +114,9 @@ func (r *Report) Write(w io.Writer) error {
 	if r.Replay.Messages > 0 {
 		row("replay, 1 core", r.Replay, false)
 	}
+	if r.Decode.Messages > 0 {
+		row("encoding/json decode only, 1 core", r.Decode, false)
+	}
 	if l := r.Latency; l != nil {
 		s := slices.Clone(l.Samples)
 		slices.Sort(s)
@@ -125,6 +131,13 @@ func (r *Report) Write(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if rr, dr := r.Replay.Rate(), r.Decode.Rate(); rr > 0 && dr > 0 {
+		bw.printf("\n  replay / decode only: %.2f (time a message, replay's over decoding's)", dr/rr)
+		if br, rn := r.Bare.Rate(), r.Run.Rate(); br > 0 && rn > 0 {
+			bw.printf("; run / bare consumer: %.2f (throughput)", rn/br)
+		}
+		bw.printf("\n")
 	}
 
 	bw.printf("\n")
