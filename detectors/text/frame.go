@@ -447,7 +447,32 @@ func (sc *FrameScratch) tokenize(fs *FrameSet, s string) {
 			}
 			i += size
 		}
-		sc.tokens = append(sc.tokens, frameToken{start: int32(start), end: int32(i), sentence: sentence, sets: fs.lookup(sc, s[start:i])})
+		// Apostrophes at a word's edges are quotation marks ('i know'),
+		// not part of it: the match must not take them in, or a quote
+		// would not contain it (InQuotes).
+		ws, we := start, i
+		for ws < we {
+			if s[ws] == '\'' {
+				ws++
+			} else if strings.HasPrefix(s[ws:we], "’") {
+				ws += len("’")
+			} else {
+				break
+			}
+		}
+		for we > ws {
+			if s[we-1] == '\'' {
+				we--
+			} else if strings.HasSuffix(s[ws:we], "’") {
+				we -= len("’")
+			} else {
+				break
+			}
+		}
+		if ws == we {
+			continue
+		}
+		sc.tokens = append(sc.tokens, frameToken{start: int32(ws), end: int32(we), sentence: sentence, sets: fs.lookup(sc, s[ws:we])})
 	}
 }
 

@@ -128,3 +128,32 @@ func FuzzFrames(f *testing.F) {
 		}
 	})
 }
+
+// TestFrameMatchLeavesQuotesOut: apostrophes at a word's edge are
+// quotation marks, so a frame quoted with them lies inside the quote.
+func TestFrameMatchLeavesQuotesOut(t *testing.T) {
+	fs, err := CompileFrames([]string{"{me} ~1 know ~1 where ~1 {you} ~3 live"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text, match string
+		quoted      bool
+	}{
+		{"my ex texted 'i know where u live' and im scared", "i know where u live", true},
+		{"he wrote ‘I know where you live’ lol", "I know where you live", true},
+		{"i know where u live", "i know where u live", false},
+	} {
+		var z Normalizer
+		var sc FrameScratch
+		n := z.Normalize(tc.text)
+		got := fs.Match(n, &sc, nil)
+		if len(got) != 1 {
+			t.Fatalf("%q: %d matches", tc.text, len(got))
+		}
+		m := got[0]
+		if tc.text[m.OrigStart:m.OrigEnd] != tc.match || InQuotes(tc.text, m.OrigStart, m.OrigEnd) != tc.quoted {
+			t.Errorf("%q: matched %q (quoted %v), want %q (quoted %v)", tc.text, tc.text[m.OrigStart:m.OrigEnd], InQuotes(tc.text, m.OrigStart, m.OrigEnd), tc.match, tc.quoted)
+		}
+	}
+}
