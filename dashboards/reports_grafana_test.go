@@ -13,10 +13,10 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/internal/testenv"
 	chsink "github.com/goshawk-safety/goshawk/sinks/clickhouse"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 const (
@@ -69,7 +69,7 @@ func makeReportSeed(base time.Time, s seed) reportSeed {
 	}{{"dash-r2", "confirmed", 5 * time.Minute}, {"dash-r3", "dismissed", time.Hour}} {
 		for _, rep := range r.reports {
 			if rep.ReportID == v.report {
-				id := console.ReportItemID(rep.ReportID)
+				id := triage.ReportItemID(rep.ReportID)
 				r.itemVerdicts = append(r.itemVerdicts, verdictRow{id, v.verdict, rep.ReportedAt.Add(v.after)})
 				r.history = append(r.history, historyRow{id, rep.ConversationID, v.verdict, rep.ReportedAt.Add(v.after)})
 			}

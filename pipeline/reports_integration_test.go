@@ -11,13 +11,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/internal/kafkatest"
 	"github.com/goshawk-safety/goshawk/internal/testenv"
 	"github.com/goshawk-safety/goshawk/pipeline"
 	"github.com/goshawk-safety/goshawk/sinks/clickhouse"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // User reports end to end on real Kafka and ClickHouse (issue 11): an
@@ -107,12 +107,12 @@ func TestReportsEndToEndRealKafkaClickHouse(t *testing.T) {
 		t.Fatalf("%d items after the reports, %d before: want one report item more", len(after), len(before))
 	}
 	for i, it := range after[:lastConvFlags] {
-		if it.Flag.ConversationID != last.ConversationID || it.Tier() != console.TierUrgent || it.Report != nil {
+		if it.Flag.ConversationID != last.ConversationID || it.Tier() != triage.TierUrgent || it.Report != nil {
 			t.Fatalf("item %d after the report by a minor: %s (tier %d); want the reported conversation %s on top", i, it.Flag.ConversationID, it.Tier(), last.ConversationID)
 		}
 	}
 	item := after[lastConvFlags]
-	if item.Report == nil || item.Report.ReportID != good[1].ReportID || item.Tier() != console.TierReported || item.Status() != console.Unreviewed {
+	if item.Report == nil || item.Report.ReportID != good[1].ReportID || item.Tier() != triage.TierReported || item.Status() != triage.Unreviewed {
 		t.Fatalf("item after the urgent ones: %+v (report %+v); want the unflagged report, reported not detected", item.Flag, item.Report)
 	}
 	t.Logf("%d items in the queue; the reported conversation %s moved from position %d to 1 (%d flags), the unflagged report is at %d",
@@ -120,16 +120,16 @@ func TestReportsEndToEndRealKafkaClickHouse(t *testing.T) {
 	if next := after[lastConvFlags+1]; next.Reported != nil {
 		t.Fatalf("a reported item after the report item: %+v", next.Flag)
 	}
-	page, err := queue.Queue(ctx, console.QueueFilter{})
+	page, err := queue.Queue(ctx, triage.QueueFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page.Undetected[console.Unreviewed] != 1 {
+	if page.Undetected[triage.Unreviewed] != 1 {
 		t.Errorf("undetected counts %v", page.Undetected)
 	}
 
 	// Confirming the report no flag matched counts a harassment miss.
-	if err := queue.RecordVerdict(ctx, console.Verdict{FlagID: item.Flag.FlagID, Verdict: console.Confirmed, Analyst: "alice",
+	if err := queue.RecordVerdict(ctx, triage.Verdict{FlagID: item.Flag.FlagID, Verdict: triage.Confirmed, Analyst: "alice",
 		DecidedAt: time.Now().UTC()}); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestReportsEndToEndRealKafkaClickHouse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var harassment console.CategoryMisses
+	var harassment triage.CategoryMisses
 	for _, m := range st.Misses {
 		if m.Category == "harassment" {
 			harassment = m
@@ -170,10 +170,10 @@ func TestReportsEndToEndRealKafkaClickHouse(t *testing.T) {
 	}
 }
 
-func allItems(t *testing.T, s *clickhouse.ConsoleStore) []console.Item {
+func allItems(t *testing.T, s *clickhouse.ConsoleStore) []triage.Item {
 	t.Helper()
-	var out []console.Item
-	f := console.QueueFilter{Limit: console.MaxPageSize}
+	var out []triage.Item
+	f := triage.QueueFilter{Limit: triage.MaxPageSize}
 	for range 1000 {
 		page, err := s.Queue(context.Background(), f)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/goshawk-safety/goshawk/sinks"
 	"github.com/goshawk-safety/goshawk/sinks/clickhouse"
 	"github.com/goshawk-safety/goshawk/sinks/sqlite"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // cmdConsole serves the triage console on its own: against the flag store
@@ -134,7 +135,7 @@ type consoleExtras struct {
 // accounts may be nil when x.Proxy is set.
 func newConsole(ctx context.Context, w sinks.Writer, accounts *console.Accounts, reg prometheus.Registerer, log *slog.Logger,
 	evidenceContext int, x consoleExtras) (http.Handler, *console.Collector, error) {
-	var store console.Store
+	var store triage.Store
 	switch s := w.(type) {
 	case *clickhouse.Writer:
 		store = s.Console()

@@ -20,6 +20,7 @@ import (
 	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/pipeline"
 	"github.com/goshawk-safety/goshawk/sinks/sqlite"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -258,9 +259,9 @@ func printDemoSummary(ctx context.Context, w io.Writer, store *sqlite.Writer, ke
 			examples = append(examples, s)
 		}
 	}
-	var reads []console.Access
+	var reads []triage.Access
 	for _, s := range examples {
-		reads = append(reads, console.Access{At: time.Now().UTC(), Actor: "goshawk demo", Role: "cli",
+		reads = append(reads, triage.Access{At: time.Now().UTC(), Actor: "goshawk demo", Role: "cli",
 			FlagID: s.Flag.FlagID, ConversationID: s.Flag.ConversationID, Purpose: "demo summary"})
 	}
 	if err := store.Console().RecordAccess(ctx, reads); err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/sinks/sqlite"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 func TestRunRefusesWithoutEvidenceKeys(t *testing.T) {
@@ -199,7 +200,7 @@ func TestRunKeepsMessageTextOutOfLogsAndStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	rw.Close()
-	reportItem := console.ReportItemID("rep-canary")
+	reportItem := triage.ReportItemID("rep-canary")
 
 	reader, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
@@ -217,7 +218,7 @@ func TestRunKeepsMessageTextOutOfLogsAndStore(t *testing.T) {
 	if len(stored) != want {
 		t.Fatalf("%d flags stored, want %d (%v); logs:\n%s", len(stored), want, err, logs.String())
 	}
-	var report console.Item
+	var report triage.Item
 	for time.Now().Before(deadline) {
 		if report, err = reader.Console().Flag(ctx, reportItem); err == nil {
 			break

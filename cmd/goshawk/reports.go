@@ -11,11 +11,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/generator"
 	"github.com/goshawk-safety/goshawk/pipeline"
 	"github.com/goshawk-safety/goshawk/sinks"
 	"github.com/goshawk-safety/goshawk/sinks/sqlite"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // reportSettings configure the topic of user reports (run, demo, produce).
@@ -205,7 +205,7 @@ func printReportSummary(ctx context.Context, w io.Writer, store *sqlite.Writer) 
 	if err != nil || st.Reports == 0 {
 		return err
 	}
-	page, err := cs.Queue(ctx, console.QueueFilter{Limit: 1})
+	page, err := cs.Queue(ctx, triage.QueueFilter{Limit: 1})
 	if err != nil {
 		return err
 	}

@@ -22,10 +22,10 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/internal/kafkasec"
 	"github.com/goshawk-safety/goshawk/internal/secret"
 	"github.com/goshawk-safety/goshawk/sinks/sqlite"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // testBrokerTLS returns a self-signed server certificate for 127.0.0.1 as
@@ -113,9 +113,9 @@ func TestRunReportsOverTLSAndSCRAM(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	var it console.Item
+	var it triage.Item
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if it, err = reader.Console().Flag(ctx, console.ReportItemID("rep-tls")); err == nil {
+		if it, err = reader.Console().Flag(ctx, triage.ReportItemID("rep-tls")); err == nil {
 			break
 		}
 	}

@@ -9,11 +9,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors/builtin"
 	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/pipeline"
 	"github.com/goshawk-safety/goshawk/sinks/clickhouse"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 func cmdRules(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -144,8 +144,8 @@ func parseTimeSetting(s string, def time.Time) (time.Time, error) {
 // openReviewed opens the sealed evidence of rows with keys, after recording
 // every read in the evidence audit (actor "goshawk rules score" and the OS
 // user). Without keys, sealed evidence stays unread and the command says so.
-func openReviewed(ctx context.Context, store console.Store, rows []clickhouse.Reviewed, keys *seal.Keyring) ([]clickhouse.Reviewed, error) {
-	var reads []console.Access
+func openReviewed(ctx context.Context, store triage.Store, rows []clickhouse.Reviewed, keys *seal.Keyring) ([]clickhouse.Reviewed, error) {
+	var reads []triage.Access
 	actor := "goshawk rules score"
 	if u := os.Getenv("USER"); u != "" {
 		actor += " (" + u + ")"
@@ -156,7 +156,7 @@ func openReviewed(ctx context.Context, store console.Store, rows []clickhouse.Re
 			sealed++
 		}
 		if r.Flag.Evidence != "" && (r.EvidenceKeyID == "" || keys != nil) {
-			reads = append(reads, console.Access{At: time.Now().UTC(), Actor: actor, Role: "cli",
+			reads = append(reads, triage.Access{At: time.Now().UTC(), Actor: actor, Role: "cli",
 				FlagID: r.Flag.FlagID, ConversationID: r.Flag.ConversationID, Purpose: "rules score"})
 		}
 	}

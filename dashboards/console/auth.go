@@ -30,6 +30,7 @@ const (
 	Admin
 )
 
+// String is the role's name: viewer, analyst or admin ("none" otherwise).
 func (r Role) String() string {
 	switch r {
 	case Viewer:

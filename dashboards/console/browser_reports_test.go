@@ -12,6 +12,7 @@ import (
 
 	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/event"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // TestBrowserReportedConversationOnTop drives the console in headless
@@ -117,7 +118,7 @@ func TestBrowserReportedConversationOnTop(t *testing.T) {
 	do("o opens the top row", chromedp.KeyEvent("o"), chromedp.WaitVisible(chromedp.ID("reports")), shot("flag-reported.png"))
 	reportsText := get("reports section", chromedp.Text(chromedp.ID("reports")))
 	// The report no flag matches: its page, and c confirms it.
-	do("open the report item", chromedp.Navigate(e.srv.URL+"/console/flags/"+console.ReportItemID("browser-unflagged")),
+	do("open the report item", chromedp.Navigate(e.srv.URL+"/console/flags/"+triage.ReportItemID("browser-unflagged")),
 		chromedp.WaitVisible(chromedp.ID("decide")), shot("report-item.png"))
 	reportPage := get("report page", chromedp.Text(chromedp.CSS("main")))
 	do("c confirms the report", chromedp.KeyEvent("c"), chromedp.WaitVisible(chromedp.CSS("#status.st-confirmed")))
@@ -128,13 +129,13 @@ func TestBrowserReportedConversationOnTop(t *testing.T) {
 	if !strings.Contains(topClass, "urgent") || !strings.Contains(badge, "reported") {
 		t.Errorf("top row class %q, badge %q: want it marked as reported (urgent)", topClass, badge)
 	}
-	if undetected != "f-"+console.ReportItemID("browser-unflagged") || !strings.Contains(undetectedText, "reported, not detected") {
+	if undetected != "f-"+triage.ReportItemID("browser-unflagged") || !strings.Contains(undetectedText, "reported, not detected") {
 		t.Errorf("the report on an unflagged conversation: row %s %q", undetected, undetectedText)
 	}
 	if !strings.Contains(reportPage, "No detector flagged this conversation for spam") || !strings.Contains(reportPage, "No live flag in this conversation") {
 		t.Errorf("report item page: %q", reportPage)
 	}
-	if it, err := e.store.Flag(context.Background(), console.ReportItemID("browser-unflagged")); err != nil || it.Status() != console.Confirmed {
+	if it, err := e.store.Flag(context.Background(), triage.ReportItemID("browser-unflagged")); err != nil || it.Status() != triage.Confirmed {
 		t.Errorf("after c on the report item: %+v %v", it.Verdict, err)
 	}
 	if !strings.Contains(reportsText, "harassment") || !strings.Contains(reportsText, "a minor") ||

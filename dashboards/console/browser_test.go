@@ -14,6 +14,7 @@ import (
 
 	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -191,7 +192,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := it.Verdict; v == nil || v.Verdict != console.Confirmed || v.Analyst != "alice" ||
+	if v := it.Verdict; v == nil || v.Verdict != triage.Confirmed || v.Analyst != "alice" ||
 		v.Note != "Checked the conversation: secrecy request to a minor." || !v.DecidedAt.Equal(now) {
 		t.Fatalf("stored verdict %+v", it.Verdict)
 	}
@@ -209,7 +210,7 @@ func TestBrowser(t *testing.T) {
 	if first != "f-"+live[0].FlagID || firstAfter == first {
 		t.Errorf("d on %s: selection afterwards %s", first, firstAfter)
 	}
-	if it, _ := e.store.Flag(context.Background(), live[0].FlagID); it.Status() != console.Dismissed || it.Verdict.Analyst != "alice" {
+	if it, _ := e.store.Flag(context.Background(), live[0].FlagID); it.Status() != triage.Dismissed || it.Verdict.Analyst != "alice" {
 		t.Errorf("after d: %+v", it.Verdict)
 	}
 	if strings.Contains(url2, "SHADOW") || strings.Contains(url1, "between us") {

@@ -25,6 +25,7 @@ import (
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/sinks"
 	"github.com/goshawk-safety/goshawk/sinks/sqlite"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -457,7 +458,7 @@ func TestVerdictIsStoredWithAnalystAndTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := it.Verdict
-	if v == nil || v.Verdict != console.Escalated || v.Analyst != "alice" || !v.DecidedAt.Equal(now) || v.Note != "NOTE-MARKER  threat is credible" {
+	if v == nil || v.Verdict != triage.Escalated || v.Analyst != "alice" || !v.DecidedAt.Equal(now) || v.Note != "NOTE-MARKER  threat is credible" {
 		t.Fatalf("stored %+v", v)
 	}
 	// The flag page shows who and when, and the one-time message.
@@ -490,7 +491,7 @@ func TestVerdictIsStoredWithAnalystAndTime(t *testing.T) {
 		{"scheme-relative return refused", live[2].FlagID, url.Values{"verdict": {"confirmed"}, "return": {"//evil.example/console/"}}, 303, "/console/flags/" + live[2].FlagID},
 		{"unknown verdict", live[3].FlagID, url.Values{"verdict": {"maybe"}}, 400, ""},
 		{"unreviewed is no verdict", live[3].FlagID, url.Values{"verdict": {"unreviewed"}}, 400, ""},
-		{"note too long", live[3].FlagID, url.Values{"verdict": {"confirmed"}, "note": {strings.Repeat("x", console.MaxNoteBytes+1)}}, 400, ""},
+		{"note too long", live[3].FlagID, url.Values{"verdict": {"confirmed"}, "note": {strings.Repeat("x", triage.MaxNoteBytes+1)}}, 400, ""},
 		{"unknown flag", "0123456789abcdef0123456789abcdef", url.Values{"verdict": {"confirmed"}}, 404, ""},
 		{"shadow flag", e.flags[4].FlagID, url.Values{"verdict": {"confirmed"}}, 404, ""},
 	}
@@ -774,21 +775,21 @@ func TestCollector(t *testing.T) {
 	}
 	// Verdicts: grooming.secrecy 2 confirmed + 1 escalated + 1 dismissed = 2/3;
 	// harassment.threat 1 dismissed = 0.
-	decide := func(rule string, sts ...console.Status) {
+	decide := func(rule string, sts ...triage.Status) {
 		i := 0
 		for _, f := range sortedLive(flags) {
 			if f.Rule == rule && i < len(sts) {
-				if err := e.store.RecordVerdict(ctx, console.Verdict{FlagID: f.FlagID, Verdict: sts[i], Analyst: "alice", DecidedAt: now}); err != nil {
+				if err := e.store.RecordVerdict(ctx, triage.Verdict{FlagID: f.FlagID, Verdict: sts[i], Analyst: "alice", DecidedAt: now}); err != nil {
 					t.Fatal(err)
 				}
 				i++
 			}
 		}
 	}
-	decide("grooming.secrecy", console.Confirmed, console.Confirmed, console.Escalated, console.Dismissed)
-	decide("harassment.threat", console.Dismissed)
+	decide("grooming.secrecy", triage.Confirmed, triage.Confirmed, triage.Escalated, triage.Dismissed)
+	decide("harassment.threat", triage.Dismissed)
 	for _, f := range crit {
-		if err := e.store.RecordVerdict(ctx, console.Verdict{FlagID: f.FlagID, Verdict: console.Confirmed, Analyst: "alice", DecidedAt: now}); err != nil {
+		if err := e.store.RecordVerdict(ctx, triage.Verdict{FlagID: f.FlagID, Verdict: triage.Confirmed, Analyst: "alice", DecidedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 	}

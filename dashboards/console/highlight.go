@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 const ellipsis = "…"
@@ -61,7 +62,7 @@ const (
 	tlTop   = 16
 )
 
-func buildTimeline(items []Item, current string) timeline {
+func buildTimeline(items []triage.Item, current string) timeline {
 	tl := timeline{Width: 900, Left: tlLeft, Right: 900 - tlRight}
 	if len(items) == 0 {
 		return tl

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // Metric names. The alert on a critical flag waiting too long uses the
@@ -20,7 +22,7 @@ const (
 // DefaultRefresh is how often the collector asks the store.
 const DefaultRefresh = 30 * time.Second
 
-// Collector exports review metrics from a Store:
+// Collector exports review metrics from a triage.Store:
 //
 //	goshawk_rule_precision_ratio{rule}                   confirmed / (confirmed + dismissed) of the rule's live flags
 //	goshawk_review_oldest_unreviewed_critical_seconds    age of the oldest live critical flag without a verdict (0: none)
@@ -32,7 +34,7 @@ const DefaultRefresh = 30 * time.Second
 // appear, once they have a confirmed or dismissed flag. After a failed refresh the last values stay and the error
 // counter grows.
 type Collector struct {
-	store Store
+	store triage.Store
 	log   *slog.Logger
 	now   func() time.Time
 
@@ -42,7 +44,7 @@ type Collector struct {
 	reports   *reportMetrics // reports_metrics.go
 
 	mu        sync.Mutex
-	rules     []RuleStats
+	rules     []triage.RuleStats
 	oldestAt  time.Time
 	hasOldest bool
 	healthy   bool
@@ -50,7 +52,7 @@ type Collector struct {
 
 // NewCollector returns a collector of store's metrics, registered on reg.
 // now may be nil (time.Now).
-func NewCollector(reg prometheus.Registerer, store Store, log *slog.Logger, now func() time.Time) (*Collector, error) {
+func NewCollector(reg prometheus.Registerer, store triage.Store, log *slog.Logger, now func() time.Time) (*Collector, error) {
 	if now == nil {
 		now = time.Now
 	}

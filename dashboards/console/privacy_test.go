@@ -13,6 +13,7 @@ import (
 	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/sinks"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 func testKeys(t *testing.T) *seal.Keyring {
@@ -24,7 +25,7 @@ func testKeys(t *testing.T) *seal.Keyring {
 	return k
 }
 
-func accesses(t *testing.T, e *env) []console.Access {
+func accesses(t *testing.T, e *env) []triage.Access {
 	t.Helper()
 	a, err := e.store.RecentAccesses(context.Background(), 1000)
 	if err != nil {
@@ -115,9 +116,9 @@ func TestEveryEvidenceReadIsAudited(t *testing.T) {
 }
 
 // failingAudit is a store whose audit writes fail.
-type failingAudit struct{ console.Store }
+type failingAudit struct{ triage.Store }
 
-func (failingAudit) RecordAccess(context.Context, []console.Access) error {
+func (failingAudit) RecordAccess(context.Context, []triage.Access) error {
 	return errors.New("audit table unavailable")
 }
 

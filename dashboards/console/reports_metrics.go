@@ -5,10 +5,12 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // Report metric names, exported by the Collector when its store keeps
-// reports (ReportStore).
+// reports (triage.ReportStore).
 const (
 	MetricReportMissRatio       = "goshawk_report_miss_ratio"
 	MetricReportConfirmed       = "goshawk_report_confirmed_conversations"
@@ -29,7 +31,7 @@ type reportMetrics struct {
 	ratio, confirmed, first, awaiting *prometheus.Desc
 
 	mu    sync.Mutex
-	stats *ReportStats // nil until a refresh read it
+	stats *triage.ReportStats // nil until a refresh read it
 }
 
 func newReportMetrics() *reportMetrics {
@@ -80,8 +82,8 @@ func (m *reportMetrics) collect(ch chan<- prometheus.Metric) {
 
 // refresh reads the store's report figures; a store without reports has
 // none.
-func (m *reportMetrics) refresh(ctx context.Context, store Store) error {
-	rs, ok := store.(ReportStore)
+func (m *reportMetrics) refresh(ctx context.Context, store triage.Store) error {
+	rs, ok := store.(triage.ReportStore)
 	if !ok {
 		return nil
 	}

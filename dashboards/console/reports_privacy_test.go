@@ -11,6 +11,7 @@ import (
 	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/sinks"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // Report comments are as sensitive as message text: the console opens one
@@ -18,9 +19,9 @@ import (
 
 // commentReads returns the audit rows of report comments (purpose
 // "report: ...").
-func commentReads(t *testing.T, e *env) []console.Access {
+func commentReads(t *testing.T, e *env) []triage.Access {
 	t.Helper()
-	var out []console.Access
+	var out []triage.Access
 	for _, a := range accesses(t, e) {
 		if strings.HasPrefix(a.Purpose, "report: ") {
 			out = append(out, a)
@@ -35,7 +36,7 @@ func commentReads(t *testing.T, e *env) []console.Access {
 func TestEveryReportCommentReadIsAudited(t *testing.T) {
 	e := newEnv(t, fixture())
 	e.writeReports(reportsFixture())
-	quiet, minor := console.ReportItemID("rep-quiet"), console.ReportItemID("rep-minor")
+	quiet, minor := triage.ReportItemID("rep-quiet"), triage.ReportItemID("rep-minor")
 
 	v, _ := e.login(console.Viewer)
 	e.get(v, "/console/")
@@ -98,7 +99,7 @@ func TestNoReportCommentWithoutAudit(t *testing.T) {
 			conv2 = fl.FlagID
 		}
 	}
-	for _, p := range []string{"/console/", "/console/flags/" + console.ReportItemID("rep-quiet"), "/console/flags/" + conv2} {
+	for _, p := range []string{"/console/", "/console/flags/" + triage.ReportItemID("rep-quiet"), "/console/flags/" + conv2} {
 		r := e.get(c, p)
 		if r.status != http.StatusServiceUnavailable || strings.Contains(r.body, "COMMENT-") {
 			t.Errorf("%s: %d, comment shown: %v", p, r.status, strings.Contains(r.body, "COMMENT-"))
@@ -111,9 +112,9 @@ func TestNoReportCommentWithoutAudit(t *testing.T) {
 
 // failingCommentAudit fails only the audit of report comments: the
 // evidence audit of the same page went through, yet no comment is shown.
-type failingCommentAudit struct{ console.Store }
+type failingCommentAudit struct{ triage.Store }
 
-func (f failingCommentAudit) RecordAccess(ctx context.Context, a []console.Access) error {
+func (f failingCommentAudit) RecordAccess(ctx context.Context, a []triage.Access) error {
 	for _, x := range a {
 		if strings.HasPrefix(x.Purpose, "report: ") {
 			return context.DeadlineExceeded
@@ -128,7 +129,7 @@ func TestNoReportCommentWithoutItsOwnAudit(t *testing.T) {
 	c := e.client()
 	page := e.get(c, "/console/login")
 	e.post(c, "/console/login", url.Values{"csrf": {csrf(t, page.body)}, "token": {e.tokens[console.Analyst]}})
-	for _, p := range []string{"/console/", "/console/flags/" + console.ReportItemID("rep-quiet")} {
+	for _, p := range []string{"/console/", "/console/flags/" + triage.ReportItemID("rep-quiet")} {
 		r := e.get(c, p)
 		if r.status != http.StatusServiceUnavailable || strings.Contains(r.body, "COMMENT-") || strings.Contains(r.body, "SECRET") {
 			t.Errorf("%s: %d", p, r.status)
@@ -158,7 +159,7 @@ func TestSealedReportCommentsInConsole(t *testing.T) {
 			t.Fatalf("stored %+v (%v)", stored, err)
 		}
 		c, _ := e.login(console.Analyst)
-		r := e.get(c, "/console/flags/"+console.ReportItemID("rep-quiet"))
+		r := e.get(c, "/console/flags/"+triage.ReportItemID("rep-quiet"))
 		q := e.get(c, "/console/")
 		body := html.UnescapeString(r.body + q.body)
 		if strings.Contains(body, "user-7") || !strings.Contains(body, ps.Pseudonym("user-7")) {
@@ -186,7 +187,7 @@ func TestClearedReportComment(t *testing.T) {
 		t.Fatalf("cleared %d, %v", n, err)
 	}
 	c, _ := e.login(console.Analyst)
-	r := e.get(c, "/console/flags/"+console.ReportItemID("rep-quiet"))
+	r := e.get(c, "/console/flags/"+triage.ReportItemID("rep-quiet"))
 	q := e.get(c, "/console/")
 	if r.status != 200 || !strings.Contains(html.UnescapeString(r.body), "comment was cleared under the retention policy") ||
 		strings.Contains(r.body, "wrote no comment") || !strings.Contains(q.body, "comment cleared (retention)") {

@@ -16,6 +16,7 @@ import (
 	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/event"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // reportsFixture: a spam report by a minor on conv-2 (which has spam
@@ -56,7 +57,7 @@ func TestQueueShowsReports(t *testing.T) {
 		t.Fatalf("queue: %d", q.status)
 	}
 	ids := allRowIDs(q.body)
-	quiet := console.ReportItemID("rep-quiet")
+	quiet := triage.ReportItemID("rep-quiet")
 	// Urgent first: the grooming report no flag matches (critical rank)
 	// and conv-2's flags (reported by a minor), then everything else.
 	var conv2 []string
@@ -98,7 +99,7 @@ func TestReportItemPageAndVerdict(t *testing.T) {
 	e := newEnv(t, fixture())
 	e.writeReports(reportsFixture())
 	c, token := e.login(console.Analyst)
-	id := console.ReportItemID("rep-quiet")
+	id := triage.ReportItemID("rep-quiet")
 	p := e.get(c, "/console/flags/"+id)
 	if p.status != 200 {
 		t.Fatalf("report page: %d\n%s", p.status, p.body)
@@ -115,7 +116,7 @@ func TestReportItemPageAndVerdict(t *testing.T) {
 		t.Fatalf("verdict on a report item: %d %s", r.status, r.body)
 	}
 	it, err := e.store.Flag(context.Background(), id)
-	if err != nil || it.Status() != console.Confirmed || it.Verdict.Analyst != "alice" {
+	if err != nil || it.Status() != triage.Confirmed || it.Verdict.Analyst != "alice" {
 		t.Fatalf("stored: %+v %v", it.Verdict, err)
 	}
 	// It now counts as a grooming miss.
@@ -147,63 +148,11 @@ func TestReportsPageRoles(t *testing.T) {
 	if r := e.get(v, "/console/reports"); r.status != 200 || !strings.Contains(r.body, "2 reports in the store; 2 without a verdict") {
 		t.Errorf("viewer on /console/reports: %d\n%s", r.status, r.body)
 	}
-	if r := e.get(v, "/console/flags/"+console.ReportItemID("rep-quiet")); r.status != http.StatusForbidden {
+	if r := e.get(v, "/console/flags/"+triage.ReportItemID("rep-quiet")); r.status != http.StatusForbidden {
 		t.Errorf("viewer opened a report item: %d", r.status)
 	}
 	if r := e.get(e.client(), "/console/reports"); r.status != http.StatusSeeOther {
 		t.Errorf("anonymous /console/reports: %d", r.status)
-	}
-}
-
-func TestCursorWithTier(t *testing.T) {
-	at := time.UnixMilli(1764072000123).UTC()
-	for _, c := range []console.Cursor{
-		{Rank: 3, DetectedAt: at, FlagID: "abc"},
-		{Tier: console.TierUrgent, Rank: 4, DetectedAt: at, FlagID: console.ReportItemID("r")},
-		{Tier: console.TierReported, Rank: 1, DetectedAt: at, FlagID: "0f"},
-	} {
-		got, err := console.ParseCursor(c.String())
-		if err != nil || got != c {
-			t.Errorf("%q parses as %+v, %v; want %+v", c.String(), got, err, c)
-		}
-	}
-	for _, bad := range []string{"3.1.2.x", "-1.3.5.x", "9.2.5.x", "1.2.x.y"} {
-		if _, err := console.ParseCursor(bad); err == nil {
-			t.Errorf("cursor %q accepted", bad)
-		}
-	}
-}
-
-func TestMergeQueueOrder(t *testing.T) {
-	at := now
-	flag := func(id string, sev detectors.Severity, ago time.Duration, reported *console.Reported) console.Item {
-		return console.Item{Flag: detectors.Flag{FlagID: id, Severity: sev, DetectedAt: at.Add(-ago)}, Reported: reported}
-	}
-	urgent := &console.Reported{Reports: 1, Urgent: true}
-	plain := &console.Reported{Reports: 2}
-	age := 15
-	rep := console.ReportFromEvent(event.Report{ReportID: "r1", Reason: event.ReportSpam, ReporterAge: &age, ReportedAt: at.Add(-time.Hour)})
-	flags := []console.Item{
-		flag("a", detectors.Critical, time.Minute, nil),
-		flag("b", detectors.Low, time.Hour, plain),
-		flag("c", detectors.Medium, time.Minute, urgent),
-		flag("d", detectors.Critical, 2*time.Hour, urgent),
-	}
-	reports := []console.Item{rep.Item(urgent)}
-	items, next := console.MergeQueue(4, flags, reports)
-	var ids []string
-	for _, it := range items {
-		ids = append(ids, it.Flag.FlagID)
-	}
-	want := []string{"d", console.ReportItemID("r1"), "c", "b"}
-	if strings.Join(ids, ",") != strings.Join(want, ",") {
-		t.Fatalf("merged %v, want %v", ids, want)
-	}
-	if next != items[3].Cursor() || next.Tier != console.TierReported {
-		t.Errorf("next cursor %+v", next)
-	}
-	if _, next := console.MergeQueue(5, flags, reports); !next.IsZero() {
-		t.Errorf("a page with everything has a next cursor %+v", next)
 	}
 }
 
@@ -221,7 +170,7 @@ func TestCollectorReportMetrics(t *testing.T) {
 	}
 	// rep-quiet (grooming, no flag) confirmed 4 minutes after the report:
 	// a grooming miss. rep-minor (spam on conv-2) unanswered.
-	if err := e.store.RecordVerdict(ctx, console.Verdict{FlagID: console.ReportItemID("rep-quiet"), Verdict: console.Confirmed,
+	if err := e.store.RecordVerdict(ctx, triage.Verdict{FlagID: triage.ReportItemID("rep-quiet"), Verdict: triage.Confirmed,
 		Analyst: "alice", DecidedAt: now.Add(-6 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}

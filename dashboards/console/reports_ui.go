@@ -11,6 +11,7 @@ import (
 
 	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/sinks"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // The console's pages for user reports: a report item ("reported, not
@@ -38,14 +39,14 @@ var reportFuncs = map[string]any{
 }
 
 // reportStore returns the store's report view, if it keeps reports.
-func (c *Console) reportStore() (ReportStore, bool) {
-	rs, ok := c.o.Store.(ReportStore)
+func (c *Console) reportStore() (triage.ReportStore, bool) {
+	rs, ok := c.o.Store.(triage.ReportStore)
 	return rs, ok
 }
 
 // conversationReports returns the reports on a conversation (none when
 // the store keeps no reports).
-func (c *Console) conversationReports(ctx context.Context, conversationID string) ([]Report, error) {
+func (c *Console) conversationReports(ctx context.Context, conversationID string) ([]triage.Report, error) {
 	rs, ok := c.reportStore()
 	if !ok {
 		return nil, nil
@@ -55,10 +56,10 @@ func (c *Console) conversationReports(ctx context.Context, conversationID string
 
 type reportView struct {
 	Item         itemView
-	Report       Report
-	Reports      []Report   // every report on the conversation, newest first
-	Conversation []itemView // the conversation's live flags, with their evidence
-	Decisions    []Status
+	Report       triage.Report
+	Reports      []triage.Report // every report on the conversation, newest first
+	Conversation []itemView      // the conversation's live flags, with their evidence
+	Decisions    []triage.Status
 	Return       string
 	BackURL      string
 	MaxNote      int
@@ -70,7 +71,7 @@ type reportView struct {
 // conversation (flags of other categories), else its metadata only. A
 // report holds no message text, and none is fetched for it. The flags'
 // evidence and the reports' comments are audited before they are opened.
-func (c *Console) reportItemPage(w http.ResponseWriter, r *http.Request, p principal, it Item) {
+func (c *Console) reportItemPage(w http.ResponseWriter, r *http.Request, p principal, it triage.Item) {
 	ctx := r.Context()
 	conv, err := c.o.Store.Conversation(ctx, it.Flag.ConversationID, c.o.ConversationLimit)
 	if err != nil {
@@ -84,18 +85,18 @@ func (c *Console) reportItemPage(w http.ResponseWriter, r *http.Request, p princ
 	}
 	id := it.Flag.FlagID
 	texts, err := c.reveal(ctx, p, conv, "conversation of report "+id)
-	var opened []Report
+	var opened []triage.Report
 	if err == nil {
 		// The item's own report first; it is also among the conversation's.
-		opened, err = c.revealComments(ctx, p, append([]Report{*it.Report}, reports...), "report "+id)
+		opened, err = c.revealComments(ctx, p, append([]triage.Report{*it.Report}, reports...), "report "+id)
 	}
 	if err != nil {
 		c.auditError(w, r, p, err)
 		return
 	}
 	now := c.o.Now()
-	v := &reportView{Item: c.itemView(it, "", now), Report: opened[0], Reports: opened[1:], Decisions: Decisions,
-		MaxNote: MaxNoteBytes, ConvLimit: c.o.ConversationLimit, Return: r.URL.Path, BackURL: Prefix}
+	v := &reportView{Item: c.itemView(it, "", now), Report: opened[0], Reports: opened[1:], Decisions: triage.Decisions,
+		MaxNote: triage.MaxNoteBytes, ConvLimit: c.o.ConversationLimit, Return: r.URL.Path, BackURL: Prefix}
 	if from := r.URL.Query().Get("from"); safeReturn(from) {
 		v.BackURL = from
 		v.Return = r.URL.Path + "?from=" + url.QueryEscape(from)
@@ -103,7 +104,7 @@ func (c *Console) reportItemPage(w http.ResponseWriter, r *http.Request, p princ
 	for i, ci := range conv {
 		v.Conversation = append(v.Conversation, c.itemView(ci, texts[i], now))
 	}
-	pg := c.newPage(r, &p, "Report "+shortID(strings.TrimPrefix(it.Flag.FlagID, ReportItemPrefix)), "queue")
+	pg := c.newPage(r, &p, "Report "+shortID(strings.TrimPrefix(it.Flag.FlagID, triage.ReportItemPrefix)), "queue")
 	pg.Data = v
 	c.render(w, http.StatusOK, "report", pg)
 }
@@ -118,15 +119,15 @@ const commentUnavailable = "(comment sealed with a key this console does not hav
 // "report: " and purpose as the purpose), written before anything is
 // opened: when it fails, nothing is. Reports without a comment (none
 // written, or cleared by retention) are not recorded.
-func (c *Console) revealComments(ctx context.Context, p principal, reports []Report, purpose string) ([]Report, error) {
+func (c *Console) revealComments(ctx context.Context, p principal, reports []triage.Report, purpose string) ([]triage.Report, error) {
 	purpose = clipPurpose("report: " + purpose)
 	at := c.o.Now().UTC()
-	var accesses []Access
+	var accesses []triage.Access
 	seen := map[string]bool{}
 	for _, rep := range reports {
 		if rep.Comment != "" && !seen[rep.ItemID] {
 			seen[rep.ItemID] = true
-			accesses = append(accesses, Access{At: at, Actor: p.sess.account.Name, Role: p.sess.account.Role.String(),
+			accesses = append(accesses, triage.Access{At: at, Actor: p.sess.account.Name, Role: p.sess.account.Role.String(),
 				FlagID: rep.ItemID, ConversationID: rep.ConversationID, Purpose: purpose})
 		}
 	}
@@ -135,7 +136,7 @@ func (c *Console) revealComments(ctx context.Context, p principal, reports []Rep
 			return nil, err
 		}
 	}
-	out := make([]Report, len(reports))
+	out := make([]triage.Report, len(reports))
 	for i, rep := range reports {
 		switch {
 		case rep.Comment == "" || rep.CommentKeyID == "":
@@ -157,8 +158,8 @@ func (c *Console) revealComments(ctx context.Context, p principal, reports []Rep
 
 // openReportItems returns items with the comments of their report items
 // opened by revealComments (one audit write for the page).
-func (c *Console) openReportItems(ctx context.Context, p principal, items []Item, purpose string) ([]Item, error) {
-	var reports []Report
+func (c *Console) openReportItems(ctx context.Context, p principal, items []triage.Item, purpose string) ([]triage.Item, error) {
+	var reports []triage.Report
 	for _, it := range items {
 		if it.Report != nil {
 			reports = append(reports, *it.Report)
@@ -183,13 +184,13 @@ func (c *Console) openReportItems(ctx context.Context, p principal, items []Item
 }
 
 type missView struct {
-	CategoryMisses
+	triage.CategoryMisses
 	Rate    float64
 	HasRate bool
 }
 
 type reportsView struct {
-	Stats     ReportStats
+	Stats     triage.ReportStats
 	Misses    []missView
 	Answered  []bucketView
 	Available bool

@@ -29,9 +29,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/event"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // CatalogEntry is one line of a catalog file (JSON lines).
@@ -258,11 +258,11 @@ func catalogCalls(w *Writer, r *Reader, s *ConsoleStore) map[string][]func(conte
 		Category: detectors.Grooming, Detector: "grooming", Rule: "grooming.secrecy", RuleVersion: "1",
 		Severity: detectors.High, Score: 0.8, Evidence: "evidence", SentAt: at, DetectedAt: at,
 	}
-	var filters []console.QueueFilter
-	for _, st := range append([]console.Status{""}, console.Statuses...) {
-		filters = append(filters, console.QueueFilter{Status: st},
-			console.QueueFilter{Status: st, Category: detectors.Grooming, Rule: "grooming.secrecy", Limit: 10,
-				After: console.Cursor{Tier: 1, Rank: 3, DetectedAt: at, FlagID: "f0"}})
+	var filters []triage.QueueFilter
+	for _, st := range append([]triage.Status{""}, triage.Statuses...) {
+		filters = append(filters, triage.QueueFilter{Status: st},
+			triage.QueueFilter{Status: st, Category: detectors.Grooming, Rule: "grooming.secrecy", Limit: 10,
+				After: triage.Cursor{Tier: 1, Rank: 3, DetectedAt: at, FlagID: "f0"}})
 	}
 	queue := make([]func(context.Context) error, 0, len(filters))
 	for _, f := range filters {
@@ -304,7 +304,7 @@ func catalogCalls(w *Writer, r *Reader, s *ConsoleStore) map[string][]func(conte
 		}),
 		"ConsoleStore.Queue": queue,
 		"ConsoleStore.Flag": one(func(ctx context.Context) error {
-			if _, err := s.Flag(ctx, "f1"); err != nil && !errors.Is(err, console.ErrNotFound) {
+			if _, err := s.Flag(ctx, "f1"); err != nil && !errors.Is(err, triage.ErrNotFound) {
 				return err
 			}
 			return nil
@@ -314,7 +314,7 @@ func catalogCalls(w *Writer, r *Reader, s *ConsoleStore) map[string][]func(conte
 			return err
 		}),
 		"ConsoleStore.RecordVerdict": one(func(ctx context.Context) error {
-			return s.RecordVerdict(ctx, console.Verdict{FlagID: "f1", Verdict: console.Confirmed, Note: "note", Analyst: "ana", DecidedAt: at})
+			return s.RecordVerdict(ctx, triage.Verdict{FlagID: "f1", Verdict: triage.Confirmed, Note: "note", Analyst: "ana", DecidedAt: at})
 		}),
 		"ConsoleStore.RulePrecision": one(func(ctx context.Context) error { _, err := s.RulePrecision(ctx); return err }),
 		"ConsoleStore.OldestUnreviewedCritical": one(func(ctx context.Context) error {
@@ -322,7 +322,7 @@ func catalogCalls(w *Writer, r *Reader, s *ConsoleStore) map[string][]func(conte
 			return err
 		}),
 		"ConsoleStore.RecordAccess": one(func(ctx context.Context) error {
-			return s.RecordAccess(ctx, []console.Access{{At: at, Actor: "ana", Role: "analyst", FlagID: "f1", ConversationID: "c1", Purpose: "flag"}})
+			return s.RecordAccess(ctx, []triage.Access{{At: at, Actor: "ana", Role: "analyst", FlagID: "f1", ConversationID: "c1", Purpose: "flag"}})
 		}),
 		"ConsoleStore.RecentAccesses": one(func(ctx context.Context) error { _, err := s.RecentAccesses(ctx, 20); return err }),
 		"ConsoleStore.ConversationReports": one(func(ctx context.Context) error {
@@ -338,10 +338,10 @@ func catalogCalls(w *Writer, r *Reader, s *ConsoleStore) map[string][]func(conte
 		}),
 		"internal.verdictsOf": one(func(ctx context.Context) error { _, err := s.verdictsOf(ctx, []string{"f1", "r:r1"}); return err }),
 		"internal.addReported": one(func(ctx context.Context) error {
-			return s.addReported(ctx, []console.Item{{Flag: flag}})
+			return s.addReported(ctx, []triage.Item{{Flag: flag}})
 		}),
 		"internal.reportItem": one(func(ctx context.Context) error {
-			if _, err := s.reportItem(ctx, "r1"); err != nil && !errors.Is(err, console.ErrNotFound) {
+			if _, err := s.reportItem(ctx, "r1"); err != nil && !errors.Is(err, triage.ErrNotFound) {
 				return err
 			}
 			return nil

@@ -7,7 +7,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // createAccessTable is part of migration 4: the audit of evidence reads.
@@ -48,8 +48,8 @@ func migration4() migration {
 	}
 }
 
-// RecordAccess implements console.Store: one INSERT for all of them.
-func (s *ConsoleStore) RecordAccess(ctx context.Context, accesses []console.Access) (err error) {
+// RecordAccess implements triage.Store: one INSERT for all of them.
+func (s *ConsoleStore) RecordAccess(ctx context.Context, accesses []triage.Access) (err error) {
 	if len(accesses) == 0 {
 		return nil
 	}
@@ -79,8 +79,8 @@ func (s *ConsoleStore) RecordAccess(ctx context.Context, accesses []console.Acce
 	return nil
 }
 
-// RecentAccesses implements console.Store.
-func (s *ConsoleStore) RecentAccesses(ctx context.Context, limit int) ([]console.Access, error) {
+// RecentAccesses implements triage.Store.
+func (s *ConsoleStore) RecentAccesses(ctx context.Context, limit int) ([]triage.Access, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -91,9 +91,9 @@ func (s *ConsoleStore) RecentAccesses(ctx context.Context, limit int) ([]console
 		return nil, fmt.Errorf("clickhouse: read %s.evidence_access: %w", s.r.db, err)
 	}
 	defer rows.Close()
-	var out []console.Access
+	var out []triage.Access
 	for rows.Next() {
-		var a console.Access
+		var a triage.Access
 		if err := rows.Scan(&a.At, &a.Actor, &a.Role, &a.FlagID, &a.ConversationID, &a.Purpose); err != nil {
 			return nil, fmt.Errorf("clickhouse: scan access: %w", err)
 		}

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/sinks"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // With encryption on, the real server holds no message text: a canary in
@@ -77,9 +77,9 @@ func TestSealedEvidenceHasNoPlaintextOnServer(t *testing.T) {
 		t.Errorf("stored evidence opens to %q, %v", text, err)
 	}
 	// The audit is a plain MergeTree: two reads are two rows.
-	a := console.Access{At: time.Now(), Actor: "alice", Role: "analyst", FlagID: flags[0].FlagID, ConversationID: flags[0].ConversationID, Purpose: "flag"}
+	a := triage.Access{At: time.Now(), Actor: "alice", Role: "analyst", FlagID: flags[0].FlagID, ConversationID: flags[0].ConversationID, Purpose: "flag"}
 	for range 2 {
-		if err := w.Console().RecordAccess(ctx, []console.Access{a}); err != nil {
+		if err := w.Console().RecordAccess(ctx, []triage.Access{a}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/event"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // User reports (issue 11): the reports and verdict_history tables, the
@@ -17,7 +17,7 @@ import (
 // view of reports, and the retention of their comments. Every query works
 // on 18.16 and current servers.
 
-var _ console.ReportStore = (*ConsoleStore)(nil)
+var _ triage.ReportStore = (*ConsoleStore)(nil)
 
 // reportsVersion is the number of the reports migration. Migrations are
 // numbered without gaps (TestMigrationsNumbering): 4 is evidence
@@ -118,7 +118,7 @@ func (w *Writer) WriteReports(ctx context.Context, reports []event.Report) (err 
 		if r.Urgent() {
 			urgent = 1
 		}
-		if err := batch.Append(r.ReportID, console.ReportItemID(r.ReportID), r.ReporterID, age, r.ConversationID, r.MessageID,
+		if err := batch.Append(r.ReportID, triage.ReportItemID(r.ReportID), r.ReporterID, age, r.ConversationID, r.MessageID,
 			string(r.Reason), r.Reason.Category(), urgent, r.Comment, r.ReportedAt.UTC(), keyID, uint8(0)); err != nil {
 			return fmt.Errorf("clickhouse: append report (row %d of %d): %w", i+1, len(reports), err)
 		}
@@ -131,7 +131,7 @@ func (w *Writer) WriteReports(ctx context.Context, reports []event.Report) (err 
 
 func (s *ConsoleStore) reports() string { return table(s.r.db, "reports") }
 
-// queueRank is the SQL of console.Cursor.QueueRank for flags: the tier of
+// queueRank is the SQL of triage.Cursor.QueueRank for flags: the tier of
 // the flag's conversation times 8 plus the severity rank.
 func (s *ConsoleStore) queueRank() string {
 	return "toUInt8(multiIf(conversation_id IN (SELECT conversation_id FROM " + s.reports() + " FINAL WHERE urgent = 1), 2, " +
@@ -149,7 +149,7 @@ func (s *ConsoleStore) undetected() string {
 
 // reportItemsWhere is the condition on report items of f's category and
 // status; ok is false when no report item can match (a rule filter).
-func (s *ConsoleStore) reportItemsWhere(f console.QueueFilter) (where []string, args []any, ok bool, err error) {
+func (s *ConsoleStore) reportItemsWhere(f triage.QueueFilter) (where []string, args []any, ok bool, err error) {
 	if f.Rule != "" {
 		return nil, nil, false, nil
 	}
@@ -160,9 +160,9 @@ func (s *ConsoleStore) reportItemsWhere(f console.QueueFilter) (where []string, 
 	}
 	switch f.Status {
 	case "":
-	case console.Unreviewed:
+	case triage.Unreviewed:
 		where = append(where, "item_id NOT IN (SELECT flag_id FROM "+s.verdicts()+")")
-	case console.Confirmed, console.Dismissed, console.Escalated:
+	case triage.Confirmed, triage.Dismissed, triage.Escalated:
 		where = append(where, "item_id IN (SELECT flag_id FROM (SELECT flag_id, verdict FROM "+s.verdicts()+" FINAL) WHERE verdict = ?)")
 		args = append(args, string(f.Status))
 	default:
@@ -174,8 +174,8 @@ func (s *ConsoleStore) reportItemsWhere(f console.QueueFilter) (where []string, 
 // withReports completes a queue page: it adds the reports' summaries to
 // the flag items, reads the report items after the cursor, merges both
 // into the page, and counts the report items by status.
-func (s *ConsoleStore) withReports(ctx context.Context, f console.QueueFilter, flagItems []console.Item) (console.QueuePage, error) {
-	var page console.QueuePage
+func (s *ConsoleStore) withReports(ctx context.Context, f triage.QueueFilter, flagItems []triage.Item) (triage.QueuePage, error) {
+	var page triage.QueuePage
 	limit := f.PageSize()
 	where, args, ok, err := s.reportItemsWhere(f)
 	if err != nil {
@@ -207,7 +207,7 @@ func (s *ConsoleStore) withReports(ctx context.Context, f console.QueueFilter, f
 		if err != nil {
 			return page, err
 		}
-		all = make([]console.Item, 0, len(flagItems)+len(reps))
+		all = make([]triage.Item, 0, len(flagItems)+len(reps))
 		all = append(all, flagItems...)
 		for _, r := range reps {
 			it := r.Item(nil)
@@ -218,11 +218,11 @@ func (s *ConsoleStore) withReports(ctx context.Context, f console.QueueFilter, f
 	if err := s.addReported(ctx, all); err != nil {
 		return page, err
 	}
-	page.Items, page.Next = console.MergeQueue(limit, all)
+	page.Items, page.Next = triage.MergeQueue(limit, all)
 	if page.Items == nil {
-		page.Items = []console.Item{}
+		page.Items = []triage.Item{}
 	}
-	page.Undetected = map[console.Status]int64{}
+	page.Undetected = map[triage.Status]int64{}
 	if !ok {
 		return page, nil
 	}
@@ -243,9 +243,9 @@ func (s *ConsoleStore) withReports(ctx context.Context, f console.QueueFilter, f
 			return page, fmt.Errorf("clickhouse: scan report item counts: %w", err)
 		}
 		if st == "" {
-			st = string(console.Unreviewed)
+			st = string(triage.Unreviewed)
 		}
-		page.Undetected[console.Status(st)] += int64(n)
+		page.Undetected[triage.Status(st)] += int64(n)
 	}
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("clickhouse: count report items in %s: %w", s.r.db, err)
@@ -254,7 +254,7 @@ func (s *ConsoleStore) withReports(ctx context.Context, f console.QueueFilter, f
 }
 
 // addReported sets the reports' summary of every item's conversation.
-func (s *ConsoleStore) addReported(ctx context.Context, items []console.Item) error {
+func (s *ConsoleStore) addReported(ctx context.Context, items []triage.Item) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -270,10 +270,10 @@ func (s *ConsoleStore) addReported(ctx context.Context, items []console.Item) er
 	if err != nil {
 		return err
 	}
-	sums := map[string]*console.Reported{}
+	sums := map[string]*triage.Reported{}
 	for _, r := range reps {
 		if sums[r.ConversationID] == nil {
-			sums[r.ConversationID] = &console.Reported{}
+			sums[r.ConversationID] = &triage.Reported{}
 		}
 		sums[r.ConversationID].Add(r)
 	}
@@ -284,30 +284,30 @@ func (s *ConsoleStore) addReported(ctx context.Context, items []console.Item) er
 }
 
 // reportItem is Flag for a report item's id.
-func (s *ConsoleStore) reportItem(ctx context.Context, itemID string) (console.Item, error) {
+func (s *ConsoleStore) reportItem(ctx context.Context, itemID string) (triage.Item, error) {
 	ctx = settings(ctx)
 	reps, err := s.queryReports(ctx, "SELECT "+reportColumns+" FROM "+s.reports()+" FINAL WHERE item_id = ?", false, itemID)
 	if err != nil {
-		return console.Item{}, err
+		return triage.Item{}, err
 	}
 	if len(reps) == 0 {
-		return console.Item{}, console.ErrNotFound
+		return triage.Item{}, triage.ErrNotFound
 	}
 	verdicts, err := s.verdictsOf(ctx, []string{itemID})
 	if err != nil {
-		return console.Item{}, err
+		return triage.Item{}, err
 	}
-	items := []console.Item{reps[0].Item(nil)}
+	items := []triage.Item{reps[0].Item(nil)}
 	items[0].Verdict = verdicts[itemID]
 	if err := s.addReported(ctx, items); err != nil {
-		return console.Item{}, err
+		return triage.Item{}, err
 	}
 	return items[0], nil
 }
 
 // verdictsOf returns the latest verdict of each of ids that has one.
-func (s *ConsoleStore) verdictsOf(ctx context.Context, ids []string) (map[string]*console.Verdict, error) {
-	out := map[string]*console.Verdict{}
+func (s *ConsoleStore) verdictsOf(ctx context.Context, ids []string) (map[string]*triage.Verdict, error) {
+	out := map[string]*triage.Verdict{}
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -318,12 +318,12 @@ func (s *ConsoleStore) verdictsOf(ctx context.Context, ids []string) (map[string
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var v console.Verdict
+		var v triage.Verdict
 		var verdict string
 		if err := rows.Scan(&v.FlagID, &verdict, &v.Note, &v.Analyst, &v.DecidedAt); err != nil {
 			return nil, fmt.Errorf("clickhouse: scan verdict: %w", err)
 		}
-		v.Verdict, v.DecidedAt = console.Status(verdict), v.DecidedAt.UTC()
+		v.Verdict, v.DecidedAt = triage.Status(verdict), v.DecidedAt.UTC()
 		out[v.FlagID] = &v
 	}
 	if err := rows.Err(); err != nil {
@@ -335,9 +335,9 @@ func (s *ConsoleStore) verdictsOf(ctx context.Context, ids []string) (map[string
 // recordHistory appends a recorded verdict, with its item's conversation,
 // to verdict_history. conversation_id is fixed per flag_id and item_id, so
 // the look-up needs no FINAL.
-func (s *ConsoleStore) recordHistory(ctx context.Context, v console.Verdict) (err error) {
+func (s *ConsoleStore) recordHistory(ctx context.Context, v triage.Verdict) (err error) {
 	q := "SELECT conversation_id FROM " + s.flags() + " WHERE flag_id = ? LIMIT 1"
-	if console.IsReportItemID(v.FlagID) {
+	if triage.IsReportItemID(v.FlagID) {
 		q = "SELECT conversation_id FROM " + s.reports() + " WHERE item_id = ? LIMIT 1"
 	}
 	var conv string
@@ -362,8 +362,8 @@ func (s *ConsoleStore) recordHistory(ctx context.Context, v console.Verdict) (er
 	return nil
 }
 
-// ConversationReports implements console.ReportStore.
-func (s *ConsoleStore) ConversationReports(ctx context.Context, conversationID string, limit int) ([]console.Report, error) {
+// ConversationReports implements triage.ReportStore.
+func (s *ConsoleStore) ConversationReports(ctx context.Context, conversationID string, limit int) ([]triage.Report, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -373,7 +373,7 @@ func (s *ConsoleStore) ConversationReports(ctx context.Context, conversationID s
 }
 
 // MissesSQL is the query of confirmed reported conversations per category
-// and how many no detector flagged (console.CategoryMisses), for database
+// and how many no detector flagged (triage.CategoryMisses), for database
 // db. The Grafana safety overview runs the same query.
 //
 // rc is one row per reported conversation and report category, with
@@ -415,18 +415,18 @@ func FirstVerdictSQL(db string) string {
 		"WHERE decided >= reported GROUP BY report_id"
 }
 
-// ReportStats implements console.ReportStore.
-func (s *ConsoleStore) ReportStats(ctx context.Context) (console.ReportStats, error) {
+// ReportStats implements triage.ReportStore.
+func (s *ConsoleStore) ReportStats(ctx context.Context) (triage.ReportStats, error) {
 	ctx = settings(ctx)
-	var st console.ReportStats
+	var st triage.ReportStats
 	var n uint64
 	if err := s.r.conn.QueryRow(ctx, "SELECT count() FROM "+s.reports()+" FINAL").Scan(&n); err != nil {
 		return st, fmt.Errorf("clickhouse: count reports in %s: %w", s.r.db, err)
 	}
 	st.Reports = int64(n)
-	misses := map[string]console.CategoryMisses{}
+	misses := map[string]triage.CategoryMisses{}
 	if err := s.each(ctx, MissesSQL(s.r.db), func(rows driver.Rows) error {
-		var m console.CategoryMisses
+		var m triage.CategoryMisses
 		var c, mi uint64
 		if err := rows.Scan(&m.Category, &c, &mi); err != nil {
 			return err
@@ -437,13 +437,13 @@ func (s *ConsoleStore) ReportStats(ctx context.Context) (console.ReportStats, er
 	}); err != nil {
 		return st, fmt.Errorf("clickhouse: reported conversations missed in %s: %w", s.r.db, err)
 	}
-	for _, c := range console.MissCategories {
+	for _, c := range triage.MissCategories {
 		if m, ok := misses[c]; ok && m.Confirmed > 0 {
 			st.Misses = append(st.Misses, m)
 		}
 	}
 	// The histogram is counted by the server: one row, however many reports.
-	h := console.Histogram{Bounds: console.FirstVerdictBounds, Counts: make([]uint64, len(console.FirstVerdictBounds))}
+	h := triage.Histogram{Bounds: triage.FirstVerdictBounds, Counts: make([]uint64, len(triage.FirstVerdictBounds))}
 	cols := []string{"count()", "toFloat64(sum(seconds))"}
 	dest := []any{&h.Count, &h.Sum}
 	for i, b := range h.Bounds {
@@ -476,11 +476,11 @@ func (s *ConsoleStore) each(ctx context.Context, q string, fn func(driver.Rows) 
 
 // queryReports runs a query that selects reportColumns (and, with rank, a
 // last UInt8 column that is read and dropped).
-func (s *ConsoleStore) queryReports(ctx context.Context, q string, rank bool, args ...any) ([]console.Report, error) {
-	var out []console.Report
+func (s *ConsoleStore) queryReports(ctx context.Context, q string, rank bool, args ...any) ([]triage.Report, error) {
+	var out []triage.Report
 	err := s.each(ctx, q, func(rows driver.Rows) error {
 		var (
-			r                console.Report
+			r                triage.Report
 			age              int16
 			reason, category string
 			urgent, qr       uint8

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
-	"github.com/goshawk-safety/goshawk/dashboards/console/storetest"
 	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/pipeline"
 	"github.com/goshawk-safety/goshawk/sinks"
+	"github.com/goshawk-safety/goshawk/triage"
+	"github.com/goshawk-safety/goshawk/triage/storetest"
 )
 
 var _ pipeline.ReportWriter = (*Writer)(nil)
@@ -126,7 +126,7 @@ func TestSealedReportCommentHasNoPlaintextOnServer(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT count() FROM "+table(w.db, "reports")+" FINAL WHERE comment_key_id = 'k-ch' AND comment != ''").Scan(&sealedRows); err != nil || sealedRows != uint64(len(reports)) {
 		t.Errorf("%d sealed reports (%v), want %d", sealedRows, err, len(reports))
 	}
-	it, err := w.Console().Flag(ctx, console.ReportItemID(reports[0].ReportID))
+	it, err := w.Console().Flag(ctx, triage.ReportItemID(reports[0].ReportID))
 	if err != nil || it.Report == nil {
 		t.Fatalf("report item: %+v %v", it, err)
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // ConsoleStore is the triage console's view of the database: live flags
@@ -29,7 +29,7 @@ type ConsoleStore struct {
 	r *Reader
 }
 
-var _ console.Store = (*ConsoleStore)(nil)
+var _ triage.Store = (*ConsoleStore)(nil)
 
 // NewConsoleStore returns the console's store of database over conn; the
 // caller keeps ownership of conn.
@@ -58,19 +58,19 @@ func settings(ctx context.Context) context.Context {
 // severityRank is the SQL of detectors.Severity.Rank.
 const severityRank = "multiIf(severity = 'critical', 4, severity = 'high', 3, severity = 'medium', 2, severity = 'low', 1, 0)"
 
-// Queue implements console.Store: one query for the page (flag_id order
+// Queue implements triage.Store: one query for the page (flag_id order
 // within a tier, severity and detected_at; reports.go), one for the page's
 // verdicts, one for the counts, and withReports for the report items.
-func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (console.QueuePage, error) {
+func (s *ConsoleStore) Queue(ctx context.Context, f triage.QueueFilter) (triage.QueuePage, error) {
 	ctx = settings(ctx)
-	var page console.QueuePage
+	var page triage.QueuePage
 	limit := f.PageSize()
 	where, args := s.liveWhere(f)
 	switch f.Status {
 	case "":
-	case console.Unreviewed:
+	case triage.Unreviewed:
 		where = append(where, "flag_id NOT IN (SELECT flag_id FROM "+s.verdicts()+")")
-	case console.Confirmed, console.Dismissed, console.Escalated:
+	case triage.Confirmed, triage.Dismissed, triage.Escalated:
 		where = append(where, "flag_id IN (SELECT flag_id FROM (SELECT flag_id, verdict FROM "+s.verdicts()+" FINAL) WHERE verdict = ?)")
 		args = append(args, string(f.Status))
 	default:
@@ -107,7 +107,7 @@ func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (consol
 }
 
 // liveWhere is the condition for live flags of f's category and rule.
-func (s *ConsoleStore) liveWhere(f console.QueueFilter) ([]string, []any) {
+func (s *ConsoleStore) liveWhere(f triage.QueueFilter) ([]string, []any) {
 	where := []string{"mode = 'live'"}
 	var args []any
 	if f.Category != "" {
@@ -121,7 +121,7 @@ func (s *ConsoleStore) liveWhere(f console.QueueFilter) ([]string, []any) {
 	return where, args
 }
 
-func (s *ConsoleStore) counts(ctx context.Context, f console.QueueFilter) (console.Counts, error) {
+func (s *ConsoleStore) counts(ctx context.Context, f triage.QueueFilter) (triage.Counts, error) {
 	where, args := s.liveWhere(f)
 	q := "SELECT severity, verdict, count() FROM (SELECT flag_id, severity FROM " + s.flags() + " FINAL WHERE " +
 		strings.Join(where, " AND ") + ") AS f ANY LEFT JOIN (SELECT flag_id, verdict FROM " + s.verdicts() +
@@ -131,16 +131,16 @@ func (s *ConsoleStore) counts(ctx context.Context, f console.QueueFilter) (conso
 		return nil, fmt.Errorf("clickhouse: count the review queue in %s: %w", s.r.db, err)
 	}
 	defer rows.Close()
-	counts := console.Counts{}
+	counts := triage.Counts{}
 	for rows.Next() {
 		var sev, verdict string
 		var n uint64
 		if err := rows.Scan(&sev, &verdict, &n); err != nil {
 			return nil, fmt.Errorf("clickhouse: scan queue counts: %w", err)
 		}
-		st := console.Status(verdict)
+		st := triage.Status(verdict)
 		if verdict == "" {
-			st = console.Unreviewed
+			st = triage.Unreviewed
 		}
 		counts.Add(detectors.Severity(sev), st, int64(n))
 	}
@@ -150,28 +150,28 @@ func (s *ConsoleStore) counts(ctx context.Context, f console.QueueFilter) (conso
 	return counts, nil
 }
 
-// Flag implements console.Store.
-func (s *ConsoleStore) Flag(ctx context.Context, flagID string) (console.Item, error) {
-	if console.IsReportItemID(flagID) {
+// Flag implements triage.Store.
+func (s *ConsoleStore) Flag(ctx context.Context, flagID string) (triage.Item, error) {
+	if triage.IsReportItemID(flagID) {
 		return s.reportItem(ctx, flagID)
 	}
 	ctx = settings(ctx)
 	flags, err := s.queryFlags(ctx, "SELECT "+flagColumns+" FROM "+s.flags()+" FINAL WHERE flag_id = ? AND mode = 'live'", false, flagID)
 	if err != nil {
-		return console.Item{}, err
+		return triage.Item{}, err
 	}
 	if len(flags) == 0 {
-		return console.Item{}, console.ErrNotFound
+		return triage.Item{}, triage.ErrNotFound
 	}
 	items, err := s.withVerdicts(ctx, flags[:1])
 	if err != nil {
-		return console.Item{}, err
+		return triage.Item{}, err
 	}
 	return items[0], nil
 }
 
-// Conversation implements console.Store.
-func (s *ConsoleStore) Conversation(ctx context.Context, conversationID string, limit int) ([]console.Item, error) {
+// Conversation implements triage.Store.
+func (s *ConsoleStore) Conversation(ctx context.Context, conversationID string, limit int) ([]triage.Item, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -188,9 +188,9 @@ func (s *ConsoleStore) Conversation(ctx context.Context, conversationID string, 
 	return s.withVerdicts(ctx, flags)
 }
 
-// RecordVerdict implements console.Store with a one-row INSERT (verdicts
+// RecordVerdict implements triage.Store with a one-row INSERT (verdicts
 // come at human pace).
-func (s *ConsoleStore) RecordVerdict(ctx context.Context, v console.Verdict) (err error) {
+func (s *ConsoleStore) RecordVerdict(ctx context.Context, v triage.Verdict) (err error) {
 	if err := v.Validate(); err != nil {
 		return err
 	}
@@ -212,9 +212,9 @@ func (s *ConsoleStore) RecordVerdict(ctx context.Context, v console.Verdict) (er
 	return s.recordHistory(ctx, v) // reports.go
 }
 
-// RulePrecision implements console.Store. The verdicts (few) are the right
+// RulePrecision implements triage.Store. The verdicts (few) are the right
 // side of the join, so the hash table stays small with many flags.
-func (s *ConsoleStore) RulePrecision(ctx context.Context) ([]console.RuleStats, error) {
+func (s *ConsoleStore) RulePrecision(ctx context.Context) ([]triage.RuleStats, error) {
 	ctx = settings(ctx)
 	q := "SELECT rule, countIf(verdict = 'confirmed'), countIf(verdict = 'dismissed'), countIf(verdict = 'escalated') FROM " +
 		"(SELECT flag_id, rule FROM " + s.flags() + " FINAL WHERE mode = 'live') AS f " +
@@ -225,9 +225,9 @@ func (s *ConsoleStore) RulePrecision(ctx context.Context) ([]console.RuleStats, 
 		return nil, fmt.Errorf("clickhouse: rule precision in %s: %w", s.r.db, err)
 	}
 	defer rows.Close()
-	var out []console.RuleStats
+	var out []triage.RuleStats
 	for rows.Next() {
-		var r console.RuleStats
+		var r triage.RuleStats
 		var c, d, e uint64
 		if err := rows.Scan(&r.Rule, &c, &d, &e); err != nil {
 			return nil, fmt.Errorf("clickhouse: scan rule precision: %w", err)
@@ -241,7 +241,7 @@ func (s *ConsoleStore) RulePrecision(ctx context.Context) ([]console.RuleStats, 
 	return out, nil
 }
 
-// OldestUnreviewedCritical implements console.Store.
+// OldestUnreviewedCritical implements triage.Store.
 func (s *ConsoleStore) OldestUnreviewedCritical(ctx context.Context) (time.Time, bool, error) {
 	ctx = settings(ctx)
 	q := "SELECT min(detected_at), count() FROM " + s.flags() + " FINAL WHERE mode = 'live' AND severity = 'critical'" +
@@ -259,8 +259,8 @@ func (s *ConsoleStore) OldestUnreviewedCritical(ctx context.Context) (time.Time,
 
 // withVerdicts pairs flags with their latest verdicts (flag_id is the
 // verdicts' sorting key, so FINAL with this condition reads little).
-func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []Stored) ([]console.Item, error) {
-	items := make([]console.Item, len(flags))
+func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []Stored) ([]triage.Item, error) {
+	items := make([]triage.Item, len(flags))
 	if len(flags) == 0 {
 		return items, nil
 	}
@@ -275,14 +275,14 @@ func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []Stored) ([]cons
 		return nil, fmt.Errorf("clickhouse: read verdicts in %s: %w", s.r.db, err)
 	}
 	defer rows.Close()
-	latest := map[string]*console.Verdict{}
+	latest := map[string]*triage.Verdict{}
 	for rows.Next() {
-		var v console.Verdict
+		var v triage.Verdict
 		var verdict string
 		if err := rows.Scan(&v.FlagID, &verdict, &v.Note, &v.Analyst, &v.DecidedAt); err != nil {
 			return nil, fmt.Errorf("clickhouse: scan verdict: %w", err)
 		}
-		v.Verdict, v.DecidedAt = console.Status(verdict), v.DecidedAt.UTC()
+		v.Verdict, v.DecidedAt = triage.Status(verdict), v.DecidedAt.UTC()
 		latest[v.FlagID] = &v
 	}
 	if err := rows.Err(); err != nil {

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
-	"github.com/goshawk-safety/goshawk/dashboards/console/storetest"
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/sinks"
+	"github.com/goshawk-safety/goshawk/triage"
+	"github.com/goshawk-safety/goshawk/triage/storetest"
 )
 
 // The console store contract, against the real server: each subtest gets a
@@ -57,19 +57,19 @@ func TestConsoleVerdictsAfterMerge(t *testing.T) {
 	}
 	s := w.Console()
 	at := time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC)
-	decide := func(id string, st console.Status, at time.Time) {
+	decide := func(id string, st triage.Status, at time.Time) {
 		t.Helper()
-		if err := s.RecordVerdict(ctx, console.Verdict{FlagID: id, Verdict: st, Analyst: "alice", DecidedAt: at}); err != nil {
+		if err := s.RecordVerdict(ctx, triage.Verdict{FlagID: id, Verdict: st, Analyst: "alice", DecidedAt: at}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	decide(flags[0].FlagID, console.Confirmed, at)
-	decide(flags[0].FlagID, console.Dismissed, at.Add(time.Minute))
-	decide(flags[1].FlagID, console.Escalated, at.Add(time.Minute))
-	decide(flags[1].FlagID, console.Confirmed, at) // older: loses
-	decide(flags[2].FlagID, console.Confirmed, at)
-	decide(flags[2].FlagID, console.Escalated, at) // same instant, recorded later: wins
-	want := map[string]console.Status{flags[0].FlagID: console.Dismissed, flags[1].FlagID: console.Escalated, flags[2].FlagID: console.Escalated}
+	decide(flags[0].FlagID, triage.Confirmed, at)
+	decide(flags[0].FlagID, triage.Dismissed, at.Add(time.Minute))
+	decide(flags[1].FlagID, triage.Escalated, at.Add(time.Minute))
+	decide(flags[1].FlagID, triage.Confirmed, at) // older: loses
+	decide(flags[2].FlagID, triage.Confirmed, at)
+	decide(flags[2].FlagID, triage.Escalated, at) // same instant, recorded later: wins
+	want := map[string]triage.Status{flags[0].FlagID: triage.Dismissed, flags[1].FlagID: triage.Escalated, flags[2].FlagID: triage.Escalated}
 	check := func(when string) {
 		t.Helper()
 		for id, st := range want {

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
-// RecordAccess implements console.Store: one transaction for all of them.
+// RecordAccess implements triage.Store: one transaction for all of them.
 // The table refuses UPDATE and DELETE (migration 5's triggers).
-func (s *ConsoleStore) RecordAccess(ctx context.Context, accesses []console.Access) (err error) {
+func (s *ConsoleStore) RecordAccess(ctx context.Context, accesses []triage.Access) (err error) {
 	if len(accesses) == 0 {
 		return nil
 	}
@@ -41,15 +41,15 @@ func (s *ConsoleStore) RecordAccess(ctx context.Context, accesses []console.Acce
 	return nil
 }
 
-// RecentAccesses implements console.Store.
-func (s *ConsoleStore) RecentAccesses(ctx context.Context, limit int) ([]console.Access, error) {
+// RecentAccesses implements triage.Store.
+func (s *ConsoleStore) RecentAccesses(ctx context.Context, limit int) ([]triage.Access, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	var out []console.Access
+	var out []triage.Access
 	err := s.w.each(ctx, "SELECT accessed_at, actor, role, flag_id, conversation_id, purpose FROM evidence_access ORDER BY accessed_at DESC, rowid DESC LIMIT ?",
 		[]any{limit}, func(rows *sql.Rows) error {
-			var a console.Access
+			var a triage.Access
 			var at string
 			if err := rows.Scan(&at, &a.Actor, &a.Role, &a.FlagID, &a.ConversationID, &a.Purpose); err != nil {
 				return err

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // The audit table refuses UPDATE and DELETE: rows can only be added.
@@ -17,8 +17,8 @@ func TestEvidenceAccessIsAppendOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	a := console.Access{At: time.Now(), Actor: "alice", Role: "analyst", FlagID: "f1", ConversationID: "c1", Purpose: "flag f1"}
-	if err := w.Console().RecordAccess(ctx, []console.Access{a, a}); err != nil {
+	a := triage.Access{At: time.Now(), Actor: "alice", Role: "analyst", FlagID: "f1", ConversationID: "c1", Purpose: "flag f1"}
+	if err := w.Console().RecordAccess(ctx, []triage.Access{a, a}); err != nil {
 		t.Fatal(err)
 	}
 	for _, stmt := range []string{

@@ -9,15 +9,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/event"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // User reports (issue 11): the reports table (migration 6), the writer of
 // the reports pipeline (pipeline.ReportWriter), the console's view of
 // reports, and the retention of their comments.
 
-var _ console.ReportStore = (*ConsoleStore)(nil)
+var _ triage.ReportStore = (*ConsoleStore)(nil)
 
 // reportsVersion is the number of the reports migration. Migrations are
 // numbered without gaps (TestOpenCreatesSchemaOnce): 5 is evidence
@@ -95,7 +95,7 @@ func (w *Writer) WriteReports(ctx context.Context, reports []event.Report) (err 
 		if r.ReporterAge != nil {
 			age = *r.ReporterAge
 		}
-		if _, err := stmt.ExecContext(ctx, r.ReportID, console.ReportItemID(r.ReportID), r.ReporterID, age, r.ConversationID,
+		if _, err := stmt.ExecContext(ctx, r.ReportID, triage.ReportItemID(r.ReportID), r.ReporterID, age, r.ConversationID,
 			r.MessageID, string(r.Reason), r.Reason.Category(), r.Urgent(), r.Comment, formatTime(r.ReportedAt), keyID, false, now); err != nil {
 			return fmt.Errorf("sqlite: insert report (row %d of %d): %w", i+1, len(reports), err)
 		}
@@ -112,9 +112,9 @@ const reportColumns = "report_id, item_id, reporter_id, reporter_age, conversati
 
 // tierWhere is the condition on flags f of each queue tier.
 var tierWhere = map[int]string{
-	console.TierUrgent:   "f.conversation_id IN (SELECT conversation_id FROM reports WHERE urgent = 1)",
-	console.TierReported: "f.conversation_id IN (SELECT conversation_id FROM reports) AND f.conversation_id NOT IN (SELECT conversation_id FROM reports WHERE urgent = 1)",
-	console.TierNone:     "f.conversation_id NOT IN (SELECT conversation_id FROM reports)",
+	triage.TierUrgent:   "f.conversation_id IN (SELECT conversation_id FROM reports WHERE urgent = 1)",
+	triage.TierReported: "f.conversation_id IN (SELECT conversation_id FROM reports) AND f.conversation_id NOT IN (SELECT conversation_id FROM reports WHERE urgent = 1)",
+	triage.TierNone:     "f.conversation_id NOT IN (SELECT conversation_id FROM reports)",
 }
 
 // severityRank is the SQL of detectors.Severity.Rank on flags f.
@@ -125,10 +125,10 @@ const severityRank = "(CASE f.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3
 // (where, args), at most limit+1 of them. Each tier is one query along
 // flags_conversation: reported conversations are few next to all flags,
 // and the review index would scan every flag of a severity to find them.
-func (s *ConsoleStore) reportedFlags(ctx context.Context, f console.QueueFilter, where []string, args []any) ([]Stored, error) {
+func (s *ConsoleStore) reportedFlags(ctx context.Context, f triage.QueueFilter, where []string, args []any) ([]Stored, error) {
 	limit := f.PageSize()
 	var flags []Stored
-	for _, tier := range []int{console.TierUrgent, console.TierReported} {
+	for _, tier := range []int{triage.TierUrgent, triage.TierReported} {
 		if len(flags) > limit {
 			break
 		}
@@ -160,7 +160,7 @@ const undetected = `NOT EXISTS (SELECT 1 FROM flags m WHERE m.conversation_id = 
 
 // reportItemsWhere is the condition on report items r of f's category and
 // status; ok is false when no report item can match (a rule filter).
-func reportItemsWhere(f console.QueueFilter) (where []string, args []any, ok bool, err error) {
+func reportItemsWhere(f triage.QueueFilter) (where []string, args []any, ok bool, err error) {
 	if f.Rule != "" {
 		return nil, nil, false, nil
 	}
@@ -171,9 +171,9 @@ func reportItemsWhere(f console.QueueFilter) (where []string, args []any, ok boo
 	}
 	switch f.Status {
 	case "":
-	case console.Unreviewed:
+	case triage.Unreviewed:
 		where = append(where, "NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.flag_id = r.item_id)")
-	case console.Confirmed, console.Dismissed, console.Escalated:
+	case triage.Confirmed, triage.Dismissed, triage.Escalated:
 		where = append(where, "r.item_id IN (SELECT flag_id FROM "+latestVerdicts+" WHERE verdict = ?)")
 		args = append(args, string(f.Status))
 	default:
@@ -185,16 +185,16 @@ func reportItemsWhere(f console.QueueFilter) (where []string, args []any, ok boo
 // withReports completes a queue page: it adds the reports' summaries to
 // the flag items, reads the report items after the cursor, merges both
 // into the page, and counts the report items by status.
-func (s *ConsoleStore) withReports(ctx context.Context, f console.QueueFilter, flagItems []console.Item) (console.QueuePage, error) {
-	var page console.QueuePage
+func (s *ConsoleStore) withReports(ctx context.Context, f triage.QueueFilter, flagItems []triage.Item) (triage.QueuePage, error) {
+	var page triage.QueuePage
 	limit := f.PageSize()
 	where, args, ok, err := reportItemsWhere(f)
 	if err != nil {
 		return page, err
 	}
-	var reportItems []console.Item
+	var reportItems []triage.Item
 	if ok {
-		// tier and rank as one number (console.Cursor.QueueRank).
+		// tier and rank as one number (triage.Cursor.QueueRank).
 		rank := `(CASE WHEN EXISTS (SELECT 1 FROM reports u WHERE u.conversation_id = r.conversation_id AND u.urgent = 1) THEN 16 ELSE 8 END
 			+ CASE WHEN r.urgent = 1 THEN 4 ELSE 3 END)`
 		q := "SELECT " + reportColumns + " FROM (SELECT r.*, " + rank + " AS qr FROM reports r WHERE " + strings.Join(where, " AND ") + ")"
@@ -224,16 +224,16 @@ func (s *ConsoleStore) withReports(ctx context.Context, f console.QueueFilter, f
 			reportItems = append(reportItems, it)
 		}
 	}
-	all := make([]console.Item, 0, len(flagItems)+len(reportItems))
+	all := make([]triage.Item, 0, len(flagItems)+len(reportItems))
 	all = append(append(all, flagItems...), reportItems...)
 	if err := s.addReported(ctx, all); err != nil {
 		return page, err
 	}
-	page.Items, page.Next = console.MergeQueue(limit, all)
+	page.Items, page.Next = triage.MergeQueue(limit, all)
 	if page.Items == nil {
-		page.Items = []console.Item{}
+		page.Items = []triage.Item{}
 	}
-	page.Undetected = map[console.Status]int64{}
+	page.Undetected = map[triage.Status]int64{}
 	if ok {
 		cf := f
 		cf.Status = ""
@@ -247,9 +247,9 @@ func (s *ConsoleStore) withReports(ctx context.Context, f console.QueueFilter, f
 				return err
 			}
 			if st == "" {
-				st = string(console.Unreviewed)
+				st = string(triage.Unreviewed)
 			}
-			page.Undetected[console.Status(st)] += n
+			page.Undetected[triage.Status(st)] += n
 			return nil
 		})
 		if err != nil {
@@ -260,7 +260,7 @@ func (s *ConsoleStore) withReports(ctx context.Context, f console.QueueFilter, f
 }
 
 // addReported sets the reports' summary of every item's conversation.
-func (s *ConsoleStore) addReported(ctx context.Context, items []console.Item) error {
+func (s *ConsoleStore) addReported(ctx context.Context, items []triage.Item) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -277,10 +277,10 @@ func (s *ConsoleStore) addReported(ctx context.Context, items []console.Item) er
 	if err != nil {
 		return err
 	}
-	sums := map[string]*console.Reported{}
+	sums := map[string]*triage.Reported{}
 	for _, r := range reps {
 		if sums[r.ConversationID] == nil {
-			sums[r.ConversationID] = &console.Reported{}
+			sums[r.ConversationID] = &triage.Reported{}
 		}
 		sums[r.ConversationID].Add(r)
 	}
@@ -291,30 +291,30 @@ func (s *ConsoleStore) addReported(ctx context.Context, items []console.Item) er
 }
 
 // reportItem is Flag for a report item's id.
-func (s *ConsoleStore) reportItem(ctx context.Context, itemID string) (console.Item, error) {
+func (s *ConsoleStore) reportItem(ctx context.Context, itemID string) (triage.Item, error) {
 	reps, err := s.queryReports(ctx, "SELECT "+reportColumns+" FROM reports WHERE item_id = ?", itemID)
 	if err != nil {
-		return console.Item{}, err
+		return triage.Item{}, err
 	}
 	if len(reps) == 0 {
-		return console.Item{}, console.ErrNotFound
+		return triage.Item{}, triage.ErrNotFound
 	}
 	verdicts, err := s.verdictsOf(ctx, []string{itemID})
 	if err != nil {
-		return console.Item{}, err
+		return triage.Item{}, err
 	}
 	it := reps[0].Item(nil)
 	it.Verdict = verdicts[itemID]
-	items := []console.Item{it}
+	items := []triage.Item{it}
 	if err := s.addReported(ctx, items); err != nil {
-		return console.Item{}, err
+		return triage.Item{}, err
 	}
 	return items[0], nil
 }
 
 // verdictsOf returns the latest verdict of each of ids that has one.
-func (s *ConsoleStore) verdictsOf(ctx context.Context, ids []string) (map[string]*console.Verdict, error) {
-	out := map[string]*console.Verdict{}
+func (s *ConsoleStore) verdictsOf(ctx context.Context, ids []string) (map[string]*triage.Verdict, error) {
+	out := map[string]*triage.Verdict{}
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -325,7 +325,7 @@ func (s *ConsoleStore) verdictsOf(ctx context.Context, ids []string) (map[string
 	q := "SELECT flag_id, verdict, note, analyst, decided_at FROM verdicts WHERE flag_id IN (?" +
 		strings.Repeat(", ?", len(ids)-1) + ") ORDER BY flag_id, decided_at, rowid"
 	err := s.w.each(ctx, q, args, func(rows *sql.Rows) error {
-		var v console.Verdict
+		var v triage.Verdict
 		var verdict, at string
 		if err := rows.Scan(&v.FlagID, &verdict, &v.Note, &v.Analyst, &at); err != nil {
 			return err
@@ -334,15 +334,15 @@ func (s *ConsoleStore) verdictsOf(ctx context.Context, ids []string) (map[string
 		if err != nil {
 			return fmt.Errorf("verdict on %s: decided_at: %w", v.FlagID, err)
 		}
-		v.Verdict, v.DecidedAt = console.Status(verdict), t
+		v.Verdict, v.DecidedAt = triage.Status(verdict), t
 		out[v.FlagID] = &v // oldest first: the latest stays
 		return nil
 	})
 	return out, err
 }
 
-// ConversationReports implements console.ReportStore.
-func (s *ConsoleStore) ConversationReports(ctx context.Context, conversationID string, limit int) ([]console.Report, error) {
+// ConversationReports implements triage.ReportStore.
+func (s *ConsoleStore) ConversationReports(ctx context.Context, conversationID string, limit int) ([]triage.Report, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -353,9 +353,9 @@ func (s *ConsoleStore) ConversationReports(ctx context.Context, conversationID s
 // positive is the latest verdicts that confirm: confirmed or escalated.
 const positive = "(SELECT flag_id FROM " + latestVerdicts + " WHERE verdict IN ('confirmed', 'escalated'))"
 
-// ReportStats implements console.ReportStore.
-func (s *ConsoleStore) ReportStats(ctx context.Context) (console.ReportStats, error) {
-	var st console.ReportStats
+// ReportStats implements triage.ReportStore.
+func (s *ConsoleStore) ReportStats(ctx context.Context) (triage.ReportStats, error) {
+	var st triage.ReportStats
 	if err := s.w.db.QueryRowContext(ctx, "SELECT count(*) FROM reports").Scan(&st.Reports); err != nil {
 		return st, fmt.Errorf("sqlite: count reports in %s: %w", s.w.path, err)
 	}
@@ -370,9 +370,9 @@ func (s *ConsoleStore) ReportStats(ctx context.Context) (console.ReportStats, er
 			EXISTS (SELECT 1 FROM flags f WHERE ` + match + `) AS flagged
 		FROM (SELECT DISTINCT conversation_id, category FROM reports) rc
 	) rc GROUP BY 1`
-	misses := map[string]console.CategoryMisses{}
+	misses := map[string]triage.CategoryMisses{}
 	err := s.w.each(ctx, q, nil, func(rows *sql.Rows) error {
-		var m console.CategoryMisses
+		var m triage.CategoryMisses
 		if err := rows.Scan(&m.Category, &m.Confirmed, &m.Missed); err != nil {
 			return err
 		}
@@ -382,7 +382,7 @@ func (s *ConsoleStore) ReportStats(ctx context.Context) (console.ReportStats, er
 	if err != nil {
 		return st, err
 	}
-	for _, c := range console.MissCategories {
+	for _, c := range triage.MissCategories {
 		if m, ok := misses[c]; ok && m.Confirmed > 0 {
 			st.Misses = append(st.Misses, m)
 		}
@@ -394,7 +394,7 @@ func (s *ConsoleStore) ReportStats(ctx context.Context) (console.ReportStats, er
 			SELECT r.conversation_id, v.decided_at FROM verdicts v JOIN reports r ON r.item_id = v.flag_id)
 		SELECT r.reported_at, (SELECT min(cv.decided_at) FROM cv WHERE cv.conversation_id = r.conversation_id AND cv.decided_at >= r.reported_at)
 		FROM reports r`
-	st.FirstVerdict = console.Histogram{Bounds: console.FirstVerdictBounds}
+	st.FirstVerdict = triage.Histogram{Bounds: triage.FirstVerdictBounds}
 	err = s.w.each(ctx, q, nil, func(rows *sql.Rows) error {
 		var reported string
 		var first sql.NullString
@@ -423,11 +423,11 @@ func (s *ConsoleStore) ReportStats(ctx context.Context) (console.ReportStats, er
 }
 
 // queryReports runs a query that selects reportColumns.
-func (s *ConsoleStore) queryReports(ctx context.Context, q string, args ...any) ([]console.Report, error) {
-	var out []console.Report
+func (s *ConsoleStore) queryReports(ctx context.Context, q string, args ...any) ([]triage.Report, error) {
+	var out []triage.Report
 	err := s.w.each(ctx, q, args, func(rows *sql.Rows) error {
 		var (
-			r                console.Report
+			r                triage.Report
 			age              sql.NullInt64
 			reason, category string
 			urgent           bool

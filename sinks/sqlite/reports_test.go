@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console/storetest"
 	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/pipeline"
 	"github.com/goshawk-safety/goshawk/sinks"
+	"github.com/goshawk-safety/goshawk/triage/storetest"
 )
 
 var _ pipeline.ReportWriter = (*Writer)(nil)

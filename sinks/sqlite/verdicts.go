@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // ConsoleStore is the triage console's view of the file: live flags with
@@ -21,7 +21,7 @@ type ConsoleStore struct {
 	w *Writer
 }
 
-var _ console.Store = (*ConsoleStore)(nil)
+var _ triage.Store = (*ConsoleStore)(nil)
 
 // Console returns the console's store over the writer's file (its indexes
 // are created by migration 4). It must not be used after the writer is
@@ -36,13 +36,13 @@ const latestVerdicts = `(SELECT flag_id, verdict FROM (
 	SELECT flag_id, verdict, row_number() OVER (PARTITION BY flag_id ORDER BY decided_at DESC, rowid DESC) AS rn
 	FROM verdicts) WHERE rn = 1)`
 
-// Queue implements console.Store. It reads the flags of reported
+// Queue implements triage.Store. It reads the flags of reported
 // conversations first (reportedFlags), then each severity in turn, most
 // severe first, in (detected_at, flag_id) order along flags_review_queue,
 // and stops when the page is full; withReports merges the report items in.
-func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (console.QueuePage, error) {
+func (s *ConsoleStore) Queue(ctx context.Context, f triage.QueueFilter) (triage.QueuePage, error) {
 	limit := f.PageSize()
-	var page console.QueuePage
+	var page triage.QueuePage
 	var where []string
 	var args []any
 	if f.Category != "" {
@@ -55,9 +55,9 @@ func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (consol
 	}
 	switch f.Status {
 	case "":
-	case console.Unreviewed:
+	case triage.Unreviewed:
 		where = append(where, "NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.flag_id = f.flag_id)")
-	case console.Confirmed, console.Dismissed, console.Escalated:
+	case triage.Confirmed, triage.Dismissed, triage.Escalated:
 		where = append(where, "f.flag_id IN (SELECT flag_id FROM "+latestVerdicts+" WHERE verdict = ?)")
 		args = append(args, string(f.Status))
 	default:
@@ -69,13 +69,13 @@ func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (consol
 		return page, err
 	}
 	for r := len(detectors.Severities); r >= 1 && len(flags) <= limit; r-- {
-		if !f.After.IsZero() && f.After.Tier == console.TierNone && r > f.After.Rank {
+		if !f.After.IsZero() && f.After.Tier == triage.TierNone && r > f.After.Rank {
 			continue
 		}
 		sev := detectors.Severities[r-1]
-		w := append([]string{"f.mode = 'live'", "f.severity = ?", tierWhere[console.TierNone]}, where...)
+		w := append([]string{"f.mode = 'live'", "f.severity = ?", tierWhere[triage.TierNone]}, where...)
 		a := append([]any{string(sev)}, args...)
-		if !f.After.IsZero() && f.After.Tier == console.TierNone && r == f.After.Rank {
+		if !f.After.IsZero() && f.After.Tier == triage.TierNone && r == f.After.Rank {
 			at := formatTime(f.After.DetectedAt)
 			w = append(w, "(f.detected_at > ? OR (f.detected_at = ? AND f.flag_id > ?))")
 			a = append(a, at, at, f.After.FlagID)
@@ -103,7 +103,7 @@ func (s *ConsoleStore) Queue(ctx context.Context, f console.QueueFilter) (consol
 
 // counts counts live flags by severity and status: all of them from the
 // index, the decided ones from the latest verdicts, the rest unreviewed.
-func (s *ConsoleStore) counts(ctx context.Context, f console.QueueFilter) (console.Counts, error) {
+func (s *ConsoleStore) counts(ctx context.Context, f triage.QueueFilter) (triage.Counts, error) {
 	where := "f.mode = 'live'"
 	var args []any
 	if f.Category != "" {
@@ -114,7 +114,7 @@ func (s *ConsoleStore) counts(ctx context.Context, f console.QueueFilter) (conso
 		where += " AND f.rule = ?"
 		args = append(args, f.Rule)
 	}
-	counts := console.Counts{}
+	counts := triage.Counts{}
 	total := map[detectors.Severity]int64{}
 	err := s.w.each(ctx, "SELECT f.severity, count(*) FROM flags f WHERE "+where+" GROUP BY f.severity", args,
 		func(rows *sql.Rows) error {
@@ -137,7 +137,7 @@ func (s *ConsoleStore) counts(ctx context.Context, f console.QueueFilter) (conso
 		if err := rows.Scan(&sev, &verdict, &n); err != nil {
 			return err
 		}
-		counts.Add(detectors.Severity(sev), console.Status(verdict), n)
+		counts.Add(detectors.Severity(sev), triage.Status(verdict), n)
 		total[detectors.Severity(sev)] -= n
 		return nil
 	})
@@ -145,32 +145,32 @@ func (s *ConsoleStore) counts(ctx context.Context, f console.QueueFilter) (conso
 		return nil, err
 	}
 	for sev, n := range total {
-		counts.Add(sev, console.Unreviewed, n)
+		counts.Add(sev, triage.Unreviewed, n)
 	}
 	return counts, nil
 }
 
-// Flag implements console.Store.
-func (s *ConsoleStore) Flag(ctx context.Context, flagID string) (console.Item, error) {
-	if console.IsReportItemID(flagID) {
+// Flag implements triage.Store.
+func (s *ConsoleStore) Flag(ctx context.Context, flagID string) (triage.Item, error) {
+	if triage.IsReportItemID(flagID) {
 		return s.reportItem(ctx, flagID)
 	}
 	flags, err := s.w.queryFlags(ctx, "SELECT "+queueColumns+" FROM flags f WHERE f.flag_id = ? AND f.mode = 'live'", flagID)
 	if err != nil {
-		return console.Item{}, err
+		return triage.Item{}, err
 	}
 	if len(flags) == 0 {
-		return console.Item{}, console.ErrNotFound
+		return triage.Item{}, triage.ErrNotFound
 	}
 	items, err := s.withVerdicts(ctx, flags)
 	if err != nil {
-		return console.Item{}, err
+		return triage.Item{}, err
 	}
 	return items[0], nil
 }
 
-// Conversation implements console.Store.
-func (s *ConsoleStore) Conversation(ctx context.Context, conversationID string, limit int) ([]console.Item, error) {
+// Conversation implements triage.Store.
+func (s *ConsoleStore) Conversation(ctx context.Context, conversationID string, limit int) ([]triage.Item, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -185,8 +185,8 @@ func (s *ConsoleStore) Conversation(ctx context.Context, conversationID string, 
 	return s.withVerdicts(ctx, flags)
 }
 
-// RecordVerdict implements console.Store.
-func (s *ConsoleStore) RecordVerdict(ctx context.Context, v console.Verdict) error {
+// RecordVerdict implements triage.Store.
+func (s *ConsoleStore) RecordVerdict(ctx context.Context, v triage.Verdict) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
@@ -198,15 +198,15 @@ func (s *ConsoleStore) RecordVerdict(ctx context.Context, v console.Verdict) err
 	return nil
 }
 
-// RulePrecision implements console.Store.
-func (s *ConsoleStore) RulePrecision(ctx context.Context) ([]console.RuleStats, error) {
+// RulePrecision implements triage.Store.
+func (s *ConsoleStore) RulePrecision(ctx context.Context) ([]triage.RuleStats, error) {
 	q := "SELECT f.rule, " +
 		"sum(l.verdict = 'confirmed'), sum(l.verdict = 'dismissed'), sum(l.verdict = 'escalated') " +
 		"FROM " + latestVerdicts + " l JOIN flags f ON f.flag_id = l.flag_id WHERE f.mode = 'live' " +
 		"GROUP BY f.rule ORDER BY f.rule"
-	var out []console.RuleStats
+	var out []triage.RuleStats
 	err := s.w.each(ctx, q, nil, func(rows *sql.Rows) error {
-		var r console.RuleStats
+		var r triage.RuleStats
 		if err := rows.Scan(&r.Rule, &r.Confirmed, &r.Dismissed, &r.Escalated); err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func (s *ConsoleStore) RulePrecision(ctx context.Context) ([]console.RuleStats, 
 	return out, err
 }
 
-// OldestUnreviewedCritical implements console.Store.
+// OldestUnreviewedCritical implements triage.Store.
 func (s *ConsoleStore) OldestUnreviewedCritical(ctx context.Context) (time.Time, bool, error) {
 	var at string
 	err := s.w.db.QueryRowContext(ctx, "SELECT f.detected_at FROM flags f WHERE f.mode = 'live' AND f.severity = 'critical'"+
@@ -235,8 +235,8 @@ func (s *ConsoleStore) OldestUnreviewedCritical(ctx context.Context) (time.Time,
 }
 
 // withVerdicts pairs flags with their latest verdicts.
-func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []Stored) ([]console.Item, error) {
-	items := make([]console.Item, len(flags))
+func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []Stored) ([]triage.Item, error) {
+	items := make([]triage.Item, len(flags))
 	if len(flags) == 0 {
 		return items, nil
 	}
@@ -245,11 +245,11 @@ func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []Stored) ([]cons
 		items[i].Flag, items[i].EvidenceKeyID = f.Flag, f.EvidenceKeyID
 		ids[i] = f.Flag.FlagID
 	}
-	latest := map[string]*console.Verdict{}
+	latest := map[string]*triage.Verdict{}
 	q := "SELECT flag_id, verdict, note, analyst, decided_at FROM verdicts WHERE flag_id IN (?" +
 		strings.Repeat(", ?", len(ids)-1) + ") ORDER BY flag_id, decided_at, rowid"
 	err := s.w.each(ctx, q, ids, func(rows *sql.Rows) error {
-		var v console.Verdict
+		var v triage.Verdict
 		var verdict, at string
 		if err := rows.Scan(&v.FlagID, &verdict, &v.Note, &v.Analyst, &at); err != nil {
 			return err
@@ -258,7 +258,7 @@ func (s *ConsoleStore) withVerdicts(ctx context.Context, flags []Stored) ([]cons
 		if err != nil {
 			return fmt.Errorf("verdict on %s: decided_at: %w", v.FlagID, err)
 		}
-		v.Verdict, v.DecidedAt = console.Status(verdict), t
+		v.Verdict, v.DecidedAt = triage.Status(verdict), t
 		latest[v.FlagID] = &v // rows come oldest first: the last one stays
 		return nil
 	})

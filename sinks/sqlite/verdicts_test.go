@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console/storetest"
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/sinks"
+	"github.com/goshawk-safety/goshawk/triage/storetest"
 )
 
 func TestConsoleStore(t *testing.T) {

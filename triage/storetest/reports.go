@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/event"
 	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/sinks"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // ReportHarness is one empty store that keeps user reports.
@@ -22,7 +22,7 @@ type ReportHarness struct {
 	// WriteReports stores reports as the reports pipeline does.
 	WriteReports func(ctx context.Context, reports []event.Report) error
 	// Reports is the store's ReportStore (the same value as Store).
-	Reports console.ReportStore
+	Reports triage.ReportStore
 	// WriteReportsProtected stores reports as a reports pipeline with
 	// protection p does, into the same database as Store.
 	WriteReportsProtected func(ctx context.Context, p sinks.Protection, reports []event.Report) error
@@ -83,35 +83,35 @@ func writeReports(t *testing.T, h ReportHarness, reports ...event.Report) {
 // expectQueue is the queue the contract describes, computed from what was
 // written: live flags with their conversations' reports, and the reports
 // that no live flag of their conversation and category matches.
-func expectQueue(flags []detectors.Flag, reports []event.Report, status map[string]console.Status, f console.QueueFilter) []console.Item {
-	reported := map[string]*console.Reported{}
+func expectQueue(flags []detectors.Flag, reports []event.Report, status map[string]triage.Status, f triage.QueueFilter) []triage.Item {
+	reported := map[string]*triage.Reported{}
 	for _, r := range reports {
 		if reported[r.ConversationID] == nil {
-			reported[r.ConversationID] = &console.Reported{}
+			reported[r.ConversationID] = &triage.Reported{}
 		}
-		reported[r.ConversationID].Add(console.ReportFromEvent(r))
+		reported[r.ConversationID].Add(triage.ReportFromEvent(r))
 	}
-	st := func(id string) console.Status {
+	st := func(id string) triage.Status {
 		if s, ok := status[id]; ok {
 			return s
 		}
-		return console.Unreviewed
+		return triage.Unreviewed
 	}
-	keep := func(it console.Item) bool {
+	keep := func(it triage.Item) bool {
 		return (f.Category == "" || it.Flag.Category == f.Category) && (f.Rule == "" || it.Flag.Rule == f.Rule) &&
 			(f.Status == "" || st(it.Flag.FlagID) == f.Status)
 	}
-	var items []console.Item
+	var items []triage.Item
 	for _, fl := range flags {
 		if fl.Mode != detectors.Live {
 			continue
 		}
-		if it := (console.Item{Flag: fl, Reported: reported[fl.ConversationID]}); keep(it) {
+		if it := (triage.Item{Flag: fl, Reported: reported[fl.ConversationID]}); keep(it) {
 			items = append(items, it)
 		}
 	}
 	for _, r := range reports {
-		rep := console.ReportFromEvent(r)
+		rep := triage.ReportFromEvent(r)
 		matched := slices.ContainsFunc(flags, func(fl detectors.Flag) bool {
 			return fl.Mode == detectors.Live && fl.ConversationID == r.ConversationID && (rep.Category() == "" || fl.Category == rep.Category())
 		})
@@ -119,11 +119,11 @@ func expectQueue(flags []detectors.Flag, reports []event.Report, status map[stri
 			items = append(items, it)
 		}
 	}
-	console.SortItems(items)
+	triage.SortItems(items)
 	return items
 }
 
-func allReportsQueue(t *testing.T, h ReportHarness, f console.QueueFilter, n int) []console.Item {
+func allReportsQueue(t *testing.T, h ReportHarness, f triage.QueueFilter, n int) []triage.Item {
 	t.Helper()
 	items, _ := all(t, h.Harness, f, n)
 	return items
@@ -131,7 +131,7 @@ func allReportsQueue(t *testing.T, h ReportHarness, f console.QueueFilter, n int
 
 // checkQueue compares the store's queue, paged with several page sizes,
 // with the expected items: order, report items and summaries.
-func checkQueue(t *testing.T, h ReportHarness, f console.QueueFilter, want []console.Item) {
+func checkQueue(t *testing.T, h ReportHarness, f triage.QueueFilter, want []triage.Item) {
 	t.Helper()
 	for _, n := range []int{1, 3, 50} {
 		got := allReportsQueue(t, h, f, n)
@@ -166,13 +166,13 @@ func testReportRaisesPriority(t *testing.T, h ReportHarness) {
 		flags = append(flags, flagAt(conv, i, detectors.Categories[i%3], detectors.Severities[i%4], base.Add(time.Duration(i)*time.Minute)))
 	}
 	write(t, h.Harness, flags)
-	checkQueue(t, h, console.QueueFilter{}, expectQueue(flags, nil, nil, console.QueueFilter{}))
+	checkQueue(t, h, triage.QueueFilter{}, expectQueue(flags, nil, nil, triage.QueueFilter{}))
 
 	// A harassment report by an adult on prio-3: its flags come first.
 	adult := reportOn("r-adult", "prio-3", event.ReportHarassment, 35, base.Add(2*time.Hour))
 	writeReports(t, h, adult)
-	want := expectQueue(flags, []event.Report{adult}, nil, console.QueueFilter{})
-	checkQueue(t, h, console.QueueFilter{}, want)
+	want := expectQueue(flags, []event.Report{adult}, nil, triage.QueueFilter{})
+	checkQueue(t, h, triage.QueueFilter{}, want)
 	if want[0].Flag.ConversationID != "prio-3" {
 		t.Fatalf("model: first item %s", want[0].Flag.ConversationID)
 	}
@@ -180,8 +180,8 @@ func testReportRaisesPriority(t *testing.T, h ReportHarness) {
 	minor := reportOn("r-minor", "prio-1", event.ReportSpam, 14, base.Add(3*time.Hour))
 	writeReports(t, h, minor)
 	reports := []event.Report{adult, minor}
-	want = expectQueue(flags, reports, nil, console.QueueFilter{})
-	checkQueue(t, h, console.QueueFilter{}, want)
+	want = expectQueue(flags, reports, nil, triage.QueueFilter{})
+	checkQueue(t, h, triage.QueueFilter{}, want)
 	for i, it := range want {
 		wantConv := "prio-1"
 		switch {
@@ -195,16 +195,16 @@ func testReportRaisesPriority(t *testing.T, h ReportHarness) {
 		}
 	}
 	// The order holds under the filters too.
-	for _, f := range []console.QueueFilter{{Category: detectors.Spam}, {Rule: "grooming.rule"}, {Status: console.Unreviewed}} {
+	for _, f := range []triage.QueueFilter{{Category: detectors.Spam}, {Rule: "grooming.rule"}, {Status: triage.Unreviewed}} {
 		checkQueue(t, h, f, expectQueue(flags, reports, nil, f))
 	}
 	// A grooming report by an adult is urgent as well.
 	groom := reportOn("r-groom", "prio-0", event.ReportGrooming, -1, base.Add(4*time.Hour))
 	writeReports(t, h, groom)
 	reports = append(reports, groom)
-	want = expectQueue(flags, reports, nil, console.QueueFilter{})
-	checkQueue(t, h, console.QueueFilter{}, want)
-	if want[0].Tier() != console.TierUrgent || want[12].Tier() != console.TierReported {
+	want = expectQueue(flags, reports, nil, triage.QueueFilter{})
+	checkQueue(t, h, triage.QueueFilter{}, want)
+	if want[0].Tier() != triage.TierUrgent || want[12].Tier() != triage.TierReported {
 		t.Fatalf("model: tiers %d, %d", want[0].Tier(), want[12].Tier())
 	}
 }
@@ -230,7 +230,7 @@ func testReportedNotDetected(t *testing.T, h ReportHarness) {
 		reportOn("nd-7", "nd-shadow", event.ReportGrooming, 16, base.Add(30*time.Minute)), // shadow flags do not count
 	}
 	writeReports(t, h, reports...)
-	want := expectQueue(flags, reports, nil, console.QueueFilter{})
+	want := expectQueue(flags, reports, nil, triage.QueueFilter{})
 	var items []string
 	for _, it := range want {
 		if it.Report != nil {
@@ -241,31 +241,31 @@ func testReportedNotDetected(t *testing.T, h ReportHarness) {
 	if !slices.Equal(items, []string{"nd-1", "nd-2", "nd-6", "nd-7"}) {
 		t.Fatalf("model: report items %v", items)
 	}
-	checkQueue(t, h, console.QueueFilter{}, want)
-	for _, f := range []console.QueueFilter{
-		{Category: detectors.Grooming}, {Category: detectors.Harassment}, {Rule: "spam.rule"}, {Status: console.Unreviewed}, {Status: console.Confirmed},
+	checkQueue(t, h, triage.QueueFilter{}, want)
+	for _, f := range []triage.QueueFilter{
+		{Category: detectors.Grooming}, {Category: detectors.Harassment}, {Rule: "spam.rule"}, {Status: triage.Unreviewed}, {Status: triage.Confirmed},
 	} {
 		checkQueue(t, h, f, expectQueue(flags, reports, nil, f))
 	}
-	page, err := h.Store.Queue(context.Background(), console.QueueFilter{})
+	page, err := h.Store.Queue(context.Background(), triage.QueueFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page.Undetected[console.Unreviewed] != 4 || page.Counts.Total() != 4 {
+	if page.Undetected[triage.Unreviewed] != 4 || page.Counts.Total() != 4 {
 		t.Errorf("undetected %v (want 4 unreviewed), flag counts %d (want the 4 live flags)", page.Undetected, page.Counts.Total())
 	}
-	page, err = h.Store.Queue(context.Background(), console.QueueFilter{Category: detectors.Grooming})
+	page, err = h.Store.Queue(context.Background(), triage.QueueFilter{Category: detectors.Grooming})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page.Undetected[console.Unreviewed] != 2 {
+	if page.Undetected[triage.Unreviewed] != 2 {
 		t.Errorf("grooming: undetected %v, want 2 unreviewed", page.Undetected)
 	}
 	// A flag that comes in later matches the report: the item leaves.
 	late := flagAt("nd-none", 1, detectors.Harassment, detectors.Low, base.Add(4*time.Hour))
 	flags = append(flags, late)
 	write(t, h.Harness, []detectors.Flag{late})
-	checkQueue(t, h, console.QueueFilter{}, expectQueue(flags, reports, nil, console.QueueFilter{}))
+	checkQueue(t, h, triage.QueueFilter{}, expectQueue(flags, reports, nil, triage.QueueFilter{}))
 }
 
 func testReportItemVerdicts(t *testing.T, h ReportHarness) {
@@ -278,34 +278,34 @@ func testReportItemVerdicts(t *testing.T, h ReportHarness) {
 		reportOn("iv-3", "iv-c", event.ReportSpam, 50, base.Add(3*time.Hour)),
 	}
 	writeReports(t, h, reports...)
-	id := console.ReportItemID("iv-1")
+	id := triage.ReportItemID("iv-1")
 	it, err := h.Store.Flag(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if it.Report == nil || it.Report.ReportID != "iv-1" || it.Report.ConversationID != "iv-a" || it.Status() != console.Unreviewed ||
-		it.Flag.FlagID != id || it.Flag.Severity != detectors.Critical || it.Tier() != console.TierUrgent {
+	if it.Report == nil || it.Report.ReportID != "iv-1" || it.Report.ConversationID != "iv-a" || it.Status() != triage.Unreviewed ||
+		it.Flag.FlagID != id || it.Flag.Severity != detectors.Critical || it.Tier() != triage.TierUrgent {
 		t.Fatalf("report item %+v (report %+v)", it, it.Report)
 	}
-	if _, err := h.Store.Flag(ctx, console.ReportItemID("no-such-report")); !errors.Is(err, console.ErrNotFound) {
+	if _, err := h.Store.Flag(ctx, triage.ReportItemID("no-such-report")); !errors.Is(err, triage.ErrNotFound) {
 		t.Fatalf("unknown report item: %v, want ErrNotFound", err)
 	}
-	record(t, h.Harness, id, console.Dismissed, base.Add(5*time.Hour))
-	record(t, h.Harness, id, console.Confirmed, base.Add(6*time.Hour))
-	record(t, h.Harness, console.ReportItemID("iv-2"), console.Escalated, base.Add(5*time.Hour))
-	status := map[string]console.Status{id: console.Confirmed, console.ReportItemID("iv-2"): console.Escalated}
-	if it, err = h.Store.Flag(ctx, id); err != nil || it.Status() != console.Confirmed || it.Verdict.Analyst != "alice" {
+	record(t, h.Harness, id, triage.Dismissed, base.Add(5*time.Hour))
+	record(t, h.Harness, id, triage.Confirmed, base.Add(6*time.Hour))
+	record(t, h.Harness, triage.ReportItemID("iv-2"), triage.Escalated, base.Add(5*time.Hour))
+	status := map[string]triage.Status{id: triage.Confirmed, triage.ReportItemID("iv-2"): triage.Escalated}
+	if it, err = h.Store.Flag(ctx, id); err != nil || it.Status() != triage.Confirmed || it.Verdict.Analyst != "alice" {
 		t.Fatalf("after verdicts: %+v %v", it.Verdict, err)
 	}
-	for _, st := range console.Statuses {
-		f := console.QueueFilter{Status: st}
+	for _, st := range triage.Statuses {
+		f := triage.QueueFilter{Status: st}
 		checkQueue(t, h, f, expectQueue(flags, reports, status, f))
 	}
-	page, err := h.Store.Queue(ctx, console.QueueFilter{})
+	page, err := h.Store.Queue(ctx, triage.QueueFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page.Undetected[console.Unreviewed] != 1 || page.Undetected[console.Confirmed] != 1 || page.Undetected[console.Escalated] != 1 {
+	if page.Undetected[triage.Unreviewed] != 1 || page.Undetected[triage.Confirmed] != 1 || page.Undetected[triage.Escalated] != 1 {
 		t.Errorf("undetected counts %v", page.Undetected)
 	}
 	// Report item verdicts never count as rule precision.
@@ -322,7 +322,7 @@ func testDuplicateReports(t *testing.T, h ReportHarness) {
 	r := reportOn("dup-1", "dup-conv", event.ReportSpam, 30, base)
 	writeReports(t, h, r)
 	writeReports(t, h, r, r)
-	got := allReportsQueue(t, h, console.QueueFilter{}, 10)
+	got := allReportsQueue(t, h, triage.QueueFilter{}, 10)
 	if len(got) != 1 || got[0].Report == nil || got[0].Reported.Reports != 1 {
 		t.Fatalf("a report written three times: %d items, %+v", len(got), got)
 	}
@@ -354,7 +354,7 @@ func testConversationReports(t *testing.T, h ReportHarness) {
 		t.Fatalf("newest 4 reports: %v", ids)
 	}
 	r := got[0]
-	if r.ItemID != console.ReportItemID("cr-5") || r.ReporterID != "reporter-cr-5" || r.ReporterAge == nil || *r.ReporterAge != 35 ||
+	if r.ItemID != triage.ReportItemID("cr-5") || r.ReporterID != "reporter-cr-5" || r.ReporterAge == nil || *r.ReporterAge != 35 ||
 		r.MessageID != "cr-conv-m1" || r.Comment != reports[5].Comment || r.Reason != reports[5].Reason ||
 		r.ReportedAt.Sub(reports[5].ReportedAt).Abs() >= h.Precision {
 		t.Errorf("round trip: %+v, want %+v", r, reports[5])
@@ -387,14 +387,14 @@ func testReportStats(t *testing.T, h ReportHarness) {
 		reportOn("st-8", "st-g", event.ReportHarassment, 20, t0), // never reviewed
 	)
 	// A verdict before a report is no answer to it.
-	record(t, h.Harness, flags[2].FlagID, console.Dismissed, t0.Add(-30*time.Minute))
-	record(t, h.Harness, flags[0].FlagID, console.Confirmed, t0.Add(90*time.Second))
-	record(t, h.Harness, console.ReportItemID("st-2"), console.Confirmed, t0.Add(10*time.Minute))
-	record(t, h.Harness, console.ReportItemID("st-3"), console.Dismissed, t0.Add(2*time.Hour))
-	record(t, h.Harness, console.ReportItemID("st-4"), console.Escalated, t0.Add(30*time.Second))
-	record(t, h.Harness, flags[2].FlagID, console.Confirmed, t0.Add(24*time.Hour))
-	record(t, h.Harness, console.ReportItemID("st-6"), console.Confirmed, t0.Add(5*time.Minute))
-	record(t, h.Harness, console.ReportItemID("st-6"), console.Confirmed, t0.Add(2*time.Hour)) // answers st-7 after 1 h
+	record(t, h.Harness, flags[2].FlagID, triage.Dismissed, t0.Add(-30*time.Minute))
+	record(t, h.Harness, flags[0].FlagID, triage.Confirmed, t0.Add(90*time.Second))
+	record(t, h.Harness, triage.ReportItemID("st-2"), triage.Confirmed, t0.Add(10*time.Minute))
+	record(t, h.Harness, triage.ReportItemID("st-3"), triage.Dismissed, t0.Add(2*time.Hour))
+	record(t, h.Harness, triage.ReportItemID("st-4"), triage.Escalated, t0.Add(30*time.Second))
+	record(t, h.Harness, flags[2].FlagID, triage.Confirmed, t0.Add(24*time.Hour))
+	record(t, h.Harness, triage.ReportItemID("st-6"), triage.Confirmed, t0.Add(5*time.Minute))
+	record(t, h.Harness, triage.ReportItemID("st-6"), triage.Confirmed, t0.Add(2*time.Hour)) // answers st-7 after 1 h
 
 	stats, err := h.Reports.ReportStats(ctx)
 	if err != nil {
@@ -403,7 +403,7 @@ func testReportStats(t *testing.T, h ReportHarness) {
 	if stats.Reports != 8 || stats.Awaiting != 1 {
 		t.Errorf("reports %d awaiting %d, want 8 and 1", stats.Reports, stats.Awaiting)
 	}
-	want := []console.CategoryMisses{
+	want := []triage.CategoryMisses{
 		{Category: "grooming", Confirmed: 2, Missed: 1},
 		{Category: "harassment", Confirmed: 1, Missed: 1},
 		{Category: "other", Confirmed: 2, Missed: 1},
@@ -416,7 +416,7 @@ func testReportStats(t *testing.T, h ReportHarness) {
 	}
 	// First verdicts: 90 s, 600 s, 7200 s, 30 s, 86400 s, 300 s, 3600 s.
 	times := []float64{90, 600, 7200, 30, 86400, 300, 3600}
-	hist := console.Histogram{Bounds: console.FirstVerdictBounds}
+	hist := triage.Histogram{Bounds: triage.FirstVerdictBounds}
 	for _, v := range times {
 		hist.Observe(v)
 	}
@@ -479,7 +479,7 @@ func testSealedReportComments(t *testing.T, h ReportHarness) {
 	for _, r := range reports {
 		byID[r.ReportID] = r
 	}
-	check := func(where string, got console.Report) {
+	check := func(where string, got triage.Report) {
 		t.Helper()
 		want := byID[got.ReportID]
 		if got.ReporterID != pseudo.Pseudonym(want.ReporterID) {
@@ -514,7 +514,7 @@ func testSealedReportComments(t *testing.T, h ReportHarness) {
 		check("ConversationReports", r)
 	}
 	for _, r := range reports {
-		it, err := h.Store.Flag(ctx, console.ReportItemID(r.ReportID))
+		it, err := h.Store.Flag(ctx, triage.ReportItemID(r.ReportID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -524,14 +524,14 @@ func testSealedReportComments(t *testing.T, h ReportHarness) {
 		check("report item", *it.Report)
 		// Sealing changes neither the tier nor the rank: by a minor (sc-1)
 		// and about grooming are urgent.
-		if it.Tier() != console.TierUrgent || it.Report.Urgent() != r.Urgent() || it.Report.ByMinor() != r.ByMinor() {
+		if it.Tier() != triage.TierUrgent || it.Report.Urgent() != r.Urgent() || it.Report.ByMinor() != r.ByMinor() {
 			t.Errorf("report item %s: tier %d urgent %v by a minor %v", r.ReportID, it.Tier(), it.Report.Urgent(), it.Report.ByMinor())
 		}
 	}
 	// A plain writer: plain text, no key id.
 	plain := reportOn("sc-plain", "sc-other", event.ReportSpam, 30, base)
 	writeReports(t, h, plain)
-	it, err := h.Store.Flag(ctx, console.ReportItemID("sc-plain"))
+	it, err := h.Store.Flag(ctx, triage.ReportItemID("sc-plain"))
 	if err != nil || it.Report == nil || it.Report.Comment != plain.Comment || it.Report.CommentKeyID != "" || it.Report.ReporterID != plain.ReporterID {
 		t.Errorf("plain report: %+v %v", it.Report, err)
 	}
@@ -585,7 +585,7 @@ func testReportCommentRetention(t *testing.T, h ReportHarness) {
 	if wantCleared < 2 || len(young) < 2 {
 		t.Fatalf("fixture: %d old comments, %d young reports", wantCleared, len(young))
 	}
-	record(t, h.Harness, console.ReportItemID(old[0].ReportID), console.Confirmed, base.Add(24*time.Hour))
+	record(t, h.Harness, triage.ReportItemID(old[0].ReportID), triage.Confirmed, base.Add(24*time.Hour))
 	before, err := h.Reports.ReportStats(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -597,9 +597,9 @@ func testReportCommentRetention(t *testing.T, h ReportHarness) {
 	if n != int64(wantCleared) {
 		t.Errorf("cleared %d comments, want %d", n, wantCleared)
 	}
-	read := func(r event.Report) console.Item {
+	read := func(r event.Report) triage.Item {
 		t.Helper()
-		it, err := h.Store.Flag(ctx, console.ReportItemID(r.ReportID))
+		it, err := h.Store.Flag(ctx, triage.ReportItemID(r.ReportID))
 		if err != nil || it.Report == nil {
 			t.Fatalf("report %s after retention: %+v %v", r.ReportID, it, err)
 		}
@@ -612,7 +612,7 @@ func testReportCommentRetention(t *testing.T, h ReportHarness) {
 			t.Errorf("old report %s: %+v", r.ReportID, g)
 		}
 	}
-	if it := read(old[0]); it.Status() != console.Confirmed {
+	if it := read(old[0]); it.Status() != triage.Confirmed {
 		t.Errorf("retention lost the verdict: %+v", it.Verdict)
 	}
 	for _, r := range young {

@@ -1,4 +1,4 @@
-// Package storetest is the contract every console.Store implementation must
+// Package storetest is the contract every triage.Store implementation must
 // meet, written once and run against each store by its own tests
 // (sinks/sqlite against a file, sinks/clickhouse against the real server).
 package storetest
@@ -13,15 +13,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goshawk-safety/goshawk/dashboards/console"
 	"github.com/goshawk-safety/goshawk/detectors"
 	"github.com/goshawk-safety/goshawk/internal/seal"
 	"github.com/goshawk-safety/goshawk/sinks"
+	"github.com/goshawk-safety/goshawk/triage"
 )
 
 // Harness is one empty store under test.
 type Harness struct {
-	Store console.Store
+	Store triage.Store
 	// Write stores flags as the pipeline does.
 	Write func(ctx context.Context, flags []detectors.Flag) error
 	// Precision is the resolution of stored times: time.Millisecond, or
@@ -122,9 +122,9 @@ func write(t *testing.T, h Harness, flags []detectors.Flag) {
 	}
 }
 
-func record(t *testing.T, h Harness, id string, st console.Status, at time.Time) {
+func record(t *testing.T, h Harness, id string, st triage.Status, at time.Time) {
 	t.Helper()
-	err := h.Store.RecordVerdict(context.Background(), console.Verdict{
+	err := h.Store.RecordVerdict(context.Background(), triage.Verdict{
 		FlagID: id, Verdict: st, Note: "note " + string(st), Analyst: "alice", DecidedAt: at,
 	})
 	if err != nil {
@@ -133,11 +133,11 @@ func record(t *testing.T, h Harness, id string, st console.Status, at time.Time)
 }
 
 // all pages through the queue with page size n.
-func all(t *testing.T, h Harness, f console.QueueFilter, n int) ([]console.Item, console.Counts) {
+func all(t *testing.T, h Harness, f triage.QueueFilter, n int) ([]triage.Item, triage.Counts) {
 	t.Helper()
 	f.Limit = n
-	var items []console.Item
-	var counts console.Counts
+	var items []triage.Item
+	var counts triage.Counts
 	for pages := 0; ; pages++ {
 		if pages > 1000 {
 			t.Fatal("queue does not end")
@@ -163,7 +163,7 @@ func all(t *testing.T, h Harness, f console.QueueFilter, n int) ([]console.Item,
 	}
 }
 
-func itemIDs(items []console.Item) []string {
+func itemIDs(items []triage.Item) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
 		out[i] = it.Flag.FlagID
@@ -184,21 +184,21 @@ func testQueueOrderAndPagination(t *testing.T, h Harness) {
 	write(t, h, flags)
 	want := Live(flags)
 	SortQueue(want)
-	for _, n := range []int{1, 7, 50, console.MaxPageSize} {
-		got, counts := all(t, h, console.QueueFilter{}, n)
+	for _, n := range []int{1, 7, 50, triage.MaxPageSize} {
+		got, counts := all(t, h, triage.QueueFilter{}, n)
 		if !slices.Equal(itemIDs(got), flagIDs(want)) {
 			t.Fatalf("page size %d: queue order\n got %v\nwant %v", n, itemIDs(got), flagIDs(want))
 		}
-		if counts.Total() != int64(len(want)) || counts.Status(console.Unreviewed) != int64(len(want)) {
-			t.Errorf("counts total %d, unreviewed %d; want %d", counts.Total(), counts.Status(console.Unreviewed), len(want))
+		if counts.Total() != int64(len(want)) || counts.Status(triage.Unreviewed) != int64(len(want)) {
+			t.Errorf("counts total %d, unreviewed %d; want %d", counts.Total(), counts.Status(triage.Unreviewed), len(want))
 		}
 	}
 	// A page size out of bounds is bounded.
-	page, err := h.Store.Queue(context.Background(), console.QueueFilter{Limit: 0})
+	page, err := h.Store.Queue(context.Background(), triage.QueueFilter{Limit: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.Items) != min(len(want), console.DefaultPageSize) {
+	if len(page.Items) != min(len(want), triage.DefaultPageSize) {
 		t.Errorf("default page has %d items", len(page.Items))
 	}
 	for _, sev := range detectors.Severities {
@@ -208,7 +208,7 @@ func testQueueOrderAndPagination(t *testing.T, h Harness) {
 				n++
 			}
 		}
-		if got := page.Counts.Get(sev, console.Unreviewed); got != n {
+		if got := page.Counts.Get(sev, triage.Unreviewed); got != n {
 			t.Errorf("counts[%s][unreviewed] = %d, want %d", sev, got, n)
 		}
 	}
@@ -219,37 +219,37 @@ func testQueueFilters(t *testing.T, h Harness) {
 	write(t, h, flags)
 	live := Live(flags)
 	SortQueue(live)
-	decided := map[string]console.Status{}
+	decided := map[string]triage.Status{}
 	at := base.Add(24 * time.Hour)
 	for i, f := range live {
 		if i%4 == 3 {
 			continue
 		}
-		st := console.Decisions[i%3]
+		st := triage.Decisions[i%3]
 		record(t, h, f.FlagID, st, at.Add(time.Duration(i)*time.Second))
 		decided[f.FlagID] = st
 	}
-	status := func(f detectors.Flag) console.Status {
+	status := func(f detectors.Flag) triage.Status {
 		if st, ok := decided[f.FlagID]; ok {
 			return st
 		}
-		return console.Unreviewed
+		return triage.Unreviewed
 	}
 	tests := []struct {
 		name   string
-		filter console.QueueFilter
+		filter triage.QueueFilter
 		keep   func(detectors.Flag) bool
 	}{
-		{"category", console.QueueFilter{Category: detectors.Spam}, func(f detectors.Flag) bool { return f.Category == detectors.Spam }},
-		{"rule", console.QueueFilter{Rule: "rule.r1"}, func(f detectors.Flag) bool { return f.Rule == "rule.r1" }},
-		{"unreviewed", console.QueueFilter{Status: console.Unreviewed}, func(f detectors.Flag) bool { return status(f) == console.Unreviewed }},
-		{"confirmed", console.QueueFilter{Status: console.Confirmed}, func(f detectors.Flag) bool { return status(f) == console.Confirmed }},
-		{"dismissed", console.QueueFilter{Status: console.Dismissed}, func(f detectors.Flag) bool { return status(f) == console.Dismissed }},
-		{"escalated+grooming+r2", console.QueueFilter{Status: console.Escalated, Category: detectors.Grooming, Rule: "rule.r2"},
+		{"category", triage.QueueFilter{Category: detectors.Spam}, func(f detectors.Flag) bool { return f.Category == detectors.Spam }},
+		{"rule", triage.QueueFilter{Rule: "rule.r1"}, func(f detectors.Flag) bool { return f.Rule == "rule.r1" }},
+		{"unreviewed", triage.QueueFilter{Status: triage.Unreviewed}, func(f detectors.Flag) bool { return status(f) == triage.Unreviewed }},
+		{"confirmed", triage.QueueFilter{Status: triage.Confirmed}, func(f detectors.Flag) bool { return status(f) == triage.Confirmed }},
+		{"dismissed", triage.QueueFilter{Status: triage.Dismissed}, func(f detectors.Flag) bool { return status(f) == triage.Dismissed }},
+		{"escalated+grooming+r2", triage.QueueFilter{Status: triage.Escalated, Category: detectors.Grooming, Rule: "rule.r2"},
 			func(f detectors.Flag) bool {
-				return status(f) == console.Escalated && f.Category == detectors.Grooming && f.Rule == "rule.r2"
+				return status(f) == triage.Escalated && f.Category == detectors.Grooming && f.Rule == "rule.r2"
 			}},
-		{"unknown rule", console.QueueFilter{Rule: "nosuch"}, func(detectors.Flag) bool { return false }},
+		{"unknown rule", triage.QueueFilter{Rule: "nosuch"}, func(detectors.Flag) bool { return false }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,14 +269,14 @@ func testQueueFilters(t *testing.T, h Harness) {
 				}
 			}
 			// Counts ignore the status filter, not category and rule.
-			wantCounts := console.Counts{}
+			wantCounts := triage.Counts{}
 			for _, f := range live {
 				if (tt.filter.Category == "" || f.Category == tt.filter.Category) && (tt.filter.Rule == "" || f.Rule == tt.filter.Rule) {
 					wantCounts.Add(f.Severity, status(f), 1)
 				}
 			}
 			for _, sev := range detectors.Severities {
-				for _, st := range console.Statuses {
+				for _, st := range triage.Statuses {
 					if g, w := counts.Get(sev, st), wantCounts.Get(sev, st); g != w {
 						t.Errorf("counts[%s][%s] = %d, want %d", sev, st, g, w)
 					}
@@ -304,9 +304,9 @@ func testShadowNeverShown(t *testing.T, h Harness) {
 		t.Fatalf("fixture has %d shadow flags", len(shadow))
 	}
 	for _, f := range shadow {
-		record(t, h, f.FlagID, console.Confirmed, base.Add(time.Hour))
+		record(t, h, f.FlagID, triage.Confirmed, base.Add(time.Hour))
 	}
-	items, counts := all(t, h, console.QueueFilter{}, 50)
+	items, counts := all(t, h, triage.QueueFilter{}, 50)
 	for _, it := range items {
 		if it.Flag.Mode != detectors.Live {
 			t.Errorf("queue shows %s flag %s", it.Flag.Mode, it.Flag.FlagID)
@@ -315,8 +315,8 @@ func testShadowNeverShown(t *testing.T, h Harness) {
 	if len(items) != 12 || counts.Total() != 12 {
 		t.Errorf("queue has %d items, counts %d; want the 12 live flags", len(items), counts.Total())
 	}
-	for _, st := range console.Statuses {
-		items, _ := all(t, h, console.QueueFilter{Status: st}, 50)
+	for _, st := range triage.Statuses {
+		items, _ := all(t, h, triage.QueueFilter{Status: st}, 50)
 		for _, it := range items {
 			if it.Flag.Mode != detectors.Live {
 				t.Errorf("status %s shows shadow flag %s", st, it.Flag.FlagID)
@@ -324,7 +324,7 @@ func testShadowNeverShown(t *testing.T, h Harness) {
 		}
 	}
 	for _, f := range shadow {
-		if _, err := h.Store.Flag(ctx, f.FlagID); !errors.Is(err, console.ErrNotFound) {
+		if _, err := h.Store.Flag(ctx, f.FlagID); !errors.Is(err, triage.ErrNotFound) {
 			t.Errorf("Flag(shadow %s) error = %v, want ErrNotFound", f.FlagID, err)
 		}
 	}
@@ -358,7 +358,7 @@ func testDuplicatesSeenOnce(t *testing.T, h Harness) {
 	write(t, h, flags)
 	write(t, h, flags)
 	write(t, h, flags[:5])
-	items, counts := all(t, h, console.QueueFilter{}, 6)
+	items, counts := all(t, h, triage.QueueFilter{}, 6)
 	if want := len(Live(flags)); len(items) != want || counts.Total() != int64(want) {
 		t.Errorf("queue has %d items, counts %d; want %d", len(items), counts.Total(), want)
 	}
@@ -370,42 +370,42 @@ func testLatestVerdictWins(t *testing.T, h Harness) {
 	write(t, h, flags)
 	id := flags[0].FlagID
 	t0 := base.Add(48 * time.Hour)
-	record(t, h, id, console.Confirmed, t0)
-	record(t, h, id, console.Escalated, t0.Add(2*time.Second))
+	record(t, h, id, triage.Confirmed, t0)
+	record(t, h, id, triage.Escalated, t0.Add(2*time.Second))
 	it, err := h.Store.Flag(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if it.Status() != console.Escalated || !it.Verdict.DecidedAt.Equal(t0.Add(2*time.Second)) {
+	if it.Status() != triage.Escalated || !it.Verdict.DecidedAt.Equal(t0.Add(2*time.Second)) {
 		t.Fatalf("after confirm then escalate: %+v", it.Verdict)
 	}
 	// A later decision back to an earlier value wins too.
-	record(t, h, id, console.Dismissed, t0.Add(4*time.Second))
-	record(t, h, id, console.Confirmed, t0.Add(6*time.Second))
-	if it, _ = h.Store.Flag(ctx, id); it.Status() != console.Confirmed {
+	record(t, h, id, triage.Dismissed, t0.Add(4*time.Second))
+	record(t, h, id, triage.Confirmed, t0.Add(6*time.Second))
+	if it, _ = h.Store.Flag(ctx, id); it.Status() != triage.Confirmed {
 		t.Fatalf("latest is %s, want confirmed", it.Status())
 	}
 	// Within the stores' time resolution, the one recorded last wins.
-	record(t, h, id, console.Dismissed, t0.Add(8*time.Second))
-	if it, _ = h.Store.Flag(ctx, id); it.Status() != console.Dismissed {
+	record(t, h, id, triage.Dismissed, t0.Add(8*time.Second))
+	if it, _ = h.Store.Flag(ctx, id); it.Status() != triage.Dismissed {
 		t.Fatalf("latest is %s, want dismissed", it.Status())
 	}
-	record(t, h, id, console.Escalated, t0.Add(8*time.Second))
-	if it, _ = h.Store.Flag(ctx, id); it.Status() != console.Escalated {
+	record(t, h, id, triage.Escalated, t0.Add(8*time.Second))
+	if it, _ = h.Store.Flag(ctx, id); it.Status() != triage.Escalated {
 		t.Errorf("of two decisions at the same instant, %s won; want the later recorded (escalated)", it.Status())
 	}
-	for _, st := range console.Statuses {
-		items, counts := all(t, h, console.QueueFilter{Status: st}, 10)
+	for _, st := range triage.Statuses {
+		items, counts := all(t, h, triage.QueueFilter{Status: st}, 10)
 		var n int
 		for _, it := range items {
 			if it.Flag.FlagID == id {
 				n++
 			}
 		}
-		if want := map[bool]int{true: 1}[st == console.Escalated]; n != want {
+		if want := map[bool]int{true: 1}[st == triage.Escalated]; n != want {
 			t.Errorf("status %s lists the flag %d times, want %d", st, n, want)
 		}
-		if counts.Status(console.Escalated) != 1 || counts.Status(console.Confirmed) != 0 || counts.Total() != int64(len(flags)) {
+		if counts.Status(triage.Escalated) != 1 || counts.Status(triage.Confirmed) != 0 || counts.Total() != int64(len(flags)) {
 			t.Errorf("counts count old verdicts: %v", counts)
 		}
 	}
@@ -441,12 +441,12 @@ func testFlagRoundTrip(t *testing.T, h Harness) {
 	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 		t.Errorf("flag read back\n got %+v\nwant %+v", got, want)
 	}
-	if it.Verdict != nil || it.Status() != console.Unreviewed {
+	if it.Verdict != nil || it.Status() != triage.Unreviewed {
 		t.Errorf("new flag has verdict %+v", it.Verdict)
 	}
 	at := time.Date(2026, 3, 2, 9, 30, 15, 250_000_000, time.UTC)
 	note := "écrit à la main — \"quoted\" 'single' <tag> 🤫\nsecond line"
-	if err := h.Store.RecordVerdict(ctx, console.Verdict{FlagID: f.FlagID, Verdict: console.Escalated, Note: note, Analyst: "bob.smith", DecidedAt: at}); err != nil {
+	if err := h.Store.RecordVerdict(ctx, triage.Verdict{FlagID: f.FlagID, Verdict: triage.Escalated, Note: note, Analyst: "bob.smith", DecidedAt: at}); err != nil {
 		t.Fatal(err)
 	}
 	it, err = h.Store.Flag(ctx, f.FlagID)
@@ -454,10 +454,10 @@ func testFlagRoundTrip(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	v := it.Verdict
-	if v == nil || v.FlagID != f.FlagID || v.Verdict != console.Escalated || v.Note != note || v.Analyst != "bob.smith" || !v.DecidedAt.Equal(at.Truncate(h.Precision)) {
+	if v == nil || v.FlagID != f.FlagID || v.Verdict != triage.Escalated || v.Note != note || v.Analyst != "bob.smith" || !v.DecidedAt.Equal(at.Truncate(h.Precision)) {
 		t.Errorf("verdict read back %+v", v)
 	}
-	if _, err := h.Store.Flag(ctx, "00000000000000000000000000000000"); !errors.Is(err, console.ErrNotFound) {
+	if _, err := h.Store.Flag(ctx, "00000000000000000000000000000000"); !errors.Is(err, triage.ErrNotFound) {
 		t.Errorf("Flag(unknown) error = %v, want ErrNotFound", err)
 	}
 }
@@ -475,7 +475,7 @@ func testConversation(t *testing.T, h Harness) {
 	slices.SortFunc(want, func(a, b detectors.Flag) int {
 		return cmp.Or(a.SentAt.Compare(b.SentAt), strings.Compare(a.FlagID, b.FlagID))
 	})
-	record(t, h, want[0].FlagID, console.Dismissed, base.Add(time.Hour))
+	record(t, h, want[0].FlagID, triage.Dismissed, base.Add(time.Hour))
 	got, err := h.Store.Conversation(ctx, "c-conv-2", 100)
 	if err != nil {
 		t.Fatal(err)
@@ -483,7 +483,7 @@ func testConversation(t *testing.T, h Harness) {
 	if !slices.Equal(itemIDs(got), flagIDs(want)) {
 		t.Errorf("conversation\n got %v\nwant %v", itemIDs(got), flagIDs(want))
 	}
-	if len(got) > 0 && got[0].Status() != console.Dismissed {
+	if len(got) > 0 && got[0].Status() != triage.Dismissed {
 		t.Errorf("first flag status %s, want dismissed", got[0].Status())
 	}
 	got, err = h.Store.Conversation(ctx, "c-conv-2", 3)
@@ -502,29 +502,29 @@ func testRulePrecision(t *testing.T, h Harness) {
 	ctx := context.Background()
 	flags := Live(Flags(30, "prec"))
 	write(t, h, flags)
-	want := map[string]*console.RuleStats{}
+	want := map[string]*triage.RuleStats{}
 	at := base.Add(72 * time.Hour)
 	for i, f := range flags {
 		if f.Rule == "rule.r2" {
 			continue // no verdicts: absent
 		}
-		st := []console.Status{console.Confirmed, console.Dismissed, console.Confirmed, console.Escalated, console.Dismissed}[i%5]
+		st := []triage.Status{triage.Confirmed, triage.Dismissed, triage.Confirmed, triage.Escalated, triage.Dismissed}[i%5]
 		if i%6 == 0 {
 			// Changed mind: only the latest counts.
-			record(t, h, f.FlagID, console.Escalated, at)
+			record(t, h, f.FlagID, triage.Escalated, at)
 		}
 		record(t, h, f.FlagID, st, at.Add(time.Duration(i+1)*time.Second))
 		s := want[f.Rule]
 		if s == nil {
-			s = &console.RuleStats{Rule: f.Rule}
+			s = &triage.RuleStats{Rule: f.Rule}
 			want[f.Rule] = s
 		}
 		switch st {
-		case console.Confirmed:
+		case triage.Confirmed:
 			s.Confirmed++
-		case console.Dismissed:
+		case triage.Dismissed:
 			s.Dismissed++
-		case console.Escalated:
+		case triage.Escalated:
 			s.Escalated++
 		}
 	}
@@ -570,10 +570,10 @@ func testOldestUnreviewedCritical(t *testing.T, h Harness) {
 		}
 	}
 	check(crit[0].DetectedAt, true)
-	record(t, h, crit[0].FlagID, console.Dismissed, base.Add(time.Hour))
+	record(t, h, crit[0].FlagID, triage.Dismissed, base.Add(time.Hour))
 	check(crit[1].DetectedAt, true)
 	for _, f := range crit[1:] {
-		record(t, h, f.FlagID, console.Escalated, base.Add(time.Hour))
+		record(t, h, f.FlagID, triage.Escalated, base.Add(time.Hour))
 	}
 	check(time.Time{}, false)
 }
@@ -582,14 +582,14 @@ func testRejectsBadVerdicts(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := Live(Flags(1, "bad"))[0]
 	write(t, h, []detectors.Flag{f})
-	good := console.Verdict{FlagID: f.FlagID, Verdict: console.Confirmed, Analyst: "a", DecidedAt: base}
-	for name, mut := range map[string]func(*console.Verdict){
-		"status unreviewed": func(v *console.Verdict) { v.Verdict = console.Unreviewed },
-		"unknown verdict":   func(v *console.Verdict) { v.Verdict = "maybe" },
-		"no analyst":        func(v *console.Verdict) { v.Analyst = "" },
-		"no flag":           func(v *console.Verdict) { v.FlagID = "" },
-		"no time":           func(v *console.Verdict) { v.DecidedAt = time.Time{} },
-		"long note":         func(v *console.Verdict) { v.Note = strings.Repeat("x", console.MaxNoteBytes+1) },
+	good := triage.Verdict{FlagID: f.FlagID, Verdict: triage.Confirmed, Analyst: "a", DecidedAt: base}
+	for name, mut := range map[string]func(*triage.Verdict){
+		"status unreviewed": func(v *triage.Verdict) { v.Verdict = triage.Unreviewed },
+		"unknown verdict":   func(v *triage.Verdict) { v.Verdict = "maybe" },
+		"no analyst":        func(v *triage.Verdict) { v.Analyst = "" },
+		"no flag":           func(v *triage.Verdict) { v.FlagID = "" },
+		"no time":           func(v *triage.Verdict) { v.DecidedAt = time.Time{} },
+		"long note":         func(v *triage.Verdict) { v.Note = strings.Repeat("x", triage.MaxNoteBytes+1) },
 	} {
 		v := good
 		mut(&v)
@@ -605,16 +605,16 @@ func testRejectsBadVerdicts(t *testing.T, h Harness) {
 // BenchQueue times the queue pages analysts open most on a store already
 // filled (first page, next page, a status filter, a category and rule
 // filter).
-func BenchQueue(b *testing.B, s console.Store) {
+func BenchQueue(b *testing.B, s triage.Store) {
 	ctx := context.Background()
-	first, err := s.Queue(ctx, console.QueueFilter{Status: console.Unreviewed})
+	first, err := s.Queue(ctx, triage.QueueFilter{Status: triage.Unreviewed})
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, f := range []console.QueueFilter{
-		{Status: console.Unreviewed},
-		{Status: console.Unreviewed, After: first.Next},
-		{Status: console.Confirmed},
+	for _, f := range []triage.QueueFilter{
+		{Status: triage.Unreviewed},
+		{Status: triage.Unreviewed, After: first.Next},
+		{Status: triage.Confirmed},
 		{Category: detectors.Spam, Rule: "rule.r1"},
 	} {
 		b.Run(fmt.Sprintf("%s/%s/%v", f.Status, f.Category, !f.After.IsZero()), func(b *testing.B) {
@@ -634,9 +634,9 @@ func testAccessAudit(t *testing.T, h Harness) {
 	if got, err := h.Store.RecentAccesses(ctx, 10); err != nil || len(got) != 0 {
 		t.Fatalf("empty audit: %v %v", got, err)
 	}
-	var want []console.Access
+	var want []triage.Access
 	for i := range 3 {
-		want = append(want, console.Access{
+		want = append(want, triage.Access{
 			At: base.Add(time.Duration(i) * time.Minute), Actor: fmt.Sprintf("analyst-%d", i), Role: "analyst",
 			FlagID: fmt.Sprintf("flag-%d", i), ConversationID: "c-audit", Purpose: "flag: opened from the queue",
 		})
@@ -647,7 +647,7 @@ func testAccessAudit(t *testing.T, h Harness) {
 	if err := h.Store.RecordAccess(ctx, want[2:]); err != nil {
 		t.Fatal(err)
 	}
-	bad := []console.Access{want[0], {At: base, Actor: "", FlagID: "x", Purpose: "p"}}
+	bad := []triage.Access{want[0], {At: base, Actor: "", FlagID: "x", Purpose: "p"}}
 	if err := h.Store.RecordAccess(ctx, bad); err == nil {
 		t.Error("an access without an actor was stored")
 	}
@@ -736,7 +736,7 @@ func testEvidenceRetention(t *testing.T, h Harness) {
 		t.Fatalf("fixture: %d old, %d young", len(old), len(young))
 	}
 	write(t, h, flags)
-	record(t, h, old[0].FlagID, console.Confirmed, base.Add(time.Hour))
+	record(t, h, old[0].FlagID, triage.Confirmed, base.Add(time.Hour))
 	n, err := h.ExpireEvidence(ctx, cutoff)
 	if err != nil {
 		t.Fatal(err)
@@ -753,7 +753,7 @@ func testEvidenceRetention(t *testing.T, h Harness) {
 			t.Errorf("expired flag %s: %+v", f.FlagID, it)
 		}
 	}
-	if it, _ := h.Store.Flag(ctx, old[0].FlagID); it.Status() != console.Confirmed {
+	if it, _ := h.Store.Flag(ctx, old[0].FlagID); it.Status() != triage.Confirmed {
 		t.Errorf("retention lost the verdict: %+v", it.Verdict)
 	}
 	for _, f := range young {
