@@ -43,7 +43,9 @@ func TestScanArtefacts(t *testing.T) {
 	if n := len(scanArtefacts("@aaa @bbb @ccc @ddd @eee", nil)); n != maxArtefacts {
 		t.Errorf("%d artefacts, want at most %d", n, maxArtefacts)
 	}
-	if a := testing.AllocsPerRun(100, func() { scanArtefacts("add @Crypto_Kate, wallet 0x52908400098527886e0f7030069857d2e4169ee7", make([]uint64, 0, 3)) }); a != 0 {
+	if a := testing.AllocsPerRun(100, func() {
+		scanArtefacts("add @Crypto_Kate, wallet 0x52908400098527886e0f7030069857d2e4169ee7", make([]uint64, 0, 3))
+	}); a != 0 {
 		t.Errorf("%v allocations a message without a phone number", a)
 	}
 }
