@@ -69,6 +69,9 @@ func hashArtefact(kind byte, s string, fold bool) uint64 {
 // scanArtefacts appends the hashes of the artefacts in s to out (at most
 // maxArtefacts, no repeats). It does not allocate once out has room.
 func scanArtefacts(s string, out []uint64) []uint64 {
+	if !mayHoldArtefact(s) {
+		return out // most chat: one pass over the bytes
+	}
 	add := func(h uint64) {
 		for _, x := range out {
 			if x == h {
@@ -85,8 +88,14 @@ func scanArtefacts(s string, out []uint64) []uint64 {
 		for j < len(s) && !isSpace(s[j]) {
 			j++
 		}
-		tok := strings.TrimRight(s[i:j], ".,;:!?)]}'\"")
-		tok = strings.TrimLeft(tok, "([{'\"")
+		a, b := i, j
+		for b > a && strings.IndexByte(".,;:!?)]}'\"", s[b-1]) >= 0 {
+			b--
+		}
+		for a < b && strings.IndexByte("([{'\"", s[a]) >= 0 {
+			a++
+		}
+		tok := s[a:b]
 		switch {
 		case tok == "":
 		case isWallet(tok):
@@ -128,6 +137,34 @@ func scanArtefacts(s string, out []uint64) []uint64 {
 		}
 	}
 	return out
+}
+
+// mayHoldArtefact reports whether s has what every artefact needs: an @ or
+// a / (handles, links), 9 digits (phone numbers), "0x", "www" or a run of
+// 14 letters and digits (wallets).
+func mayHoldArtefact(s string) bool {
+	digits, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '@' || c == '/':
+			return true
+		case isDigit(c):
+			digits++
+			run++
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			run++
+			if (c == 'x' || c == 'X') && i > 0 && s[i-1] == '0' || (c == 'w' || c == 'W') && i >= 2 && s[i-1]|0x20 == 'w' && s[i-2]|0x20 == 'w' {
+				return true
+			}
+		default:
+			run = 0
+		}
+		if digits >= 9 || run >= 14 {
+			return true
+		}
+	}
+	return false
 }
 
 func isSpace(c byte) bool  { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
