@@ -433,12 +433,13 @@ func (z *Normalizer) join() {
 				i++
 				continue
 			}
-			for k := i + 1; k < last; k++ {
-				if u[k].r == ' ' && !elementClass(u[k].cls) && u[k].hi-u[k].lo == narrow {
+			for k := i + 1; k < last; k += 2 {
+				if u[k].hi-u[k].lo == narrow {
 					u[k].flags |= fDeleted
 					deleted = true
 				}
 			}
+			z.joinSingles(i, last, narrow)
 			i = last // the last letter may start a chain of another separator ("a  b_c_d")
 			continue
 		}
@@ -488,6 +489,39 @@ func (z *Normalizer) join() {
 		}
 		z.units = u[:n]
 	}
+}
+
+// joinSingles joins the one-letter words that a chain of spaced-out
+// letters from unit i to unit last leaves once its narrowest spaces are
+// gone ("0 0  0  A  A" reads as "00", "0", "a", "a"): three or more of
+// them in a row, at least two letters, are spelled out too, as a second
+// pass over the normal form, which writes every space as one, would find.
+func (z *Normalizer) joinSingles(i, last int, narrow int32) {
+	u := z.units
+	run, letters, start := 0, 0, i
+	flush := func(end int) {
+		if run >= 3 && letters >= 2 {
+			for k := start + 1; k < end; k += 2 {
+				u[k].flags |= fDeleted
+			}
+		}
+	}
+	for e := i; e <= last; e += 2 {
+		alone := (e == i || u[e-1].hi-u[e-1].lo != narrow) && (e == last || u[e+1].hi-u[e+1].lo != narrow)
+		if !alone {
+			flush(e - 2)
+			run, letters = 0, 0
+			continue
+		}
+		if run == 0 {
+			start = e
+		}
+		run++
+		if u[e].cls == clsLetter {
+			letters++
+		}
+	}
+	flush(last)
 }
 
 func sameRunes(a, b []unit) bool {

@@ -83,9 +83,7 @@ func TestConsoleVerdictsAfterMerge(t *testing.T) {
 		}
 	}
 	check("before merge")
-	if err := conn.Exec(ctx, "OPTIMIZE TABLE "+table(w.db, "verdicts")+" FINAL"); err != nil {
-		t.Fatal(err)
-	}
+	mergeAll(ctx, t, conn, w.db, "verdicts")
 	check("after OPTIMIZE FINAL")
 	var rows uint64
 	if err := conn.QueryRow(ctx, "SELECT count() FROM "+table(w.db, "verdicts")).Scan(&rows); err != nil {
