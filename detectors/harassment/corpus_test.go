@@ -182,26 +182,28 @@ func scoreCorpus(t *testing.T, corpus []corpusEntry) corpusScore {
 	return corpusScore{precision: precision, recall: recall, report: b.String()}
 }
 
-// The blind corpus reported (blindReported, testdata/blind/c) is held, at
+// The blind corpus reported (blindReported, testdata/blind/d) is held, at
 // medium or above, to a floor below the targets of issue #18 (precision
-// 0.90, recall 0.85), which it does not meet: corpus c, written on
-// 2026-12-06 before the frames added from b's misses, scored precision
-// 0.972, recall 0.412 before them and 0.975, 0.459 after. The floor stops
-// regressions; raise it as the detector improves, and set it to the
-// targets once they hold.
+// 0.90, recall 0.85), which it does not meet: corpus d, written on
+// 2026-12-07 before the frame fillers, the describing words and "… you
+// are" of targeting, clause-level bare insults and the frames added from
+// c's misses, scored precision 0.909, recall 0.330 before them and 0.919,
+// 0.374 after. The floor stops regressions; raise it as the detector
+// improves, and set it to the targets once they hold.
 const (
-	blindReported     = "c"
-	blindMinPrecision = 0.93 // target 0.90
-	blindMinRecall    = 0.43 // target 0.85
+	blindReported     = "d"
+	blindMinPrecision = 0.88 // target 0.90
+	blindMinRecall    = 0.35 // target 0.85
 )
 
 // TestBlindCorpora scores the blind corpora, testdata/blind/*/corpus.jsonl:
 // messages written by helpers who never read the rules, each corpus by
 // another writer. Corpus a was scored before the rules changed and then used
 // to find what the detector could not read, so it measures regression now;
-// so is b, whose misses were read for the frames of 2026-12-06; c was
-// written before those frames and never read, and is held to the floor
-// (blindMinPrecision, blindMinRecall). Nobody tunes to c.
+// so do b and c, whose misses were read for the frames of 2026-12-06 and
+// 2026-12-07; d was written before the last of those and never read, and
+// is held to the floor (blindMinPrecision, blindMinRecall). Nobody tunes
+// to d.
 //
 //	go test ./detectors/harassment -run BlindCorpora -v
 func TestBlindCorpora(t *testing.T) {

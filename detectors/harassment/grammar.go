@@ -56,7 +56,7 @@ var fillers = []string{
 	"fking", "fkn", "fricking", "freaking", "frickin", "effing", "bloody", "damn", "dam", "goddamn", "big", "biggest",
 	"little", "lil", "massive", "huge", "real", "proper", "one", "nothing but", "always", "still", "look", "looks",
 	"looking", "sound", "sounds", "seem", "seems", "act", "acting", "like", "kinda", "kind of", "sort of", "sorta",
-	"as", "basically", "straight up", "deadass", "genuinely", "clearly", "obviously", "officially", "certified",
+	"as", "this", "that", "some", "basically", "straight up", "deadass", "genuinely", "clearly", "obviously", "officially", "certified",
 	"such a big", "the most", "most", "more", "of a", "an absolute", "a complete", "a total", "piece of",
 	"sad", "dirty", "filthy", "nasty", "lazy", "stinking", "stinky", "smelly", "silly", "rotten", "miserable",
 	"pitiful", "worthless piece of", "sorry", "sorry ass", "fat ass", "ugly ass", "dumb ass",

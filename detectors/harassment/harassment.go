@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/goshawk-safety/goshawk/detectors"
@@ -371,7 +372,7 @@ func (sc *scratch) clauseEnds(lw int32) bool {
 // the clause ("ur …", "shut up …"); or "like you" right after it. None of
 // these reach across a full stop, ! ? ; or a line break.
 func (sc *scratch) target(fw, lw int32) (bool, int32, int32) {
-	k, fillers := fw-1, 0
+	k, fillers, modifiers := fw-1, 0, 0
 	for k >= 0 {
 		in := &sc.info[k]
 		if in.gap == gapHard {
@@ -380,7 +381,7 @@ func (sc *scratch) target(fw, lw int32) (bool, int32, int32) {
 		if in.second >= 0 {
 			return true, in.second, lw
 		}
-		if in.ur >= 0 && (fillers > 0 || sc.clauseEnds(lw)) {
+		if in.ur >= 0 && (fillers > 0 || modifiers > 0 || sc.clauseEnds(lw)) {
 			return true, in.ur, lw
 		}
 		if in.voc >= 0 && sc.clauseEnds(lw) {
@@ -391,6 +392,15 @@ func (sc *scratch) target(fw, lw int32) (bool, int32, int32) {
 			fillers++
 			continue
 		}
+		if fillers == 0 && modifiers < maxModifiersInTarget && in.gap == gapSoft && sc.modifier(k) {
+			// Describing words right before the insult, nearer to it
+			// than any filler: "you mouth-breathing knuckle-dragging
+			// halfwit", "ur lying cheating …" (not "you missed the
+			// idiot": a filler stands between).
+			k--
+			modifiers++
+			continue
+		}
 		break
 	}
 	if next := lw + 1; int(next) < len(sc.words) && sc.info[lw].gap != gapHard {
@@ -398,29 +408,110 @@ func (sc *scratch) target(fw, lw int32) (bool, int32, int32) {
 			return true, fw, to
 		}
 	}
+	if e, ok := sc.youAre(lw); ok {
+		return true, fw, e
+	}
 	if s, e, ok := sc.bare(fw, lw); ok {
 		return true, s, e
 	}
 	return false, fw, lw
 }
 
+// modifier reports whether word k reads as a describing word: a
+// participle or adjective by its ending ("lying", "whiny", "spineless",
+// "pathetic-looking"), or part of a hyphenated compound ("mouth-breathing",
+// "knuckle-dragging"). Pronouns and the grammar's own words are not.
+func (sc *scratch) modifier(k int32) bool {
+	if sc.info[k].flags&wSecondStart != 0 || sc.info[k].ur >= 0 || sc.info[k].voc >= 0 {
+		return false
+	}
+	w := sc.word(k)
+	if len(w) < 4 {
+		return false
+	}
+	if hyphenated(sc.src, sc.info, k) {
+		return true
+	}
+	for _, suffix := range modifierSuffixes {
+		if strings.HasSuffix(w, suffix) && len(w) > len(suffix)+2 {
+			return true
+		}
+	}
+	return false
+}
+
+// modifierSuffixes end English describing words.
+var modifierSuffixes = []string{"ing", "ed", "less", "ful", "ish", "ous", "ic", "y", "ive", "able", "ible"}
+
+// hyphenated reports whether word k is joined to the next or the previous
+// word by a hyphen in the original text.
+func hyphenated(src string, info []wordInfo, k int32) bool {
+	joined := func(a, b int32) bool {
+		g := src[info[a].oend:max(info[a].oend, info[b].ostart)]
+		return g == "-" || g == "‐" || g == "–"
+	}
+	return int(k)+1 < len(info) && joined(k, k+1) || k > 0 && joined(k-1, k)
+}
+
+// maxPostWords bounds the words between an insult and the "you are" after
+// it ("what a spineless, whiny little weasel you are").
+const maxPostWords = 4
+
+// youAre reports whether the insult ending at word lw is said of the
+// reader by a "you are" after it that ends the clause: "what a spineless,
+// whiny little weasel you are", "idiot, that's what you are". It returns
+// the last word of that.
+func (sc *scratch) youAre(lw int32) (int32, bool) {
+	for k := lw + 1; int(k)+1 < len(sc.words) && k <= lw+1+maxPostWords; k++ {
+		if sc.info[k-1].gap == gapHard {
+			return 0, false
+		}
+		switch sc.word(k) {
+		case "you", "u", "ya":
+		default:
+			continue
+		}
+		switch sc.word(k + 1) {
+		case "are", "r", "were", "is":
+		default:
+			return 0, false
+		}
+		if sc.info[k].gap != gapSoft || !sc.clauseEnds(k+1) {
+			return 0, false
+		}
+		return k + 1, true
+	}
+	return 0, false
+}
+
 // maxBareWords bounds a bare insult sentence.
 const maxBareWords = 8
 
-// bare reports whether the sentence around fw..lw is nothing but insults
-// and fillers, with at least two insults ("ugly bitch", "stupid fat
-// loser!"), and returns its first and last word: in a private message such
-// a sentence is said to the reader. One insult alone ("pathetic", "so
-// stupid") is as often a reaction to something else, and is not enough.
+// bare reports whether the sentence around fw..lw, or failing that its
+// clause (between commas), is nothing but insults and fillers, with at
+// least two insults ("ugly bitch", "stupid fat loser!", "useless idiot,
+// nobody wants you"), and returns its first and last word: in a private
+// message such a sentence is said to the reader. One insult alone
+// ("pathetic", "so stupid") is as often a reaction to something else, and
+// is not enough.
 func (sc *scratch) bare(fw, lw int32) (int32, int32, bool) {
+	if s, e, ok := sc.bareWithin(fw, lw, gapHard); ok {
+		return s, e, true
+	}
+	return sc.bareWithin(fw, lw, gapComma)
+}
+
+// bareWithin is bare for the stretch around fw..lw bounded by gaps of at
+// least the given kind.
+func (sc *scratch) bareWithin(fw, lw int32, bound uint8) (int32, int32, bool) {
 	s, e := fw, lw
-	for s > 0 && sc.info[s-1].gap != gapHard && lw-s < maxBareWords {
+	for s > 0 && sc.info[s-1].gap < bound && lw-s < maxBareWords {
 		s--
 	}
-	for int(e)+1 < len(sc.words) && sc.info[e].gap != gapHard && e-fw < maxBareWords {
+	for int(e)+1 < len(sc.words) && sc.info[e].gap < bound && e-fw < maxBareWords {
 		e++
 	}
-	if s > 0 && sc.info[s-1].gap != gapHard || int(e)+1 < len(sc.words) && sc.info[e].gap != gapHard {
+	if s > 0 && sc.info[s-1].gap < bound || int(e)+1 < len(sc.words) && sc.info[e].gap < bound {
 		return 0, 0, false // a longer sentence
 	}
 	terms := 0

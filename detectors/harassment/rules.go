@@ -58,18 +58,19 @@ const (
 
 // Targets of a terms rule.
 const (
-	targetNone          = "none"          // the term alone is enough
-	targetSecondPerson  = "second_person" // the term must be aimed at the recipient
-	defaultCueWindow    = 3
-	maxCueWindow        = 8
-	reportedWindow      = 12 // words that low_before reaches back, within the sentence
-	maxTermWords        = 12
-	maxCueWords         = 8
-	maxWindow           = 7 * 24 * time.Hour
-	maxMessages         = 100
-	maxStateCap         = 10_000_000
-	maxFillersInTarget  = 5 // fillers between the second-person word and the term
-	escalationStopLimit = 64
+	targetNone           = "none"          // the term alone is enough
+	targetSecondPerson   = "second_person" // the term must be aimed at the recipient
+	defaultCueWindow     = 3
+	maxCueWindow         = 8
+	reportedWindow       = 12 // words that low_before reaches back, within the sentence
+	maxTermWords         = 12
+	maxCueWords          = 8
+	maxWindow            = 7 * 24 * time.Hour
+	maxMessages          = 100
+	maxStateCap          = 10_000_000
+	maxFillersInTarget   = 5 // fillers between the second-person word and the term
+	maxModifiersInTarget = 4 // describing words right before the term
+	escalationStopLimit  = 64
 )
 
 // Contact details a terms rule may require (requires:).

@@ -27,8 +27,14 @@ import (
 //	slot?       the slot may be left out
 //
 // and may be preceded by ~N: up to N other words between the previous slot
-// and this one (default 0: adjacent). A frame that starts with ^ matches
-// only from the first word of the text, one that ends with $ only up to
+// and this one (default 0: adjacent). Words of the class "filler"
+// (intensifiers and quantifiers: "both", "every", "fucking", "really") are
+// not counted in a gap, up to maxFillers of them in a frame: "break ~0
+// {your} ~1 {injured}" reads "break both your legs" and "smash every
+// fucking window". A frame that starts with ^ matches
+// only from the first word of the text, one that starts with < only from
+// the first word of a sentence ("< gonna ~3 {harmverb}": the subject left
+// out), one that ends with $ only up to
 // its last; a frame between both may have a single slot ("^ {kin} $": a
 // text that is only "mum"). Slots never match across a sentence
 // end (. ! ? ; or a line break). Frames run on the normal form of
@@ -86,14 +92,20 @@ var Classes = map[string][]string{
 	"alone": {"alone", "yourself", "urself", "only", "just", "solo", "private", "privately", "nobody", "noone"},
 	// Photos: a picture of someone, and what is in it.
 	"send":    {"send+", "show+", "snap+", "take+", "share+", "post+", "dm+", "give+", "get+", "see+", "upload+", "film+", "record+", "flash+", "want+", "wanna"},
-	"picture": {"pic", "pics", "picture", "pictures", "photo", "photos", "selfie", "selfies", "pix", "snap", "snaps", "video", "vid", "vids", "clip", "shot", "shots", "image", "facetime", "cam", "webcam", "camera", "look"},
+	"picture": {"pic", "pics", "picture", "pictures", "photo", "photos", "selfie", "selfies", "pix", "snap", "snaps", "video", "vid", "vids", "clip", "shot", "shots", "image", "facetime", "cam", "webcam", "camera", "look", "nude", "nudes", "noods"},
 	"body":    {"body", "bodies", "legs", "leg", "chest", "tummy", "belly", "stomach", "waist", "hips", "bum", "butt", "figure", "shape", "skin", "feet", "face", "lips", "mirror", "bed", "bathroom", "shower", "bath", "bedroom", "room"},
 	"clothing": {"pyjamas", "pajamas", "pjs", "nightie", "nightdress", "underwear", "undies", "bra", "swimsuit", "bikini", "swimwear", "shorts", "skirt", "dress",
 		"towel", "uniform", "leotard", "tights", "top", "crop", "clothes", "outfit", "wearing", "wear", "dressed", "undressed", "changing", "changed", "nothing"},
 
+	// Fillers: words a frame's gap does not count (see above). Never a
+	// negation, a pronoun or a verb: they do not change who does what.
+	"filler": {"both", "every", "all", "each", "whole", "entire", "fucking", "fuckin", "fking", "fkn", "fcking", "effing", "freaking",
+		"frickin", "fricking", "bloody", "damn", "goddamn", "really", "rly", "literally", "totally", "so", "just", "actually",
+		"honestly", "seriously", "even", "ever", "little", "lil", "stupid", "ugly", "fat", "dumb", "pathetic", "sorry", "worthless"},
+
 	// Threats: who acts, what they do, to what.
 	"future": {"will", "ll", "gonna", "gon", "going", "shall", "finna", "would", "d", "bout", "about", "gunna", "boutta", "abouta", "tryna"},
-	"me":     {"i", "im", "ill", "id", "imma", "ima", "iam", "ive", "iam", "ma"},
+	"me":     {"i", "im", "ill", "id", "imma", "ima", "iam", "ive", "ma", "we", "were", "wed"},
 	"harmverb": {"kill+", "murder+", "stab+", "shoot+", "hurt+", "punch+", "slit+", "strangle+", "choke+", "drown+", "slap+", "gut+", "knife+",
 		"lynch+", "behead+", "smack+", "merk+", "rape+", "torture+", "maim+", "cripple+", "poison+", "bash+", "batter+", "whack+", "deck+", "headbutt+", "suffocate+"},
 	"injure": {"kill+", "murder+", "stab+", "shoot+", "hurt+", "punch+", "slit+", "strangle+", "choke+", "slap+", "smack+", "bash+", "batter+", "break+",
@@ -106,7 +118,7 @@ var Classes = map[string][]string{
 	// Exposure: publishing what is private.
 	"expose": {"post+", "leak+", "share+", "send+", "publish+", "dox+", "doxx+", "expose+", "spread+", "forward+", "upload+", "release+", "drop+", "put+", "show+", "out+", "broadcast+", "text+", "email+", "blast+", "plaster+", "screenshot+"},
 	"private": {"address", "addy", "number", "phone", "ip", "name", "location", "school", "workplace", "job", "work", "details", "info", "information", "pics", "pictures",
-		"photos", "nudes", "screenshots", "messages", "dms", "texts", "chats", "secrets", "face", "house", "home", "socials", "insta", "snap", "password", "passwords", "id", "schedule", "parents", "boss", "employer"},
+		"photos", "nudes", "dox", "doxx", "screenshots", "messages", "dms", "texts", "chats", "secrets", "face", "house", "home", "socials", "insta", "snap", "password", "passwords", "id", "schedule"},
 	"public": {"public", "online", "everywhere", "everyone", "everybody", "internet", "forum", "forums", "wall", "walls", "twitter", "reddit", "facebook", "insta", "instagram", "tiktok", "discord", "group", "groupchat", "gc", "school", "boss", "employer", "mom", "mum", "parents", "contacts", "friends", "family", "world", "town"},
 	// Hate: groups, and what is said of them.
 	"groupnoun": {"immigrants", "migrants", "refugees", "foreigners", "muslims", "jews", "christians", "hindus", "sikhs", "blacks", "asians",
@@ -182,8 +194,8 @@ type frameSlot struct {
 // frame is a compiled frame: its slots, and whether it must start at the
 // first word of the text (^) or end at its last ($).
 type frame struct {
-	slots          []frameSlot
-	atStart, atEnd bool
+	slots                      []frameSlot
+	atStart, atSentence, atEnd bool
 }
 
 // FrameSet is a compiled set of frames. It is immutable and safe for
@@ -192,14 +204,17 @@ type FrameSet struct {
 	frames []frame
 	specs  []string
 	sets   int
+	filler uint16 // the set of the filler class's words
 	words  wordTable // word -> the sets it is in, ascending
 	starts [][]int32 // set -> frames whose first slot it is
 }
 
-// MaxFrameSlots and MaxFrameGap bound a frame.
+// MaxFrameSlots and MaxFrameGap bound a frame; maxFillers bounds the
+// fillers one frame passes over without counting them.
 const (
 	MaxFrameSlots = 8
 	MaxFrameGap   = 6
+	maxFillers    = 3
 )
 
 // CompileFrames compiles frame specs (see the package documentation of
@@ -208,11 +223,19 @@ func CompileFrames(specs []string) (*FrameSet, error) {
 	fs := &FrameSet{}
 	words := map[string][]uint16{}
 	setOf := map[string]uint16{}
+	fs.filler = 0
+	fs.sets = 1
+	fs.starts = append(fs.starts, nil)
+	for _, w := range Classes["filler"] {
+		words[frameKey(w)] = append(words[frameKey(w)], fs.filler)
+	}
 	for _, spec := range specs {
 		fields := strings.Fields(spec)
 		var fr frame
 		if len(fields) > 0 && fields[0] == "^" {
 			fr.atStart, fields = true, fields[1:]
+		} else if len(fields) > 0 && fields[0] == "<" {
+			fr.atSentence, fields = true, fields[1:]
 		}
 		if len(fields) > 0 && fields[len(fields)-1] == "$" {
 			fr.atEnd, fields = true, fields[:len(fields)-1]
@@ -228,8 +251,8 @@ func CompileFrames(specs []string) (*FrameSet, error) {
 				gap = n
 				continue
 			}
-			if f == "^" || f == "$" {
-				return nil, fmt.Errorf("frame %q: ^ only first, $ only last", spec)
+			if f == "^" || f == "<" || f == "$" {
+				return nil, fmt.Errorf("frame %q: ^ and < only first, $ only last", spec)
 			}
 			optional := strings.HasSuffix(f, "?")
 			f = strings.TrimSuffix(f, "?")
@@ -372,10 +395,10 @@ func (fs *FrameSet) Match(n Normalized, sc *FrameScratch, out []FrameMatch) []Fr
 		for _, set := range toks[i].sets {
 			for _, fi := range fs.starts[set] {
 				fr := &fs.frames[fi]
-				if fr.atStart && i > 0 {
+				if fr.atStart && i > 0 || fr.atSentence && i > 0 && toks[i-1].sentence == toks[i].sentence {
 					continue
 				}
-				if end, ok := fs.matchFrom(fr, 1, i, toks); ok {
+				if end, ok := fs.matchFrom(fr, 1, i, 0, toks); ok {
 					m := FrameMatch{ID: int(fi), Start: int(toks[i].start), End: int(toks[end].end)}
 					m.OrigStart, m.OrigEnd = n.Original(m.Start, m.End)
 					out = append(out, m)
@@ -386,25 +409,33 @@ func (fs *FrameSet) Match(n Normalized, sc *FrameScratch, out []FrameMatch) []Fr
 	return out
 }
 
-// matchFrom matches slots k.. of frame after token prev; it returns the
-// index of the token of the last slot.
-func (fs *FrameSet) matchFrom(fr *frame, k, prev int, toks []frameToken) (int, bool) {
+// matchFrom matches slots k.. of frame after token prev, having passed
+// over fillers so far; it returns the index of the token of the last slot.
+func (fs *FrameSet) matchFrom(fr *frame, k, prev, fillers int, toks []frameToken) (int, bool) {
 	if k == len(fr.slots) {
 		return prev, !fr.atEnd || prev == len(toks)-1
 	}
 	s := fr.slots[k]
-	for j := prev + 1; j < len(toks) && j <= prev+1+int(s.gap); j++ {
+	passed, f := 0, fillers
+	for j := prev + 1; j < len(toks); j++ {
 		if toks[j].sentence != toks[prev].sentence {
 			break
 		}
 		if slices.Contains(toks[j].sets, s.set) {
-			if end, ok := fs.matchFrom(fr, k+1, j, toks); ok {
+			if end, ok := fs.matchFrom(fr, k+1, j, f, toks); ok {
 				return end, true
 			}
 		}
+		if f < maxFillers && len(toks[j].sets) > 0 && toks[j].sets[0] == fs.filler {
+			f++ // sets are ascending and the filler set is 0
+			continue
+		}
+		if passed++; passed > int(s.gap) {
+			break
+		}
 	}
 	if s.optional {
-		return fs.matchFrom(fr, k+1, prev, toks)
+		return fs.matchFrom(fr, k+1, prev, fillers, toks)
 	}
 	return 0, false
 }
