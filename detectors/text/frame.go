@@ -204,7 +204,7 @@ type FrameSet struct {
 	frames []frame
 	specs  []string
 	sets   int
-	filler uint16 // the set of the filler class's words
+	filler uint16    // the set of the filler class's words
 	words  wordTable // word -> the sets it is in, ascending
 	starts [][]int32 // set -> frames whose first slot it is
 }
