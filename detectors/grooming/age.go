@@ -396,9 +396,23 @@ func (p *ageParser) initial(reply bool) (int, int, bool) {
 	}
 	// A bare answer: nothing but allowed words may follow, up to the age
 	// about to come ("11 but 12 in like 3 weeks").
+	// Or up to the next age ("14 yeah, 15 in october"), the school year
+	// that goes with it ("13, 8th grade"), when it began ("14 since
+	// january") or the end of the sentence ("13. near chicago").
 	for j := k; j < len(t); j++ {
 		w := t[j].word()
+		if t[j].gap == gapBreak || w == "since" {
+			break
+		}
 		if (w == "but" || w == "turning" || w == "nearly" || w == "almost") && j+1 < len(t) && t[j+1].digits {
+			break
+		}
+		if t[j].digits && t[j].gap != gapGlued {
+			if next, _ := p.number(j); next == v+1 {
+				break
+			}
+		}
+		if _, _, ok := p.school(j); ok {
 			break
 		}
 		if !allowedAfter(w) {

@@ -53,6 +53,14 @@ func TestAgeDisclosure(t *testing.T) {
 		{text: "I start work at 9"},
 		{text: "11 but 12 in like 3 weeks", reply: true, age: 11},
 		{text: "11 but 12 in like 3 weeks"},
+		{text: "14 yeah, 15 in october", reply: true, age: 14},
+		{text: "13, 8th grade", reply: true, age: 13},
+		{text: "haha 14, 9th grade", reply: true, age: 14},
+		{text: "14 since january. near chicago", reply: true, age: 14},
+		{text: "13. you?", reply: true, age: 13, asks: true},
+		{text: "14 yeah, 20 in my class", reply: true}, // another number: not the next age
+		{text: "14 since january"},                     // no question open
+		{text: "12 cookies since monday", reply: true},
 		{text: "my age is 15", age: 15},
 		{text: "I'm in 8th grade", age: 13},
 		{text: "im in the 7th grade", age: 12},

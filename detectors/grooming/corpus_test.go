@@ -174,19 +174,21 @@ func scoreCorpus(t *testing.T, corpus []*corpusConv) corpusScore {
 // Blind corpora: conversations written by someone who had not read the
 // rules (testdata/blind/<name>/, the corpus format), each scored once
 // before a detector change and once after. The one named by blindReported
-// was written after the last change; it is the figure reported. The
-// targets of issue #17 on it are recall 0.90, false-positive rate 0.10 and
-// the first medium+ flag before 75% of the conversation. Corpus c, written
-// after the concealment/override and frame work of 2026-12-06 (which was
-// done reading a's and b's misses), scores recall 0.500, false-positive
-// rate 0.091, first medium+ at 61% (the code before that work: 0.455,
-// 0.045, 69%), so the recall target is not met. The test holds it to the
-// floor below, which stops regressions without pretending the target is
-// met: raise the floor as the detector improves, and set it to the targets
-// once they hold.
+// was written before the last change and never read; it is the figure
+// reported. The targets of issue #17 on it are recall 0.90, false-positive
+// rate 0.10 and the first medium+ flag before 75% of the conversation.
+// Corpus d, written on 2026-12-07 before the answers read with a school
+// year, the next age or "since", guessed-age questions ("what are you,
+// 16?"), breadth beyond three stages when the recipient's age is unknown,
+// and pictures of things and meetings with the family left out (all done
+// reading c's misses), scores recall 0.727, false-positive rate 0.000,
+// first medium+ at 69% (before: 0.636, 0.000, 69%), so the recall target
+// is not met. The test holds it to the floor below, which stops
+// regressions without pretending the target is met: raise the floor as the
+// detector improves, and set it to the targets once they hold.
 const (
-	blindReported     = "c"
-	blindMinRecall    = 0.45 // target 0.90
+	blindReported     = "d"
+	blindMinRecall    = 0.70 // target 0.90
 	blindMaxFPR       = 0.10
 	blindMaxMeanFirst = 0.75
 )

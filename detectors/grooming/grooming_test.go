@@ -188,6 +188,12 @@ func TestTiers(t *testing.T) {
 			"send me a pic of you with the cake", "your mum would get the wrong idea about us", "I'll pick you up at 5"}, detectors.High, 0},
 		{"family, a surprise kept from a parent", 41, 11, []string{"kid: hi uncle", "are you home alone?", "kid: yes",
 			"send me a pic of you with the cake", "your mum doesn't need to know", "I'll pick you up at 5"}, "", 0},
+		// Four or more stages with nothing known of the ages are a
+		// trajectory; with a family word first they stay quiet.
+		{"no ages, four stages", 0, 0, []string{"you're so mature", "kid: thx", "don't tell your mum we talk", "kid: ok",
+			"add me on snap", "kid: ok", "I could pick you up after school"}, detectors.Medium, 0},
+		{"no ages, four stages, family", 0, 0, []string{"kid: hi uncle", "you're so mature", "kid: thx", "don't tell your mum about the present",
+			"kid: ok", "add me on snap", "kid: ok", "I could pick you up after school"}, "", 0},
 		{"the minor sends the signals", 35, 13, []string{
 			"kid: you're so pretty", "kid: how old are you?", "13", "kid: are you home alone", "kid: don't tell your mom",
 			"kid: add me on snap", "kid: send me a pic", "kid: we should meet up"}, "", 0},
