@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"testing"
@@ -76,14 +77,39 @@ func perfDetectors(t testing.TB) ([]detectors.Factory, *detectors.RuleSet) {
 // encoding/json takes to decode the same events. Both are timed in the same
 // test, interleaved, and each keeps the fastest of several passes over the
 // same 5,000 generated events: load from other processes only ever adds
-// time, so the minimum is what the code costs, and a ratio of two minima
-// taken side by side does not depend on how fast or busy the machine is.
+// time, so the minimum is what the code costs. A burst of load that lasts
+// the whole measurement (other test packages run beside this one) still
+// moves the ratio, because it slows the cache-hungry detectors more than
+// the decoder; so a ratio over the limit is measured again, up to
+// perfAttempts times, and the lowest counts. A regression fails every
+// attempt.
 func TestPerfDetectionCostGuard(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing guard; skipped with -short")
 	}
 	values, msgs := perfTraffic(t, 5000)
 	factories, rules := perfDetectors(t)
+	ratio := math.Inf(1)
+	for attempt := 1; attempt <= perfAttempts && ratio > perfMaxRatio; attempt++ {
+		r := measureDetectionCost(t, values, msgs, factories, rules)
+		t.Logf("attempt %d: detection / encoding/json = %.2f (limit %.1f)", attempt, r, perfMaxRatio)
+		ratio = min(ratio, r)
+	}
+	breakdown := perDetector(t, factories, rules, msgs)
+	t.Logf("detection / encoding/json = %.2f (limit %.1f); per detector: %s", ratio, perfMaxRatio, breakdown)
+	if ratio > perfMaxRatio {
+		t.Errorf("detection costs %.2f times encoding/json's decoding of the same events in each of %d attempts, more than the %.1f allowed (issue 10); per detector: %s",
+			ratio, perfAttempts, perfMaxRatio, breakdown)
+	}
+}
+
+// perfAttempts bounds the measurements of the cost guard.
+const perfAttempts = 3
+
+// measureDetectionCost returns detection's cost over encoding/json's, each
+// the fastest of several interleaved passes.
+func measureDetectionCost(t *testing.T, values [][]byte, msgs []*event.Message, factories []detectors.Factory, rules *detectors.RuleSet) float64 {
+	t.Helper()
 	const passes = 9
 	best := map[string]time.Duration{"json": 1 << 62, "decode": 1 << 62, "detect": 1 << 62}
 	keep := func(name string, d time.Duration) { best[name] = min(best[name], d) }
@@ -123,15 +149,9 @@ func TestPerfDetectionCostGuard(t *testing.T) {
 		t.Fatal("the detectors flagged nothing in 5,000 generated events: the guard would time nothing useful")
 	}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(len(values)) }
-	ratio := float64(best["detect"]) / float64(best["json"])
 	t.Logf("per message, fastest of %d passes over %d events: encoding/json %.0f ns, event.Decode %.0f ns, detection %.0f ns (%d detectors, %d flags)",
 		passes, len(values), per(best["json"]), per(best["decode"]), per(best["detect"]), len(factories), nflags)
-	breakdown := perDetector(t, factories, rules, msgs)
-	t.Logf("detection / encoding/json = %.2f (limit %.1f); per detector: %s", ratio, perfMaxRatio, breakdown)
-	if ratio > perfMaxRatio {
-		t.Errorf("detection costs %.2f times encoding/json's decoding of the same events, more than the %.1f allowed (issue 10); per detector: %s",
-			ratio, perfMaxRatio, breakdown)
-	}
+	return float64(best["detect"]) / float64(best["json"])
 }
 
 // perDetector times each detector on its own, fastest of three passes, for

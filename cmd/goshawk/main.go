@@ -37,7 +37,7 @@ func commands() map[string]command {
 		"produce":   {"produce generated message events to Kafka or a file", cmdProduce},
 		"migrate":   {"create or upgrade the flag store schema", cmdMigrate},
 		"console":   {"serve the analysts' triage console against the flag store", cmdConsole},
-		"rules":     {"check rule files and run their examples (rules test DIR), or list the rules", cmdRules},
+		"rules":     {"check rule files and run their examples (rules test DIR), list them, score them against verdicts, learn the spam Bayes model", cmdRules},
 		"keygen":    {"print a new evidence encryption key (a key-file line)", cmdKeygen},
 		"retention": {"clear expired evidence once (run does it periodically)", cmdRetention},
 		"bench":     {"measure throughput, latency, CPU and memory against real Kafka and ClickHouse", cmdBench},

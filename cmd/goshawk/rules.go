@@ -20,11 +20,15 @@ func cmdRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] == "score" {
 		return cmdRulesScore(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "learn" {
+		return cmdRulesLearn(ctx, args[1:], stdout, stderr)
+	}
 	f := newFlags("rules test|list [DIR]",
 		"test: load the built-in rules with DIR's rule files over them, check every field and run every\n"+
 			"rule's examples; exit 1 if any rule is invalid or any example fails.\n"+
 			"list: print the rules that would run (detector, id, mode, severity, version, owner, source).\n"+
-			"score: see goshawk rules score --help.", stderr)
+			"score: see goshawk rules score --help.\n"+
+			"learn: see goshawk rules learn --help.", stderr)
 	var dets []string
 	f.List(&dets, "detectors", "", "detectors whose rules to load (empty: all registered)")
 	if err := f.Parse(args); err != nil {

@@ -37,29 +37,47 @@ func builtinRules(b testing.TB) []*detectors.Rule {
 }
 
 // BenchmarkInspect runs the spam detector (the per-conversation engine
-// side: wording, links, first contact, fingerprint, encoding the
-// forwards) over generated traffic, in order:
+// side: wording, links, first contact, fingerprint, the Bayes rule,
+// encoding the forwards) over generated traffic, in order; "no-bayes" is
+// the same without the Bayes rule, in the same run:
 //
 //	go test ./detectors/spam -run '^$' -bench Inspect -benchmem
 func BenchmarkInspect(b *testing.B) {
 	msgs := generated(b, 10_000)
-	d, err := spam.New(builtinRules(b))
-	if err != nil {
-		b.Fatal(err)
+	all := builtinRules(b)
+	var noBayes []*detectors.Rule
+	for _, r := range all {
+		if r.ID != "spam.bayes" {
+			noBayes = append(noBayes, r)
+		}
 	}
-	fw := d.(detectors.Forwarder)
-	var out []detectors.Forward
-	textBytes := 0
-	for _, m := range msgs {
-		textBytes += len(m.Text)
+	if len(noBayes) == len(all) {
+		b.Fatal("no spam.bayes rule among the built-in rules")
 	}
-	b.SetBytes(int64(textBytes / len(msgs)))
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		d.Inspect(msgs[i%len(msgs)], nil)
-		out = fw.TakeForwards(out[:0])
-		i++
+	for _, v := range []struct {
+		name  string
+		rules []*detectors.Rule
+	}{{"all", all}, {"no-bayes", noBayes}} {
+		b.Run(v.name, func(b *testing.B) {
+			d, err := spam.New(v.rules)
+			if err != nil {
+				b.Fatal(err)
+			}
+			fw := d.(detectors.Forwarder)
+			var out []detectors.Forward
+			textBytes := 0
+			for _, m := range msgs {
+				textBytes += len(m.Text)
+			}
+			b.SetBytes(int64(textBytes / len(msgs)))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				d.Inspect(msgs[i%len(msgs)], nil)
+				out = fw.TakeForwards(out[:0])
+				i++
+			}
+		})
 	}
 }
 

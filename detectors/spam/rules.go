@@ -18,6 +18,7 @@ const (
 	kindLinks     = "links"     // link features and their weights
 	kindBehaviour = "behaviour" // sender behaviour and content fan-out
 	kindTier      = "tier"      // a score threshold that raises a flag
+	kindBayes     = "bayes"     // a token model's spam probability, in bands
 )
 
 // ruleFields lists the spam rules' own fields, by kind.
@@ -26,12 +27,13 @@ var ruleFields = map[string][]string{
 	kindLinks:     {"weights", "shorteners", "brands", "many_links"},
 	kindBehaviour: {"window", "allowed_lateness", "max_senders", "max_messages", "max_entries", "fanout", "cold_fanout", "cold_link_fanout", "burst", "typing", "account_age_scale", "new_account", "trust", "content_fanout", "conversation_state"},
 	kindTier:      {"min_score", "score"},
+	kindBayes:     {"model", "bands"},
 }
 
 // RuleFields are the fields of spam rules beyond the common ones.
 func RuleFields() []string {
 	out := []string{"kind"}
-	for _, k := range []string{kindContent, kindLinks, kindBehaviour, kindTier} {
+	for _, k := range []string{kindContent, kindLinks, kindBehaviour, kindTier, kindBayes} {
 		out = append(out, ruleFields[k]...)
 	}
 	return out
@@ -59,6 +61,7 @@ type config struct {
 	frames      *text.FrameSet // frames of every content rule; nil without any
 	frameRule   []int32        // frame → index into content
 	links       *linksRule     // nil: no link signals
+	bayes       *bayesRule     // nil: no Bayes rule
 	behaviour   *behaviourRule
 	tiers       []*tierRule // ascending min score
 }
@@ -76,9 +79,14 @@ func newSource(r *detectors.Rule) source {
 
 type contentRule struct {
 	source
-	weight  int64
-	index   int
-	hasWith bool
+	key string // what forwards name it by: the id, or "<id>/<band>" for a Bayes band
+	// statistical: a Bayes band, which adds to the score but, unlike scam
+	// wording, does not lift the trust cap (a guess from words is not
+	// enough to doubt an established sender).
+	statistical bool
+	weight      int64
+	index       int
+	hasWith     bool
 }
 
 // level is one step of a counted signal: from `at` on, it adds weight.
@@ -224,9 +232,9 @@ func parseRules(rules []*detectors.Rule, matcher bool) (*config, error) {
 		if err := r.Decode(&doc); err != nil {
 			return nil, err
 		}
-		kind, ok := f.Required("kind", &doc.Kind, "a rule kind (content, links, behaviour or tier)", "!!str")
+		kind, ok := f.Required("kind", &doc.Kind, "a rule kind (content, links, behaviour, tier or bayes)", "!!str")
 		if ok && ruleFields[kind] == nil {
-			f.Errorf("kind", "%q is not a rule kind (want content, links, behaviour or tier)", kind)
+			f.Errorf("kind", "%q is not a rule kind (want content, links, behaviour, tier or bayes)", kind)
 			ok = false
 		}
 		if ok {
@@ -254,7 +262,7 @@ func parseRules(rules []*detectors.Rule, matcher bool) (*config, error) {
 						c.phraseWith = append(c.phraseWith, true)
 					}
 					c.content = append(c.content, cr.rule)
-					c.contentByID[r.ID] = cr.rule
+					c.contentByID[cr.rule.key] = cr.rule
 				}
 			case kindLinks:
 				if c.links != nil {
@@ -273,6 +281,18 @@ func parseRules(rules []*detectors.Rule, matcher bool) (*config, error) {
 			case kindTier:
 				if t := parseTier(f, &doc); t != nil {
 					c.tiers = append(c.tiers, t)
+				}
+			case kindBayes:
+				if c.bayes != nil {
+					f.Errorf("kind", "a second bayes rule (%s is the first)", c.bayes.id)
+				}
+				if b := parseBayes(f, &doc, matcher); b != nil && c.bayes == nil {
+					c.bayes = b
+					for _, band := range b.bands {
+						band.rule.index = len(c.content)
+						c.content = append(c.content, band.rule)
+						c.contentByID[band.rule.key] = band.rule
+					}
 				}
 			}
 		}

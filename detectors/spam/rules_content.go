@@ -49,7 +49,7 @@ func parseContent(f *detectors.RuleFields, d *ruleDoc, index int) *parsedContent
 		return nil
 	}
 	return &parsedContent{
-		rule:    &contentRule{source: newSource(r), weight: w, index: index, hasWith: len(with) > 0},
+		rule:    &contentRule{source: newSource(r), key: r.ID, weight: w, index: index, hasWith: len(with) > 0},
 		phrases: phrases, frames: frames, with: with,
 	}
 }

@@ -41,6 +41,8 @@ type ruleDoc struct {
 	ConversationState yaml.Node `yaml:"conversation_state"`
 	MinScore          yaml.Node `yaml:"min_score"`
 	Score             yaml.Node `yaml:"score"`
+	Model             yaml.Node `yaml:"model"`
+	Bands             yaml.Node `yaml:"bands"`
 }
 
 // set lists the fields that are present, other than kind.
@@ -57,7 +59,7 @@ func (d *ruleDoc) set() []string {
 		{"cold_link_fanout", &d.ColdLinkFanout}, {"burst", &d.Burst}, {"typing", &d.Typing},
 		{"account_age_scale", &d.AccountAgeScale}, {"new_account", &d.NewAccount}, {"trust", &d.Trust},
 		{"content_fanout", &d.ContentFanout}, {"conversation_state", &d.ConversationState},
-		{"min_score", &d.MinScore}, {"score", &d.Score},
+		{"min_score", &d.MinScore}, {"score", &d.Score}, {"model", &d.Model}, {"bands", &d.Bands},
 	} {
 		if f.n.Kind != 0 {
 			out = append(out, f.name)

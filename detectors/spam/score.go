@@ -24,9 +24,11 @@ func (s *SenderStage) score(e *msgEntry) []contrib {
 			c = append(c, contrib{src, name, w})
 		}
 	}
+	wording := false // scam wording: a content rule, not the Bayes model's guess
 	for h := e.hits; h != 0; h &= h - 1 {
 		if cr := s.byBit[bits.TrailingZeros64(h)]; cr != nil {
 			add(&cr.source, cr.name, cr.weight)
+			wording = wording || !cr.statistical
 		}
 	}
 	link := e.flags&flagLink != 0
@@ -78,7 +80,7 @@ func (s *SenderStage) score(e *msgEntry) []contrib {
 	if lv := reached(b.contentSenders, int(e.cSenders)); lv != nil {
 		add(&b.source, lv.name, lv.weight)
 	}
-	if b.trustAge > 0 && e.hits == 0 && e.flags&(flagShortener|flagPunycode|flagLookalike) == 0 && s.trusted(e, age) {
+	if b.trustAge > 0 && !wording && e.flags&(flagShortener|flagPunycode|flagLookalike) == 0 && s.trusted(e, age) {
 		var sum int64
 		for _, x := range c {
 			sum += x.weight

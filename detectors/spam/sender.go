@@ -337,8 +337,8 @@ func (s *SenderStage) bit(id []byte) (uint8, bool) {
 		return 0, false
 	}
 	b := uint8(len(s.intern))
-	s.intern = append(s.intern, cr.id)
-	s.bits[cr.id] = b
+	s.intern = append(s.intern, cr.key)
+	s.bits[cr.key] = b
 	s.byBit[b] = cr
 	return b, true
 }

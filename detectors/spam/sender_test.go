@@ -470,6 +470,9 @@ func TestTrustCapsBehaviour(t *testing.T) {
 		{name: "new account, known contacts", age: 2 * time.Hour, flags: flagFirst, want: true},
 		{name: "established account, scam wording", age: 90 * 24 * time.Hour, flags: flagFirst | flagCold, hits: []string{"spam.scam.prize"}, want: true},
 		{name: "established account, shortened link", age: 90 * 24 * time.Hour, flags: flagFirst | flagCold | flagShortener, links: 1, want: true},
+		// The Bayes model's guess is not scam wording: it adds within the cap.
+		{name: "established account, Bayes band", age: 90 * 24 * time.Hour, flags: flagFirst | flagCold, hits: []string{"spam.bayes/bayes_99"}, capped: true},
+		{name: "new account, Bayes band", age: 2 * time.Hour, flags: flagFirst | flagCold, hits: []string{"spam.bayes/bayes_99"}, want: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, last := traced(t, builtinRules(t))

@@ -92,7 +92,8 @@ type Detector struct {
 	fmatch   []text.FrameMatch
 	fscratch text.FrameScratch
 	arts     []uint64 // artefact hashes of the last message (artefacts.go)
-	seen     []uint8  // per content rule: 1 a phrase matched, 2 a `with` phrase matched
+	bscratch bayesScratch
+	seen     []uint8 // per content rule: 1 a phrase matched, 2 a `with` phrase matched
 	convs    *state.LRU[convState]
 	dirty    map[string]struct{}
 	key      []byte
@@ -104,6 +105,7 @@ type Detector struct {
 // features are what Inspect worked out about the last message.
 type features struct {
 	hits       []*contentRule
+	bayes      float64 // the Bayes rule's probability; -1 when none
 	links      linkScan
 	first      bool
 	cold       bool
@@ -214,6 +216,14 @@ func (d *Detector) analyse(m *event.Message) {
 			}
 		}
 	}
+	f.bayes = -1
+	if b := cfg.bayes; b != nil && b.scorer != nil {
+		if f.bayes = b.scorer.score(n.Text, &d.bscratch); f.bayes >= 0 {
+			if band := b.band(f.bayes); band != nil {
+				f.hits = append(f.hits, band)
+			}
+		}
+	}
 	f.simhash, f.words, f.printed = 0, 0, false
 	// A text of fewer words than min_words cannot have that many distinct
 	// canonical words: most chat stops here.
@@ -269,8 +279,8 @@ func (d *Detector) forward(m *event.Message) {
 		size += len(p.ID) + 2
 	}
 	for _, cr := range f.hits {
-		r.hits = append(r.hits, hitRec[string]{id: cr.id, weight: float32(cr.weight) / points})
-		size += len(cr.id) + 6
+		r.hits = append(r.hits, hitRec[string]{id: cr.key, weight: float32(cr.weight) / points})
+		size += len(cr.key) + 6
 	}
 	d.arts = scanArtefacts(m.Text, d.arts[:0])
 	if f.printed {
