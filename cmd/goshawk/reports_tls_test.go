@@ -100,7 +100,9 @@ func TestRunReportsOverTLSAndSCRAM(t *testing.T) {
 	good, _ := json.Marshal(map[string]any{"report_id": "rep-tls", "reporter_id": "u-1", "conversation_id": "c-tls",
 		"reason": "harassment", "comment": "over TLS", "reported_at": "2026-11-25T12:00:00Z"})
 	bad := []byte(`{"report_id":"rep-bad","reporter_id":"u-1","conversation_id":"c-tls","reason":"nonsense","reported_at":"2026-11-25T12:00:00Z"}`)
-	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	// Generous bounds: under CI's load with -race, `run` has taken 30 s
+	// from opening the store to consuming.
+	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer wcancel()
 	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: "reports", Transport: sec.Transport(), Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll}
 	if err := w.WriteMessages(wctx, kafka.Message{Key: []byte("c-tls"), Value: good}, kafka.Message{Key: []byte("c-tls"), Value: bad}); err != nil {
@@ -114,7 +116,7 @@ func TestRunReportsOverTLSAndSCRAM(t *testing.T) {
 	}
 	defer reader.Close()
 	var it triage.Item
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if it, err = reader.Console().Flag(ctx, triage.ReportItemID("rep-tls")); err == nil {
 			break
 		}

@@ -42,6 +42,7 @@ type token struct {
 	start, end int32
 	num        int16 // the value of a run of one or two digits, or a number word; -1 otherwise
 	digits     bool  // a run of digits (num is -1 when it has three or more)
+	year       int16 // a run of four digits from 1900 to 2099 ("2011"); 0 otherwise
 	gap        uint8 // what separates it from the previous token
 	n          uint8 // bytes in key; maxKey+1 when the word is longer
 	key        [maxKey]byte
@@ -60,6 +61,7 @@ func (t *token) word() string {
 // messages.
 type ageParser struct {
 	toks []token
+	now  int // the year of the message, for birth years
 }
 
 // maxAgeTokens bounds the tokens read from one message: disclosures are
@@ -71,6 +73,11 @@ type disclosure struct {
 	age        int
 	start, end int
 	asks       bool // the message asks the age back ("im 25 wbu?")
+	// bare: read at the start of the message with no first-person word
+	// ("13 f", "year 6 lol"): when it answers no question and repeats an
+	// age someone else stated, it is an echo ("Year 6 and doing this
+	// already!"), not the sender's own.
+	bare bool
 }
 
 // hasDigit reports whether s may state an age in digits. Number words and
@@ -84,15 +91,17 @@ func hasDigit(s string) bool {
 	return false
 }
 
-// find returns the first age the speaker states about themselves in s.
-// reply says an age question by someone else is open, so that a bare
-// number answers it.
-func (p *ageParser) find(s string, reply bool) (disclosure, bool) {
+// find returns the first age the speaker states about themselves in s,
+// sent in year now (for birth years: "born in 2012" is 13 in 2026, the
+// younger of the two ages it can mean). reply says an age question by
+// someone else is open, so that a bare number or year answers it.
+func (p *ageParser) find(s string, reply bool, now int) (disclosure, bool) {
+	p.now = now
 	p.tokenize(s)
 	t := p.toks
 	for i := range t {
 		var age, end int
-		ok := false
+		ok, bare := false, false
 		switch {
 		case t[i].is("im") || t[i].is("iam"):
 			age, end, ok = p.afterFirstPerson(i, i+1)
@@ -110,11 +119,14 @@ func (p *ageParser) find(s string, reply bool) (disclosure, bool) {
 			age, end, ok = p.willBe(i, i+1)
 		case t[i].is("my"):
 			age, end, ok = p.myAge(i)
+		case t[i].is("born"):
+			age, end, ok = p.born(i)
 		case i == 0:
 			age, end, ok = p.initial(reply)
+			bare = true
 		}
 		if ok {
-			d := disclosure{age: age, start: int(t[i].start), end: int(t[end-1].end)}
+			d := disclosure{age: age, start: int(t[i].start), end: int(t[end-1].end), bare: bare}
 			d.asks = p.asksBack(end)
 			return d, true
 		}
@@ -364,6 +376,17 @@ func (p *ageParser) initial(reply bool) (int, int, bool) {
 	if age, end, ok := p.school(j); ok {
 		return age, end, true
 	}
+	// "starting 6th in september", "going into year 8" as an answer: the
+	// school year about to start, less one.
+	if w := t[j].word(); reply && (w == "starting" || w == "start" || w == "going" || w == "beginning") {
+		k := j + 1
+		if w == "going" && k < len(t) && (t[k].is("into") || t[k].is("to")) {
+			k++
+		}
+		if age, end, ok := p.schoolThen(k); ok && k > j+1 || ok && w != "going" {
+			return age - 1, end, true
+		}
+	}
 	// "turning 13 next month", "almost 12" as an answer: the age about to
 	// come, less one.
 	if w := t[j].word(); reply && (w == "turning" || w == "almost" || w == "nearly") {
@@ -371,6 +394,17 @@ func (p *ageParser) initial(reply bool) (int, int, bool) {
 			if k = p.yearsOld(k); p.continues(k) || p.when(k) {
 				return v - 1, k, true
 			}
+		}
+		return 0, 0, false
+	}
+	if reply && t[j].digits && j+1 < len(t) && t[j+1].gap == gapGlued && ordinal(&t[j+1]) && p.continues(j+2) {
+		// "6th" answering "what grade?"
+		return p.grade(int(t[j].num)+5, j+2, int(t[j].num), 12)
+	}
+	if reply && t[j].year > 0 {
+		// "2011", "2011, 14 in july": a year of birth answering the question.
+		if age, ok := p.birthYear(j); ok && p.continues(j+1) {
+			return age, j + 1, true
 		}
 		return 0, 0, false
 	}
@@ -414,6 +448,9 @@ func (p *ageParser) initial(reply bool) (int, int, bool) {
 		}
 		if _, _, ok := p.school(j); ok {
 			break
+		}
+		if j == k && t[j].gap == gapSpace && clauseStart(w) {
+			break // "10 its in my name lol", "12 i think"
 		}
 		if !allowedAfter(w) {
 			return 0, 0, false
@@ -547,10 +584,102 @@ func allowedAfter(w string) bool {
 	case "and", "but", "so", "too", "also", "btw", "tbh", "lol", "lmao", "haha", "hahaha", "hehe", "xd", "x", "xx",
 		"u", "you", "ur", "hbu", "wbu", "wby", "hby", "now", "rn", "atm", "already", "turning", "going", "almost",
 		"nearly", "soon", "next", "f", "m", "girl", "boy", "male", "female", "from", "though", "tho", "actually",
-		"ok", "okay", "yeah", "yes", "yep", "no", "why", "what", "how", "lmk", "plus", "idk", "omg", "ty", "here":
+		"ok", "okay", "yeah", "yes", "yep", "no", "why", "what", "how", "lmk", "plus", "idk", "omg", "ty", "here",
+		"not": // "im actually 21 not 16"
 		return true
 	}
 	return false
+}
+
+// findYou returns the age the sender states of the person they write to
+// ("ur 13 not 5", "you're only 12 lol"), in the message find read last;
+// a question ("you're 13?") is not a statement.
+func (p *ageParser) findYou(s string) (disclosure, bool) {
+	t := p.toks
+	for i := range t {
+		j := i + 1
+		switch {
+		case t[i].is("ur") || t[i].is("youre"):
+		case (t[i].is("you") || t[i].is("u")) && j < len(t) && (t[j].is("are") || t[j].is("r")) && t[j].gap == gapSpace:
+			j++
+		default:
+			continue
+		}
+		if p.blockedBefore(i) {
+			continue
+		}
+		for j < len(t) && t[j].gap == gapSpace && (t[j].is("only") || t[j].is("just") || t[j].is("literally") || t[j].is("barely") || t[j].is("like")) {
+			j++
+		}
+		if j >= len(t) || t[j].gap != gapSpace || !t[j].digits {
+			continue
+		}
+		v, k := p.number(j)
+		if v < 5 || v > 17 {
+			continue // only a minor's age changes how the conversation reads
+		}
+		k = p.yearsOld(k)
+		if !p.continues(k) {
+			continue
+		}
+		end := int(t[k-1].end)
+		if q := nextByte(s, end); q == '?' {
+			continue
+		}
+		return disclosure{age: v, start: int(t[i].start), end: end}, true
+	}
+	return disclosure{}, false
+}
+
+// nextByte returns the first byte after s[i:] spaces, or 0.
+func nextByte(s string, i int) byte {
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i < len(s) {
+		return s[i]
+	}
+	return 0
+}
+
+// clauseStart lists words that begin a new clause right after a bare
+// answer: a subject, not a unit ("10 its in my name", not "10 minutes").
+func clauseStart(w string) bool {
+	switch w {
+	case "i", "im", "its", "it", "my", "thats", "cuz", "because", "bc", "coz":
+		return true
+	}
+	return false
+}
+
+// birthYear reads the year of birth at token j as an age in year p.now:
+// the younger of the two it can mean, since the birthday may be to come.
+func (p *ageParser) birthYear(j int) (int, bool) {
+	y := int(p.toks[j].year)
+	if y == 0 || p.now == 0 {
+		return 0, false
+	}
+	age := p.now - y - 1
+	return age, age >= 5 && age <= 99
+}
+
+// born reads "born in 2011", "I was born 2012" at token i ("born"): the
+// speaker's own birth, said with "I was" or at the start.
+func (p *ageParser) born(i int) (int, int, bool) {
+	t := p.toks
+	self := i == 0 || i >= 2 && t[i-1].is("was") && t[i-2].is("i") || i >= 1 && t[i-1].is("im")
+	j := i + 1
+	if j < len(t) && (t[j].is("in") || t[j].is("on")) {
+		j++
+	}
+	if !self || j >= len(t) || t[j].year == 0 || t[j].gap > gapSpace {
+		return 0, 0, false
+	}
+	age, ok := p.birthYear(j)
+	if !ok || !p.continues(j+1) && !p.when(j+1) {
+		return 0, 0, false
+	}
+	return age, j + 1, true
 }
 
 // discourse lists the words of assent or denial an answer may open with.
@@ -644,6 +773,8 @@ func (p *ageParser) tokenize(s string) {
 			tok.digits = true
 			if i-start <= 2 {
 				tok.num = int16(v)
+			} else if i-start == 4 && v >= 1900 && v <= 2099 {
+				tok.year = int16(v)
 			}
 		} else {
 			for i < len(s) {

@@ -10,6 +10,7 @@ func TestAgeDisclosure(t *testing.T) {
 		reply bool // an age question by someone else is open
 		age   int  // 0: no disclosure
 		asks  bool
+		bare  bool
 	}{
 		{text: "im 13", age: 13},
 		{text: "i'm 13 years old", age: 13},
@@ -111,10 +112,31 @@ func TestAgeDisclosure(t *testing.T) {
 		{text: "I'm 13 minutes late", reply: true},
 		{text: "10 m away"},
 		{text: "im turning 14 in may", age: 13},
+		// Birth years, read in 2026: the younger of the two ages.
+		{text: "2011, 14 in july", reply: true, age: 14},
+		{text: "2012", reply: true, age: 13},
+		{text: "2012"},
+		{text: "born in 2012 lol", age: 13},
+		{text: "i was born in 1990", age: 35},
+		{text: "my dad was born in 1980"},
+		{text: "2012 was a good year", reply: true},
+		// A bare answer followed by a new clause.
+		{text: "10 its in my name lol", reply: true, age: 10},
+		{text: "12 i think", reply: true, age: 12},
+		{text: "10 minutes", reply: true},
+		{text: "starting 6th in september", reply: true, age: 10},
+		{text: "going into year 8", reply: true, age: 11},
+		{text: "starting 6th in september"},
+		{text: "6th", reply: true, age: 11},
+		{text: "6th"},
+		{text: "ok real talk im actually 21 not 16", age: 21},
+		{text: "year 6 and doing this already", age: 10, bare: true},
 	} {
 		var p ageParser
-		d, ok := p.find(tc.text, tc.reply)
+		d, ok := p.find(tc.text, tc.reply, 2026)
 		switch {
+		case ok && tc.bare && !d.bare:
+			t.Errorf("%q: bare %v, want %v", tc.text, d.bare, tc.bare)
 		case tc.age == 0 && ok:
 			t.Errorf("%q: read age %d, want none", tc.text, d.age)
 		case tc.age != 0 && !ok:
@@ -127,11 +149,38 @@ func TestAgeDisclosure(t *testing.T) {
 	}
 }
 
+func TestAgeOfAddressee(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		age  int // 0: none
+	}{
+		{"thats rough man. ur 13 not 5", 13},
+		{"you're only 12 lol", 12},
+		{"u r 14 and already this good", 14},
+		{"you're 13?", 0},
+		{"ur 13 ?", 0},
+		{"you're 30 and still gaming", 0}, // an adult's age changes nothing
+		{"when ur 16 you can drive", 0},
+		{"ur 5 minutes late", 0},
+		{"my sister is 13", 0},
+	} {
+		var p ageParser
+		p.find(tc.text, false, 2026)
+		d, ok := p.findYou(tc.text)
+		switch {
+		case tc.age == 0 && ok:
+			t.Errorf("%q: read %d, want none", tc.text, d.age)
+		case tc.age != 0 && (!ok || d.age != tc.age):
+			t.Errorf("%q: read %d (%v), want %d", tc.text, d.age, ok, tc.age)
+		}
+	}
+}
+
 func TestAgeParserDoesNotAllocate(t *testing.T) {
 	var p ageParser
-	p.find("warm up: im 13 and you?", false)
+	p.find("warm up: im 13 and you?", false, 2026)
 	allocs := testing.AllocsPerRun(100, func() {
-		p.find("haha I'm 13 years old, what about you? I'm in year 8 btw", false)
+		p.find("haha I'm 13 years old, what about you? I'm in year 8 btw", false, 2026)
 	})
 	if allocs != 0 {
 		t.Errorf("find allocates %v times per message", allocs)

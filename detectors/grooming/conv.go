@@ -114,6 +114,16 @@ func (c *conv) find(id string) int {
 	return -1
 }
 
+// statedByOther reports whether someone other than id stated age.
+func (c *conv) statedByOther(id string, age int) bool {
+	for i := range int(c.nPeople) {
+		if int(c.people[i].age) == age && !c.sameID(i, id) {
+			return true
+		}
+	}
+	return false
+}
+
 // personFor returns the index of the person with id, adding them when
 // there is room; -1 when there is none or the id is too long.
 func (c *conv) personFor(id string) int {

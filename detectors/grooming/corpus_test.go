@@ -177,18 +177,22 @@ func scoreCorpus(t *testing.T, corpus []*corpusConv) corpusScore {
 // was written before the last change and never read; it is the figure
 // reported. The targets of issue #17 on it are recall 0.90, false-positive
 // rate 0.10 and the first medium+ flag before 75% of the conversation.
-// Corpus d, written on 2026-12-07 before the answers read with a school
-// year, the next age or "since", guessed-age questions ("what are you,
-// 16?"), breadth beyond three stages when the recipient's age is unknown,
-// and pictures of things and meetings with the family left out (all done
-// reading c's misses), scores recall 0.727, false-positive rate 0.000,
-// first medium+ at 69% (before: 0.636, 0.000, 69%), so the recall target
-// is not met. The test holds it to the floor below, which stops
-// regressions without pretending the target is met: raise the floor as the
-// detector improves, and set it to the targets once they hold.
+// Corpus e, written on 2026-12-07 (a later session) by a helper who had
+// not read the rules, before the changes made reading d's misses (ages
+// echoed back are not the speaker's, birth years, "6th" or "starting 6th"
+// as answers, a bare answer followed by a new clause, the age someone
+// states of the one they write to, "not" after an age, frames for cover
+// stories, hidden apps, other apps, clothing removal and body remarks,
+// child-life frames, meeting frames that need a place after "your"), and
+// never read: recall 0.818, false-positive rate 0.045, first medium+ at
+// 61% before them; 0.864, 0.045, 60% after. The recall target is not met.
+// The test holds e to the floor below, which stops regressions without
+// pretending the target is met: raise the floor as the detector improves,
+// and set it to the targets once they hold. Corpus d (0.727 before the
+// changes, 1.000 after: its misses were read) is a development set now.
 const (
-	blindReported     = "d"
-	blindMinRecall    = 0.70 // target 0.90
+	blindReported     = "e"
+	blindMinRecall    = 0.82 // target 0.90
 	blindMaxFPR       = 0.10
 	blindMaxMeanFirst = 0.75
 )

@@ -173,13 +173,23 @@ func (d *Detector) Inspect(m *event.Message, out []detectors.Finding) []detector
 	hasDisc := false
 	if sc.ageHint || sc.digit {
 		reply := e != nil && e.Value.askOpen(t, m.Sender.ID)
-		disc, hasDisc = sc.ages.find(m.Text, reply)
-		if hasDisc && (text.InQuotes(m.Text, disc.start, disc.end) || !disclosureMatters(m.Sender.Age, disc.age)) {
+		disc, hasDisc = sc.ages.find(m.Text, reply, m.SentAt.Year())
+		if hasDisc && (text.InQuotes(m.Text, disc.start, disc.end) || !disclosureMatters(m.Sender.Age, disc.age) ||
+			disc.bare && !reply && e != nil && e.Value.statedByOther(m.Sender.ID, disc.age)) {
 			hasDisc = false
 		}
 	}
+	// An age the sender states of the one person they write to ("ur 13
+	// not 5"), when nothing is known of it.
+	var you disclosure
+	hasYou := false
+	if sc.digit && len(m.Recipients) == 1 && m.Recipients[0].ID != m.Sender.ID && m.Recipients[0].Age == nil {
+		if you, hasYou = sc.ages.findYou(m.Text); hasYou && text.InQuotes(m.Text, you.start, you.end) {
+			hasYou = false
+		}
+	}
 	asks := sc.asksAge || hasDisc && disc.asks
-	if e == nil && !sc.stageHit() && !sc.contextHit() && !hasDisc && !asks {
+	if e == nil && !sc.stageHit() && !sc.contextHit() && !hasDisc && !asks && !hasYou {
 		return out // the common case: nothing to remember
 	}
 	created := e == nil
@@ -188,6 +198,12 @@ func (d *Detector) Inspect(m *event.Message, out []detectors.Finding) []detector
 		idHash = hashID(m.MessageID)
 	}
 	u := update{t: t, idHash: idHash}
+	if hasYou {
+		if k := e.Value.personFor(m.Recipients[0].ID); k >= 0 && e.Value.people[k].age == 0 {
+			e.Value.people[k].age = uint8(you.age)
+			u.changed = true
+		}
+	}
 	d.record(&e.Value, m, &u, disc, hasDisc, asks)
 	out = d.report(&e.Value, m, &u, out)
 	switch {

@@ -182,28 +182,31 @@ func scoreCorpus(t *testing.T, corpus []corpusEntry) corpusScore {
 	return corpusScore{precision: precision, recall: recall, report: b.String()}
 }
 
-// The blind corpus reported (blindReported, testdata/blind/d) is held, at
+// The blind corpus reported (blindReported, testdata/blind/e) is held, at
 // medium or above, to a floor below the targets of issue #18 (precision
-// 0.90, recall 0.85), which it does not meet: corpus d, written on
-// 2026-12-07 before the frame fillers, the describing words and "… you
-// are" of targeting, clause-level bare insults and the frames added from
-// c's misses, scored precision 0.909, recall 0.330 before them and 0.919,
-// 0.374 after. The floor stops regressions; raise it as the detector
-// improves, and set it to the targets once they hold.
+// 0.90, recall 0.85), whose recall it does not meet. Corpus e (205 lines)
+// was written on 2026-12-07 by a helper who never read the rules, before
+// the frames added from d's misses (limbs "in your hand", property, "won't
+// be able to walk", "don't think I won't", exposure to a named audience,
+// animal comparisons, body remarks, prude-shaming, "you people", …), and
+// never read: precision 0.941, recall 0.561 before them and 0.943, 0.579
+// after. d (0.919, 0.374 before; 0.950, 0.835 after: its misses were read)
+// is a development set now. The floor stops regressions; raise it as the
+// detector improves, and set it to the targets once they hold.
 const (
-	blindReported     = "d"
-	blindMinPrecision = 0.88 // target 0.90
-	blindMinRecall    = 0.35 // target 0.85
+	blindReported     = "e"
+	blindMinPrecision = 0.92 // target 0.90
+	blindMinRecall    = 0.55 // target 0.85
 )
 
 // TestBlindCorpora scores the blind corpora, testdata/blind/*/corpus.jsonl:
 // messages written by helpers who never read the rules, each corpus by
 // another writer. Corpus a was scored before the rules changed and then used
 // to find what the detector could not read, so it measures regression now;
-// so do b and c, whose misses were read for the frames of 2026-12-06 and
-// 2026-12-07; d was written before the last of those and never read, and
-// is held to the floor (blindMinPrecision, blindMinRecall). Nobody tunes
-// to d.
+// so do b, c and d, whose misses were read for the frames of 2026-12-06
+// and 2026-12-07; e was written before the last of those and never read,
+// and is held to the floor (blindMinPrecision, blindMinRecall). Nobody
+// tunes to e.
 //
 //	go test ./detectors/harassment -run BlindCorpora -v
 func TestBlindCorpora(t *testing.T) {

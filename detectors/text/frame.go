@@ -88,7 +88,7 @@ var Classes = map[string][]string{
 	// Meeting: coming to fetch, visiting, meeting somewhere.
 	"fetch": {"pick+", "collect+", "fetch+", "get+", "drive+", "come+", "visit+", "meet+", "see+", "take+", "grab+", "walk+", "bring+", "wait+", "find+", "hang+", "hangout", "stop+", "swing+", "pop+"},
 	"meet":  {"meet+", "meetup", "hang+", "hangout", "visit+", "see+", "come+", "pick+", "link+", "chill+"},
-	"place": {"school", "park", "mall", "station", "house", "home", "place", "flat", "apartment", "hotel", "car", "cinema", "movies", "shop", "corner", "library", "beach", "bus", "stop", "gate", "outside", "town", "mine", "yours", "somewhere", "room"},
+	"place": {"school", "park", "mall", "station", "house", "home", "place", "flat", "apartment", "hotel", "car", "cinema", "movies", "shop", "corner", "library", "beach", "bus", "stop", "gate", "outside", "town", "mine", "yours", "somewhere", "room", "yard", "stables", "club", "gym", "pitch", "rink", "pool", "field", "studio", "court", "arena", "practice", "training", "lesson", "lessons", "street", "area", "door"},
 	"alone": {"alone", "yourself", "urself", "only", "just", "solo", "private", "privately", "nobody", "noone"},
 	// Photos: a picture of someone, and what is in it.
 	"send":    {"send+", "show+", "snap+", "take+", "share+", "post+", "dm+", "give+", "get+", "see+", "upload+", "film+", "record+", "flash+", "want+", "wanna"},
@@ -120,6 +120,13 @@ var Classes = map[string][]string{
 	"private": {"address", "addy", "number", "phone", "ip", "name", "location", "school", "workplace", "job", "work", "details", "info", "information", "pics", "pictures",
 		"photos", "nudes", "dox", "doxx", "screenshots", "messages", "dms", "texts", "chats", "secrets", "face", "house", "home", "socials", "insta", "snap", "password", "passwords", "id", "schedule"},
 	"public": {"public", "online", "everywhere", "everyone", "everybody", "internet", "forum", "forums", "wall", "walls", "twitter", "reddit", "facebook", "insta", "instagram", "tiktok", "discord", "group", "groupchat", "gc", "school", "boss", "employer", "mom", "mum", "parents", "contacts", "friends", "family", "world", "town"},
+	// Who hears of it: the people a threat to expose names.
+	"audience": {"boss", "manager", "employer", "hr", "work", "office", "job", "coworkers", "colleagues", "parents", "mom", "mum", "dad", "family",
+		"wife", "husband", "gf", "bf", "girlfriend", "boyfriend", "partner", "ex", "teacher", "teachers", "principal", "school", "uni", "college",
+		"class", "classmates", "church", "team", "friends", "followers", "contacts", "server", "group", "page", "kids", "landlord", "neighbours", "neighbors"},
+	// Animals a degrading comparison likens a person to.
+	"beast": {"pig", "pigs", "dog", "dogs", "rat", "rats", "cow", "cows", "stray", "animal", "animals", "worm", "worms", "cockroach", "roach", "slug", "leech",
+		"parasite", "monkey", "ape", "donkey", "goat", "mutt", "mongrel", "hog", "swine", "vermin", "maggot", "maggots", "insect", "bug", "snake", "weasel"},
 	// Hate: groups, and what is said of them.
 	"groupnoun": {"immigrants", "migrants", "refugees", "foreigners", "muslims", "jews", "christians", "hindus", "sikhs", "blacks", "asians",
 		"mexicans", "pakistanis", "arabs", "africans", "indians", "gays", "lesbians", "queers", "transgenders",
