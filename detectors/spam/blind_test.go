@@ -262,10 +262,17 @@ func TestBlindCorpora(t *testing.T) {
 // was written on 2026-12-07 by another such helper before the Bayes rule
 // and never read: precision 0.911, recall 0.660, 2 of 30 legitimate
 // senders flagged before it; 0.911, 0.662, 2 of 30 after (bands 0.5, 1.0,
-// 1.4). b is 1.000, 0.641, 0 of 32 after.
+// 1.4). b is 1.000, 0.641, 0 of 32 after. Later that day c's misses were
+// read for content frames (sextortion, MLM, trading signals, airdrops, job
+// scams, friends-and-family payment, gift-card codes): c scores 0.921,
+// 0.751, 2 of 30 and b 1.000, 0.669, 0 of 32 after them. Corpus d (64
+// files, 927 messages) was written before those frames by a helper who had
+// not read the rules, and never read: 0.958, 0.433, 1 of 32 before them;
+// 0.960, 0.458, 1 of 32 after.
 var blindFloors = map[string]struct{ precision, recall, maxLegit float64 }{
-	"b": {precision: 0.97, recall: 0.60, maxLegit: 0.02},
-	"c": {precision: 0.88, recall: 0.64, maxLegit: 0.07},
+	"b": {precision: 0.97, recall: 0.65, maxLegit: 0.02},
+	"c": {precision: 0.90, recall: 0.72, maxLegit: 0.07},
+	"d": {precision: 0.94, recall: 0.43, maxLegit: 0.04},
 }
 
 func exportBlind(t *testing.T, path string, corpus []labelled) {
