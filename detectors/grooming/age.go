@@ -160,10 +160,11 @@ func (p *ageParser) afterFirstPerson(i, j int) (int, int, bool) {
 		if j >= len(t) || t[j].gap != gapSpace {
 			return 0, 0, false
 		}
-		switch t[j].word() {
-		case "only", "just", "like", "literally", "actually", "already", "almost", "nearly", "currently", "really":
+		if hedge(t[j].word()) {
 			j++
 			continue
+		}
+		switch t[j].word() {
 		case "turning":
 			delta = -1
 			j++
@@ -378,12 +379,13 @@ func (p *ageParser) initial(reply bool) (int, int, bool) {
 	}
 	// "starting 6th in september", "going into year 8" as an answer: the
 	// school year about to start, less one.
-	if w := t[j].word(); reply && (w == "starting" || w == "start" || w == "going" || w == "beginning") {
+	if w := t[j].word(); reply && (w == "starting" || w == "start" || w == "beginning" ||
+		w == "going" && j+1 < len(t) && (t[j+1].is("into") || t[j+1].is("to"))) {
 		k := j + 1
-		if w == "going" && k < len(t) && (t[k].is("into") || t[k].is("to")) {
+		if w == "going" {
 			k++
 		}
-		if age, end, ok := p.schoolThen(k); ok && k > j+1 || ok && w != "going" {
+		if age, end, ok := p.schoolThen(k); ok {
 			return age - 1, end, true
 		}
 	}
@@ -608,7 +610,7 @@ func (p *ageParser) findYou(s string) (disclosure, bool) {
 		if p.blockedBefore(i) {
 			continue
 		}
-		for j < len(t) && t[j].gap == gapSpace && (t[j].is("only") || t[j].is("just") || t[j].is("literally") || t[j].is("barely") || t[j].is("like")) {
+		for j < len(t) && t[j].gap == gapSpace && hedge(t[j].word()) {
 			j++
 		}
 		if j >= len(t) || t[j].gap != gapSpace || !t[j].digits {
@@ -629,6 +631,16 @@ func (p *ageParser) findYou(s string) (disclosure, bool) {
 		return disclosure{age: v, start: int(t[i].start), end: end}, true
 	}
 	return disclosure{}, false
+}
+
+// hedge lists the words that may stand between "I'm" or "you're" and an
+// age without changing it ("im only 12", "ur literally 13").
+func hedge(w string) bool {
+	switch w {
+	case "only", "just", "like", "literally", "actually", "already", "almost", "nearly", "currently", "really", "barely":
+		return true
+	}
+	return false
 }
 
 // nextByte returns the first byte after s[i:] spaces, or 0.
