@@ -42,6 +42,7 @@ type Engine struct {
 	clock     Clock
 	context   int
 	findings  []Finding
+	watermark time.Time // set by SetWatermark, passed to every Watermarked detector
 }
 
 // NewEngine builds one instance of each factory, running the rules of set
@@ -155,7 +156,27 @@ func (e *Engine) Reload(set *RuleSet) error {
 		}
 	}
 	e.detectors, e.rules = next, set
+	for _, d := range e.detectors {
+		if w, ok := d.(Watermarked); ok {
+			w.SetWatermark(e.watermark) // a rebuilt detector starts without it
+		}
+	}
 	return nil
+}
+
+// SetWatermark passes t to every detector that reclaims idle state by
+// event time (see Watermarked); the zero time clears it. A pipeline worker
+// calls it before each message with the time all its partitions reached.
+func (e *Engine) SetWatermark(t time.Time) {
+	if t.Equal(e.watermark) {
+		return
+	}
+	e.watermark = t
+	for _, d := range e.detectors {
+		if w, ok := d.(Watermarked); ok {
+			w.SetWatermark(t)
+		}
+	}
 }
 
 // DetectorNames lists the engine's detectors in the order they run.

@@ -314,6 +314,14 @@ func (p *Pipeline) restore(ctx context.Context, partition int, inputs []chan ite
 	}
 }
 
+// statePos is where the durable state of one key stands: the partition
+// its records come from (and its changelog partition), and the source
+// offset the state includes.
+type statePos struct {
+	partition int
+	offset    int64
+}
+
 // stateEvery is how often (in messages) a worker publishes the size of its
 // detectors' state.
 const stateEvery = 1024
@@ -327,16 +335,16 @@ func (p *Pipeline) work(ctx context.Context, proc processor, state map[string]*a
 			c.Store(int64(n))
 		}
 	}
-	// applied is, per durable detector and key, the source offset its
-	// state includes: a re-delivered record at or below it is not shown to
-	// that detector again.
-	applied := map[string]int64{}
+	// applied is, per durable detector and key, the source partition and
+	// offset its state includes: a re-delivered record at or below it is
+	// not shown to that detector again.
+	applied := map[string]statePos{}
 	handled := 0
 	for it := range in {
 		if it.state != nil {
 			s := it.state
 			k := s.Detector + ":" + s.Key
-			if have, ok := applied[k]; ok && have >= s.Offset {
+			if have, ok := applied[k]; ok && (have.offset > s.Offset || have.offset == s.Offset && s.State != nil) {
 				continue // this worker's state is newer than the changelog's
 			}
 			if err := proc.restore(s.Detector, s.Key, s.State); err != nil {
@@ -347,7 +355,7 @@ func (p *Pipeline) work(ctx context.Context, proc processor, state map[string]*a
 			if s.State == nil {
 				delete(applied, k)
 			} else {
-				applied[k] = s.Offset
+				applied[k] = statePos{s.Partition, s.Offset}
 			}
 			continue
 		}
@@ -372,7 +380,7 @@ func (p *Pipeline) work(ctx context.Context, proc processor, state map[string]*a
 				if s.State == nil {
 					delete(applied, k)
 				} else {
-					applied[k] = s.Offset
+					applied[k] = statePos{s.Partition, s.Offset}
 				}
 			}
 		}

@@ -15,9 +15,9 @@ import (
 // message events, or one detector stage on an internal stream.
 type processor interface {
 	// process handles rec and fills r's flags, forwards, states or dead
-	// letter. applied holds, per "detector:key", the source offset the
-	// durable state includes.
-	process(rec Record, r *result, applied map[string]int64)
+	// letter. applied holds, per "detector:key", the source partition and
+	// offset the durable state includes.
+	process(rec Record, r *result, applied map[string]statePos)
 	restore(detector, key string, state []byte) error
 	durable() bool
 	rules() *detectors.RuleSet
@@ -62,12 +62,13 @@ func (p *Pipeline) stream() string {
 }
 
 type messageProcessor struct {
-	p       *Pipeline
-	engine  *detectors.Engine
-	observe detectors.Observer
+	p         *Pipeline
+	engine    *detectors.Engine
+	observe   detectors.Observer
+	watermark watermark
 }
 
-func (mp *messageProcessor) process(rec Record, r *result, applied map[string]int64) {
+func (mp *messageProcessor) process(rec Record, r *result, applied map[string]statePos) {
 	msg, err := event.DecodeRecord(rec.Key, rec.Value, rec.Time)
 	if err != nil {
 		r.dead = deadLetterFor(rec, event.ReasonOf(err), err)
@@ -75,10 +76,11 @@ func (mp *messageProcessor) process(rec Record, r *result, applied map[string]in
 	}
 	mp.p.deps.Metrics.Decoded.Inc()
 	r.sentAt = msg.SentAt
+	mp.engine.SetWatermark(mp.watermark.observe(rec.Partition, msg.SentAt, time.Now()))
 	if len(applied) > 0 {
 		seen := func(d string) bool {
-			o, ok := applied[d+":"+msg.ConversationID]
-			return ok && o >= rec.Offset
+			at, ok := applied[d+":"+msg.ConversationID]
+			return ok && at.offset >= rec.Offset
 		}
 		r.flags = mp.engine.InspectRedelivered(msg, nil, mp.observe, seen)
 	} else {
@@ -86,7 +88,21 @@ func (mp *messageProcessor) process(rec Record, r *result, applied map[string]in
 	}
 	r.forwards = mp.engine.TakeForwards(nil)
 	mp.engine.TakeChanged(func(d, key string, state []byte) {
-		r.states = append(r.states, StateRecord{Detector: d, Key: key, Partition: rec.Partition, Offset: rec.Offset, State: state})
+		s := StateRecord{Detector: d, Key: key, Partition: rec.Partition, Offset: rec.Offset, State: state}
+		if key != msg.ConversationID {
+			// A conversation the detector reclaimed while reading this
+			// message: its tombstone goes where its state was written, with
+			// the offset that state included, never to this record's
+			// partition, whose restore would delete a live state of the
+			// same key. One this worker never wrote or restored has
+			// nothing to delete.
+			at, ok := applied[d+":"+key]
+			if !ok {
+				return
+			}
+			s.Partition, s.Offset = at.partition, at.offset
+		}
+		r.states = append(r.states, s)
 	})
 }
 
@@ -127,11 +143,11 @@ func newStageProcessor(p *Pipeline, cfg StageConfig, set *detectors.RuleSet) (*s
 		observe: func(d time.Duration) { h.Observe(d.Seconds()) }}, nil
 }
 
-func (sp *stageProcessor) process(rec Record, r *result, applied map[string]int64) {
+func (sp *stageProcessor) process(rec Record, r *result, applied map[string]statePos) {
 	m := sp.p.deps.Metrics
 	m.StageRecords.WithLabelValues(sp.cfg.Factory.Stream).Inc()
 	key := string(rec.Key)
-	if o, ok := applied[sp.name+":"+key]; ok && o >= rec.Offset {
+	if at, ok := applied[sp.name+":"+key]; ok && at.offset >= rec.Offset {
 		return // re-delivered, and already in the restored state
 	}
 	start := time.Now()
@@ -157,7 +173,15 @@ func (sp *stageProcessor) process(rec Record, r *result, applied map[string]int6
 	}
 	if d, ok := sp.stage.(detectors.Durable); ok {
 		d.TakeChanged(func(k string, state []byte) {
-			r.states = append(r.states, StateRecord{Detector: sp.name, Key: k, Partition: rec.Partition, Offset: rec.Offset, State: state})
+			s := StateRecord{Detector: sp.name, Key: k, Partition: rec.Partition, Offset: rec.Offset, State: state}
+			if k != key { // reclaimed while handling this record: see messageProcessor
+				at, ok := applied[sp.name+":"+k]
+				if !ok {
+					return
+				}
+				s.Partition, s.Offset = at.partition, at.offset
+			}
+			r.states = append(r.states, s)
 		})
 	}
 }

@@ -35,7 +35,7 @@ type reportProcessor struct {
 	set *detectors.RuleSet
 }
 
-func (rp *reportProcessor) process(rec Record, r *result, _ map[string]int64) {
+func (rp *reportProcessor) process(rec Record, r *result, _ map[string]statePos) {
 	m := rp.p.deps.Metrics
 	m.ReportsConsumed.Inc()
 	rep, err := event.DecodeReportRecord(rec.Key, rec.Value, rec.Time)

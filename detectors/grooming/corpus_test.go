@@ -186,13 +186,23 @@ func scoreCorpus(t *testing.T, corpus []*corpusConv) corpusScore {
 // child-life frames, meeting frames that need a place after "your"), and
 // never read: recall 0.818, false-positive rate 0.045, first medium+ at
 // 61% before them; 0.864, 0.045, 60% after. The recall target is not met.
-// The test holds e to the floor below, which stops regressions without
+// Corpus d (0.727 before the changes, 1.000 after: its misses were read)
+// is a development set now. Corpus f (44 conversations, 33 without
+// declared ages) was written on 2026-12-07 by another such helper, before
+// the changes made reading e's misses (slang vocatives "bro", "sis" no
+// longer family; supervision asked of "she"/"he"; "not even your
+// parents"; "what happens here stays here"; "I'll sort you new ones", "cop
+// it for u"; "no worries" is not a negation; "to tell your parents" is not
+// parents in the loop; breadth beyond three stages whenever the known ages
+// make the pair a concern), and never read: recall 0.773, false-positive
+// rate 0.000, first medium+ at 70% before them; 0.773, 0.000, 69% after
+// (e: 0.864, 0.045 before; 1.000, 0.045 after). f is the figure now. The
+// test holds it to the floor below, which stops regressions without
 // pretending the target is met: raise the floor as the detector improves,
-// and set it to the targets once they hold. Corpus d (0.727 before the
-// changes, 1.000 after: its misses were read) is a development set now.
+// and set it to the targets once they hold.
 const (
-	blindReported     = "e"
-	blindMinRecall    = 0.82 // target 0.90
+	blindReported     = "f"
+	blindMinRecall    = 0.75 // target 0.90
 	blindMaxFPR       = 0.10
 	blindMaxMeanFirst = 0.75
 )

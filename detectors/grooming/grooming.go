@@ -82,15 +82,16 @@ const idleEvictionsPerMessage = 4
 // Detector is the grooming detector. Like every detector it is used by one
 // goroutine at a time.
 type Detector struct {
-	opts    Options
-	rs      *ruleset
-	c       *compiler
-	convs   *state.LRU[conv]
-	key     []byte
-	changed []string // keys of conversations marked dirty (see TakeChanged)
-	dropped []string // keys of persisted conversations that were dropped
-	enc     []byte
-	sc      scratch
+	detectors.Watermark // the event time idle conversations are reclaimed by
+	opts                Options
+	rs                  *ruleset
+	c                   *compiler
+	convs               *state.LRU[conv]
+	key                 []byte
+	changed             []string // keys of conversations marked dirty (see TakeChanged)
+	dropped             []string // keys of persisted conversations that were dropped
+	enc                 []byte
+	sc                  scratch
 }
 
 var (
@@ -154,7 +155,7 @@ func hashID(id string) uint64 {
 // Inspect implements detectors.Detector.
 func (d *Detector) Inspect(m *event.Message, out []detectors.Finding) []detectors.Finding {
 	t := m.SentAt.UnixNano()
-	d.evictIdle(t)
+	d.evictIdle(d.Horizon(t))
 	rs, sc := d.rs, &d.sc
 	sc.analyse(rs, m.Text)
 
@@ -514,7 +515,8 @@ func (d *Detector) remove(e *state.Entry[conv]) {
 }
 
 // evictIdle reclaims up to idleEvictionsPerMessage conversations unchanged
-// for longer than IdleExpiry plus idleLateness before t.
+// for longer than IdleExpiry plus idleLateness before t (the message's
+// time, or the watermark when earlier; see detectors.Watermarked).
 func (d *Detector) evictIdle(t int64) {
 	idle := int64(d.opts.IdleExpiry + idleLateness)
 	for range idleEvictionsPerMessage {

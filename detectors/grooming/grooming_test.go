@@ -308,14 +308,15 @@ func TestOrder(t *testing.T) {
 // bound, however long the ids and messages.
 func TestEvidence(t *testing.T) {
 	flags := detectortest.Run(t, factory(grooming.DefaultOptions()), builtin(t), twoPerson(35, 13, time.Minute, trajectory...))
-	var ev string
+	var ev, own string
 	for _, f := range flags {
 		if f.Rule == "grooming.risk_critical" {
-			ev = f.Evidence
+			ev, own = f.Evidence, f.MessageID
 		}
 	}
+	// The first signal of each stage up to the flag's own message.
 	for _, want := range []string{"risk 0.", "critical", "adult (35) -> kid (13)", "friendship c-m1 03-02 16:00 \"you're so mature for your age\"",
-		"supervision c-m5", "secrecy c-m7", "off_platform c-m8", "photos c-m9"} {
+		"supervision c-m5", "secrecy c-m7", "off_platform c-m8", own + " "} {
 		if !strings.Contains(ev, want) {
 			t.Errorf("evidence %q lacks %q", ev, want)
 		}

@@ -296,11 +296,12 @@ func (c *conv) risk(rs *ruleset, who int, t int64, shadow bool, v *ageView) floa
 			damp *= factors[ctx]
 		}
 	}
-	if n > 3 && damp == 1 && v.target == clsUnknown && v.sender != clsMinor && v.sender != clsProbMinor {
+	if n > 3 && damp == 1 && (v.factor >= 1 && v.sender != clsUnknown || v.target == clsUnknown && v.sender != clsMinor && v.sender != clsProbMinor) {
 		// Four or five distinct stages that no family or guardian
-		// context explains are a trajectory even when nothing is known
-		// of the recipient's age: each stage beyond three adds 15%.
-		// (Known ages already weigh the trajectory through the factor.)
+		// context explains are a trajectory, whether the ages make the
+		// pair a concern (an adult, or a minor five years older, and a
+		// child) or nothing is known of the recipient's age: each stage
+		// beyond three adds 15%.
 		breadth = 1 + 0.15*float64(min(n, 5)-3)
 	}
 	r := sum * breadth * (0.8 + 0.4*ordered) * speed * v.factor * damp

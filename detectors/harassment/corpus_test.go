@@ -191,12 +191,21 @@ func scoreCorpus(t *testing.T, corpus []corpusEntry) corpusScore {
 // animal comparisons, body remarks, prude-shaming, "you people", …), and
 // never read: precision 0.941, recall 0.561 before them and 0.943, 0.579
 // after. d (0.919, 0.374 before; 0.950, 0.835 after: its misses were read)
-// is a development set now. The floor stops regressions; raise it as the
+// is a development set now. Corpus f (210 lines) was written on
+// 2026-12-07 (a later session) by another such helper, before the frames
+// added from e's misses (self-harm as a suggestion, a relief to others or
+// a favour; "get what's coming to you", "you'll pay for this"; knowing
+// which school; less than an animal, a heap of rubbish, should not exist;
+// permission to share and shares asked for are not exposure; "telling me
+// to" as reported speech), and never read: precision 0.883, recall 0.505
+// before them and 0.885, 0.514 after; alt-profanity-check on f 0.609,
+// 0.267. e scores 0.987, 0.667 after (a development set now). f is the
+// figure, below both targets. The floor stops regressions; raise it as the
 // detector improves, and set it to the targets once they hold.
 const (
-	blindReported     = "e"
-	blindMinPrecision = 0.92 // target 0.90
-	blindMinRecall    = 0.55 // target 0.85
+	blindReported     = "f"
+	blindMinPrecision = 0.86 // target 0.90
+	blindMinRecall    = 0.49 // target 0.85
 )
 
 // TestBlindCorpora scores the blind corpora, testdata/blind/*/corpus.jsonl:

@@ -48,10 +48,11 @@ type compiler = detectors.CompileCache[*ruleset]
 // Detector is the harassment detector. Like every detector it is used by
 // one goroutine at a time.
 type Detector struct {
-	rs  *ruleset
-	esc []*escalationState // one per escalation rule, in rs.escalations order
-	sc  scratch
-	c   *compiler
+	detectors.Watermark // the event time idle escalation entries are reclaimed by
+	rs                  *ruleset
+	esc                 []*escalationState // one per escalation rule, in rs.escalations order
+	sc                  scratch
+	c                   *compiler
 }
 
 var _ detectors.Reloader = (*Detector)(nil)
@@ -119,7 +120,7 @@ func (d *Detector) Inspect(m *event.Message, out []detectors.Finding) []detector
 	first := len(out)
 	out = sc.termFindings(d.rs, out)
 	for i, s := range d.esc {
-		out = sc.escalate(d.rs, i, s, m, out, first)
+		out = sc.escalate(d.rs, i, s, m, d.Horizon(m.SentAt.UnixNano()), out, first)
 	}
 	return out
 }
@@ -766,10 +767,10 @@ const contactSpan = 80
 
 // escalate runs escalation rule ei on the message; out[first:] are the
 // findings of the terms rules on it.
-func (sc *scratch) escalate(rs *ruleset, ei int, s *escalationState, m *event.Message, out []detectors.Finding, first int) []detectors.Finding {
+func (sc *scratch) escalate(rs *ruleset, ei int, s *escalationState, m *event.Message, horizon int64, out []detectors.Finding, first int) []detectors.Finding {
 	cfg := &s.cfg
 	t := m.SentAt.UnixNano()
-	s.evictIdle(t)
+	s.evictIdle(horizon)
 	oneToOne := len(m.Recipients) == 1
 	if oneToOne {
 		other := m.Recipients[0].ID

@@ -94,9 +94,10 @@ func (s *escalationState) record(conversation, sender string, t time.Time) int {
 
 // evictIdle drops up to idleEvictionsPerMessage of the least recently
 // touched entries whose latest message is more than the window plus the
-// allowed lateness before t. t may come from another conversation; the
+// allowed lateness before t (Unix ns: the message's time, or the
+// detector's watermark when earlier; see detectors.Watermarked). The
 // lateness allowance keeps an entry whose own conversation is merely
 // consumed behind the others.
-func (s *escalationState) evictIdle(t time.Time) {
-	s.entries.EvictIdle(t.UnixNano(), int64(s.cfg.Window+s.cfg.AllowedLateness), idleEvictionsPerMessage)
+func (s *escalationState) evictIdle(t int64) {
+	s.entries.EvictIdle(t, int64(s.cfg.Window+s.cfg.AllowedLateness), idleEvictionsPerMessage)
 }

@@ -68,9 +68,10 @@ func Factory() detectors.Factory {
 // Detector is the keyword detector. Like every detector it is used by one
 // goroutine at a time.
 type Detector struct {
-	rs  *ruleset
-	m   *matcher
-	esc []*escalationState // one per escalation rule, in rs.escalations order
+	detectors.Watermark // the event time idle escalation entries are reclaimed by
+	rs                  *ruleset
+	m                   *matcher
+	esc                 []*escalationState // one per escalation rule, in rs.escalations order
 }
 
 var _ detectors.Reloader = (*Detector)(nil)
@@ -141,14 +142,14 @@ func (d *Detector) Inspect(m *event.Message, out []detectors.Finding) []detector
 		})
 	}
 	for _, s := range d.esc {
-		out = s.inspect(m, rs, hits, out)
+		out = s.inspect(m, rs, hits, d.Horizon(m.SentAt.UnixNano()), out)
 	}
 	return out
 }
 
 // inspect counts the message towards the escalation when one of its hits
 // qualifies, and appends the escalation finding when the count is reached.
-func (s *escalationState) inspect(m *event.Message, rs *ruleset, hits []hit, out []detectors.Finding) []detectors.Finding {
+func (s *escalationState) inspect(m *event.Message, rs *ruleset, hits []hit, horizon int64, out []detectors.Finding) []detectors.Finding {
 	cfg := &s.cfg
 	counted := -1 // the first hit that counts
 	for i, h := range hits {
@@ -159,7 +160,7 @@ func (s *escalationState) inspect(m *event.Message, rs *ruleset, hits []hit, out
 			break
 		}
 	}
-	s.evictIdle(m.SentAt)
+	s.evictIdle(horizon)
 	if counted < 0 {
 		return out
 	}

@@ -268,11 +268,19 @@ func TestBlindCorpora(t *testing.T) {
 // 0.751, 2 of 30 and b 1.000, 0.669, 0 of 32 after them. Corpus d (64
 // files, 927 messages) was written before those frames by a helper who had
 // not read the rules, and never read: 0.958, 0.433, 1 of 32 before them;
-// 0.960, 0.458, 1 of 32 after.
+// 0.960, 0.458, 1 of 32 after. Corpus e (64 files, 11 campaigns
+// obfuscated, nine from accounts 200+ days old) was written in a later
+// session by another such helper, before cold_wording_fanout (the other
+// cold conversations whose message has scam wording; read from d's
+// partly caught campaigns, d is a development set now), and never read:
+// 0.851, 0.359, 3 of 32 before it; 0.892, 0.521, 3 of 32 after. b scores
+// 1.000, 0.735, 0 of 32 after it, c 0.927, 0.819, 2 of 30, d 0.968,
+// 0.578, 1 of 32.
 var blindFloors = map[string]struct{ precision, recall, maxLegit float64 }{
-	"b": {precision: 0.97, recall: 0.65, maxLegit: 0.02},
-	"c": {precision: 0.90, recall: 0.72, maxLegit: 0.07},
-	"d": {precision: 0.94, recall: 0.43, maxLegit: 0.04},
+	"b": {precision: 0.97, recall: 0.72, maxLegit: 0.02},
+	"c": {precision: 0.90, recall: 0.80, maxLegit: 0.07},
+	"d": {precision: 0.94, recall: 0.55, maxLegit: 0.04},
+	"e": {precision: 0.87, recall: 0.50, maxLegit: 0.10},
 }
 
 func exportBlind(t *testing.T, path string, corpus []labelled) {

@@ -387,10 +387,16 @@ func referenceEntries(t testing.TB, rules []*detectors.Rule, fw []timedForward) 
 				e.hits |= 1 << bit
 			}
 		}
-		all, colds, links := map[uint64]bool{}, map[uint64]bool{}, map[uint64]bool{}
+		all, colds, links, words := map[uint64]bool{}, map[uint64]bool{}, map[uint64]bool{}, map[uint64]bool{}
 		for _, x := range msgs {
 			if string(x.r.senderID) != string(m.r.senderID) {
 				continue
+			}
+			var xe msgEntry // the other message's content hits, to read its wording
+			for _, h := range x.r.hits {
+				if bit, ok := s.bit(h.id); ok {
+					xe.hits |= 1 << bit
+				}
 			}
 			dt := abs(x.r.sentAt - m.r.sentAt)
 			if dt <= wb {
@@ -404,10 +410,13 @@ func referenceEntries(t testing.TB, rules []*detectors.Rule, fw []timedForward) 
 					if x.r.flags&flagLink != 0 {
 						links[x.conv] = true
 					}
+					if s.wording(&xe) {
+						words[x.conv] = true
+					}
 				}
 			}
 		}
-		e.nConv, e.nCold, e.nColdLink = uint16(len(all)), uint16(len(colds)), uint16(len(links))
+		e.nConv, e.nCold, e.nColdLink, e.nColdWord = uint16(len(all)), uint16(len(colds)), uint16(len(links)), uint16(len(words))
 		e.cConv, e.cSenders = uint16(convLevel[id]), uint16(senderLevel[id])
 		entries[id] = e
 		var live, sum int64
@@ -433,12 +442,12 @@ func referenceEntries(t testing.TB, rules []*detectors.Rule, fw []timedForward) 
 
 // counts are the counts of an entry, for comparing.
 type counts struct {
-	nBurst, nConv, nCold, nColdLink, cConv, cSenders uint16
-	chars                                            uint32
+	nBurst, nConv, nCold, nColdLink, nColdWord, cConv, cSenders uint16
+	chars                                                       uint32
 }
 
 func countsOf(e msgEntry) counts {
-	return counts{e.nBurst, e.nConv, e.nCold, e.nColdLink, e.cConv, e.cSenders, e.chars}
+	return counts{e.nBurst, e.nConv, e.nCold, e.nColdLink, e.nColdWord, e.cConv, e.cSenders, e.chars}
 }
 
 // heldEntries returns the messages a sender stage holds, by message id.

@@ -25,7 +25,7 @@ const (
 var ruleFields = map[string][]string{
 	kindContent:   {"weight", "phrases", "frames", "with"},
 	kindLinks:     {"weights", "shorteners", "brands", "many_links"},
-	kindBehaviour: {"window", "allowed_lateness", "max_senders", "max_messages", "max_entries", "fanout", "cold_fanout", "cold_link_fanout", "burst", "typing", "account_age_scale", "new_account", "trust", "content_fanout", "conversation_state"},
+	kindBehaviour: {"window", "allowed_lateness", "max_senders", "max_messages", "max_entries", "fanout", "cold_fanout", "cold_link_fanout", "cold_wording_fanout", "burst", "typing", "account_age_scale", "new_account", "trust", "content_fanout", "conversation_state"},
 	kindTier:      {"min_score", "score"},
 	kindBayes:     {"model", "bands"},
 }
@@ -134,27 +134,30 @@ type ageFactor struct {
 
 type behaviourRule struct {
 	source
-	window          time.Duration // fan-out: ± around each message
-	lateness        time.Duration
-	maxSenders      int
-	maxEntries      int // messages held by a sender stage, over all senders
-	maxMessages     int
-	fanout          []level
-	coldFanout      []level
-	coldLinkFanout  []level
-	burstWindow     time.Duration // ± around each message
-	burstMessages   int
-	burstWeight     int64
-	typingChars     int
-	typingMessages  int
-	typingWeight    int64
-	ageScale        []ageFactor // ascending under
-	newAccountUnder time.Duration
-	newAccount      int64
-	newLinkUnder    time.Duration
-	newAccountLink  int64
-	newColdUnder    time.Duration
-	newAccountCold  int64
+	window         time.Duration // fan-out: ± around each message
+	lateness       time.Duration
+	maxSenders     int
+	maxEntries     int // messages held by a sender stage, over all senders
+	maxMessages    int
+	fanout         []level
+	coldFanout     []level
+	coldLinkFanout []level
+	// coldWordingFanout: the other cold conversations whose message has scam
+	// wording (see SenderStage.otherWording).
+	coldWordingFanout []level
+	burstWindow       time.Duration // ± around each message
+	burstMessages     int
+	burstWeight       int64
+	typingChars       int
+	typingMessages    int
+	typingWeight      int64
+	ageScale          []ageFactor // ascending under
+	newAccountUnder   time.Duration
+	newAccount        int64
+	newLinkUnder      time.Duration
+	newAccountLink    int64
+	newColdUnder      time.Duration
+	newAccountCold    int64
 	// trust: what behaviour alone may score for an established sender
 	// (trustAge; 0: no trust) or one writing to a known contact, when the
 	// message has no scam wording and no suspicious link.

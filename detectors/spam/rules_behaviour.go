@@ -119,6 +119,7 @@ func parseBehaviour(f *detectors.RuleFields, d *ruleDoc) *behaviourRule {
 	b.fanout = levels(f, "fanout", &d.Fanout, "fanout", 2, 16)
 	b.coldFanout = levels(f, "cold_fanout", &d.ColdFanout, "cold_fanout", 2, 16)
 	b.coldLinkFanout = levels(f, "cold_link_fanout", &d.ColdLinkFanout, "cold_link_fanout", 2, 16)
+	b.coldWordingFanout = levels(f, "cold_wording_fanout", &d.ColdWordingFanout, "cold_wording_fanout", 1, 16)
 	if bd, ok := strict(f, "burst", &d.Burst, "{window, messages, weight}", func(v *burstDoc) map[string]any { return v.Unknown }); ok {
 		if w, ok := durationValue(f, "burst", bd.Window, time.Hour); ok {
 			b.burstWindow = w

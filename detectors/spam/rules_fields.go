@@ -32,6 +32,7 @@ type ruleDoc struct {
 	Fanout            yaml.Node `yaml:"fanout"`
 	ColdFanout        yaml.Node `yaml:"cold_fanout"`
 	ColdLinkFanout    yaml.Node `yaml:"cold_link_fanout"`
+	ColdWordingFanout yaml.Node `yaml:"cold_wording_fanout"`
 	Burst             yaml.Node `yaml:"burst"`
 	Typing            yaml.Node `yaml:"typing"`
 	AccountAgeScale   yaml.Node `yaml:"account_age_scale"`
@@ -56,7 +57,7 @@ func (d *ruleDoc) set() []string {
 		{"shorteners", &d.Shorteners}, {"brands", &d.Brands}, {"many_links", &d.ManyLinks},
 		{"window", &d.Window}, {"allowed_lateness", &d.AllowedLateness}, {"max_senders", &d.MaxSenders},
 		{"max_messages", &d.MaxMessages}, {"max_entries", &d.MaxEntries}, {"fanout", &d.Fanout}, {"cold_fanout", &d.ColdFanout},
-		{"cold_link_fanout", &d.ColdLinkFanout}, {"burst", &d.Burst}, {"typing", &d.Typing},
+		{"cold_link_fanout", &d.ColdLinkFanout}, {"cold_wording_fanout", &d.ColdWordingFanout}, {"burst", &d.Burst}, {"typing", &d.Typing},
 		{"account_age_scale", &d.AccountAgeScale}, {"new_account", &d.NewAccount}, {"trust", &d.Trust},
 		{"content_fanout", &d.ContentFanout}, {"conversation_state", &d.ConversationState},
 		{"min_score", &d.MinScore}, {"score", &d.Score}, {"model", &d.Model}, {"bands", &d.Bands},

@@ -63,7 +63,7 @@ func (s *SenderStage) score(e *msgEntry) []contrib {
 	for _, sig := range []struct {
 		levels []level
 		n      int
-	}{{b.fanout, int(e.nConv)}, {b.coldFanout, int(e.nCold)}, {b.coldLinkFanout, int(e.nColdLink)}} {
+	}{{b.fanout, int(e.nConv)}, {b.coldFanout, int(e.nCold)}, {b.coldLinkFanout, int(e.nColdLink)}, {b.coldWordingFanout, s.otherWording(e, wording)}} {
 		if lv := reached(sig.levels, sig.n); lv != nil {
 			add(&b.source, lv.name, lv.weight)
 		}
@@ -91,6 +91,20 @@ func (s *SenderStage) score(e *msgEntry) []contrib {
 	}
 	s.contribs = c
 	return c
+}
+
+// otherWording counts the other cold conversations, within ± window, in
+// which the sender's message carries scam wording: a campaign whose pitch
+// one content rule read in one message, paraphrased in the rest ("Rates
+// just dropped to 2.875%", "Homeowner alert: lower your mortgage
+// payment"). The message's own conversation is not counted when the
+// message has wording itself: that wording scores already.
+func (s *SenderStage) otherWording(e *msgEntry, wording bool) int {
+	n := int(e.nColdWord)
+	if wording && e.flags&flagCold != 0 {
+		n--
+	}
+	return n
 }
 
 // trusted reports whether a message's sender has earned trust: an account

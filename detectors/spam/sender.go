@@ -3,6 +3,7 @@ package spam
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -37,7 +38,7 @@ type SenderStage struct {
 	intern   []string // content rule ids, by bit
 	bits     map[string]uint8
 	byBit    [maxContentBits]*contentRule
-	sets     [3]countSet // conversations, cold ones, cold ones with a link
+	sets     [4]countSet // conversations, cold ones, cold ones with a link, cold ones with scam wording
 	contribs []contrib
 	// trace, when set (rule examples), sees each scoring.
 	trace func(msgID string, c []contrib)
@@ -74,6 +75,7 @@ type msgEntry struct {
 	nConv     uint16 // distinct conversations within ±window
 	nCold     uint16 // distinct conversations written to cold within ±window
 	nColdLink uint16 // ... with a link
+	nColdWord uint16 // ... with scam wording (a content rule, not the Bayes model)
 	chars     uint32 // characters of the messages within ±burst window
 	cConv     uint16 // content fan-out levels reached (thresholds)
 	cSenders  uint16
@@ -395,20 +397,25 @@ func (s *SenderStage) count(st *senderState, sender string, i int, out []detecto
 	x := &st.msgs[i]
 	cold := x.flags&flagCold != 0
 	coldLink := cold && x.flags&flagLink != 0
+	coldWord := cold && s.wording(x)
 	const none = math.MinInt64
-	pAny, pCold, pLink := int64(none), int64(none), int64(none)
-	qAny, qCold, qLink := int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64)
+	pAny, pCold, pLink, pWord := int64(none), int64(none), int64(none), int64(none)
+	qAny, qCold, qLink, qWord := int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64)
 	lo, hi := st.span(x.at-2*w, x.at+2*w)
-	all, colds, links := &s.sets[0], &s.sets[1], &s.sets[2]
+	all, colds, links, words := &s.sets[0], &s.sets[1], &s.sets[2], &s.sets[3]
 	all.reset(hi - lo)
 	colds.reset(hi - lo)
 	links.reset(hi - lo)
+	words.reset(hi - lo)
 	all.add(x.conv)
 	if cold {
 		colds.add(x.conv)
 	}
 	if coldLink {
 		links.add(x.conv)
+	}
+	if coldWord {
+		words.add(x.conv)
 	}
 	x.nBurst, x.chars = 1, x.runes
 	for j := lo; j < hi; j++ {
@@ -423,6 +430,7 @@ func (s *SenderStage) count(st *senderState, sender string, i int, out []detecto
 		}
 		ec := e.flags&flagCold != 0
 		el := ec && e.flags&flagLink != 0
+		ew := ec && s.wording(e)
 		if dt <= wf {
 			all.add(e.conv)
 			if ec {
@@ -430,6 +438,9 @@ func (s *SenderStage) count(st *senderState, sender string, i int, out []detecto
 			}
 			if el {
 				links.add(e.conv)
+			}
+			if ew {
+				words.add(e.conv)
 			}
 		}
 		if e.conv == x.conv {
@@ -441,6 +452,9 @@ func (s *SenderStage) count(st *senderState, sender string, i int, out []detecto
 				if el {
 					pLink = e.at
 				}
+				if ew {
+					pWord = e.at
+				}
 			} else {
 				qAny = min(qAny, e.at)
 				if ec {
@@ -449,10 +463,13 @@ func (s *SenderStage) count(st *senderState, sender string, i int, out []detecto
 				if el {
 					qLink = min(qLink, e.at)
 				}
+				if ew {
+					qWord = min(qWord, e.at)
+				}
 			}
 		}
 	}
-	x.nConv, x.nCold, x.nColdLink = all.count(), colds.count(), links.count()
+	x.nConv, x.nCold, x.nColdLink, x.nColdWord = all.count(), colds.count(), links.count(), words.count()
 	xAt, xRunes := x.at, x.runes
 	for j := lo; j < hi; j++ {
 		e := &st.msgs[j]
@@ -480,6 +497,10 @@ func (s *SenderStage) count(st *senderState, sender string, i int, out []detecto
 				inc16(&e.nColdLink)
 				changed = true
 			}
+			if coldWord && pWord < from && qWord > to {
+				inc16(&e.nColdWord)
+				changed = true
+			}
 		}
 		if changed {
 			out = s.evaluate(e, sender, out)
@@ -502,10 +523,11 @@ func (s *SenderStage) recount(st *senderState) {
 		}
 		x.nBurst, x.chars = 0, 0
 		lo, hi := st.span(x.at-max(wf, wb), x.at+max(wf, wb))
-		all, colds, links := &s.sets[0], &s.sets[1], &s.sets[2]
+		all, colds, links, words := &s.sets[0], &s.sets[1], &s.sets[2], &s.sets[3]
 		all.reset(hi - lo)
 		colds.reset(hi - lo)
 		links.reset(hi - lo)
+		words.reset(hi - lo)
 		for j := lo; j < hi; j++ {
 			e := &st.msgs[j]
 			if e.flags&hasFeatures == 0 {
@@ -523,13 +545,27 @@ func (s *SenderStage) recount(st *senderState) {
 					if e.flags&flagLink != 0 {
 						links.add(e.conv)
 					}
+					if s.wording(e) {
+						words.add(e.conv)
+					}
 				}
 			}
 		}
 		// A count never goes down: what was counted before the reload
 		// was true then.
-		x.nConv, x.nCold, x.nColdLink = all.count(), colds.count(), links.count()
+		x.nConv, x.nCold, x.nColdLink, x.nColdWord = all.count(), colds.count(), links.count(), words.count()
 	}
+}
+
+// wording reports whether a message carries scam wording: a content rule
+// hit, not only the Bayes model's guess.
+func (s *SenderStage) wording(e *msgEntry) bool {
+	for h := e.hits; h != 0; h &= h - 1 {
+		if cr := s.byBit[bits.TrailingZeros64(h)]; cr != nil && !cr.statistical {
+			return true
+		}
+	}
+	return false
 }
 
 // span returns the index range of the messages sent within [from, to].

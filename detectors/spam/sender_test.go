@@ -310,7 +310,7 @@ func TestCapKeepsFlagsSound(t *testing.T) {
 		// than the whole set's.
 		for id, e := range heldEntries(stages[StreamSender].(*SenderStage)) {
 			g, w := countsOf(e), countsOf(entries[id])
-			if g.nBurst > w.nBurst || g.nConv > w.nConv || g.nCold > w.nCold || g.nColdLink > w.nColdLink || g.chars > w.chars {
+			if g.nBurst > w.nBurst || g.nConv > w.nConv || g.nCold > w.nCold || g.nColdLink > w.nColdLink || g.nColdWord > w.nColdWord || g.chars > w.chars {
 				t.Fatalf("seed %d: message %s counts %+v, more than the whole set's %+v", seed, id, g, w)
 			}
 		}
@@ -493,5 +493,45 @@ func TestTrustCapsBehaviour(t *testing.T) {
 				t.Errorf("trusted_sender in the score: %v, want %v (%v)", got, tc.capped, last["m39"])
 			}
 		})
+	}
+}
+
+// A campaign whose pitch one content rule reads in one message and the
+// rest paraphrase: the sender's other cold messages within the window count
+// the conversations with wording, and the message with wording does not
+// count its own. The Bayes model's guess is not wording, and a message to a
+// known contact is not cold.
+func TestColdWordingFanout(t *testing.T) {
+	s, last := traced(t, builtinRules(t))
+	fw := []detectors.Forward{
+		rec{id: "pitch", conv: "c0", sender: "s", at: 0, age: -1, flags: flagFirst | flagCold, hits: []string{"spam.scam.prize"}}.forward(),
+		rec{id: "para1", conv: "c1", sender: "s", at: time.Minute, age: -1, flags: flagFirst | flagCold}.forward(),
+		rec{id: "para2", conv: "c2", sender: "s", at: 2 * time.Minute, age: -1, flags: flagFirst | flagCold}.forward(),
+		rec{id: "known", conv: "c3", sender: "s", at: 3 * time.Minute, age: -1, flags: flagFirst}.forward(),
+		rec{id: "other", conv: "c5", sender: "t", at: time.Minute, age: -1, flags: flagFirst | flagCold}.forward(),
+	}
+	handle(t, s, fw...)
+	has := func(id, name string) bool { return slices.Contains(last[id], name) }
+	for _, id := range []string{"para1", "para2", "known"} {
+		if !has(id, "cold_wording_fanout_1") {
+			t.Errorf("%s: %v, want cold_wording_fanout_1", id, last[id])
+		}
+	}
+	if slices.ContainsFunc(last["pitch"], func(n string) bool { return strings.HasPrefix(n, "cold_wording_fanout") }) {
+		t.Errorf("pitch: %v, want no cold_wording_fanout (only its own conversation has wording)", last["pitch"])
+	}
+	// Three more conversations with wording reach the next level.
+	for i := range 3 {
+		handle(t, s, rec{id: fmt.Sprintf("w%d", i), conv: fmt.Sprintf("w%d", i), sender: "s", at: time.Duration(10+i) * time.Minute, age: -1,
+			flags: flagFirst | flagCold, hits: []string{"spam.scam.prize"}}.forward())
+	}
+	if !has("para1", "cold_wording_fanout_3") {
+		t.Errorf("para1: %v, want cold_wording_fanout_3", last["para1"])
+	}
+	handle(t, s, rec{id: "late", conv: "c4", sender: "s", at: 5 * time.Hour, age: -1, flags: flagFirst | flagCold}.forward())
+	for _, id := range []string{"late", "other"} {
+		if slices.ContainsFunc(last[id], func(n string) bool { return strings.HasPrefix(n, "cold_wording_fanout") }) {
+			t.Errorf("%s: %v, want no cold_wording_fanout (outside the window, another sender)", id, last[id])
+		}
 	}
 }

@@ -84,22 +84,23 @@ const idleEvictionsPerMessage = 4
 // the conversation only, so re-processing after a restore gives the same
 // answer.
 type Detector struct {
-	cfg      *config
-	z        *text.Shared    // the message text; the engine's, shared by its detectors (see ShareText)
-	zl       text.Normalizer // link host labels
-	fp       fingerprinter
-	matches  []text.Match
-	fmatch   []text.FrameMatch
-	fscratch text.FrameScratch
-	arts     []uint64 // artefact hashes of the last message (artefacts.go)
-	bscratch bayesScratch
-	seen     []uint8 // per content rule: 1 a phrase matched, 2 a `with` phrase matched
-	convs    *state.LRU[convState]
-	dirty    map[string]struct{}
-	key      []byte
-	pending  []detectors.Forward
-	feat     features
-	rec      messageRec[string]
+	detectors.Watermark // the event time idle conversations are reclaimed by
+	cfg                 *config
+	z                   *text.Shared    // the message text; the engine's, shared by its detectors (see ShareText)
+	zl                  text.Normalizer // link host labels
+	fp                  fingerprinter
+	matches             []text.Match
+	fmatch              []text.FrameMatch
+	fscratch            text.FrameScratch
+	arts                []uint64 // artefact hashes of the last message (artefacts.go)
+	bscratch            bayesScratch
+	seen                []uint8 // per content rule: 1 a phrase matched, 2 a `with` phrase matched
+	convs               *state.LRU[convState]
+	dirty               map[string]struct{}
+	key                 []byte
+	pending             []detectors.Forward
+	feat                features
+	rec                 messageRec[string]
 }
 
 // features are what Inspect worked out about the last message.
@@ -409,10 +410,10 @@ func (d *Detector) observe(m *event.Message) (first, cold bool) {
 		return false, false
 	}
 	t := m.SentAt.UnixNano()
-	idle := int64(d.cfg.behaviour.convIdle)
+	idle, horizon := int64(d.cfg.behaviour.convIdle), d.Horizon(t)
 	for range idleEvictionsPerMessage {
 		o := d.convs.Oldest()
-		if o == nil || t-o.Last <= idle {
+		if o == nil || horizon-o.Last <= idle {
 			break
 		}
 		d.drop(o)

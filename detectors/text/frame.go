@@ -47,7 +47,7 @@ import (
 var Classes = map[string][]string{
 	// Grammar.
 	"negation": {"not", "never", "dont", "doesnt", "didnt", "cant", "cannot", "wont", "wouldnt", "shouldnt",
-		"mustnt", "musnt", "no", "nobody", "noone", "nothing", "neither", "nor", "isnt", "arent", "aint", "without", "dnt"},
+		"mustnt", "musnt", "nobody", "noone", "nothing", "neither", "nor", "isnt", "arent", "aint", "without", "dnt"},
 	"nobody":     {"nobody", "noone", "nobodys", "none"},
 	"you":        {"you", "u", "ya", "yall", "ye"},
 	"youre":      {"youre", "youll", "youd", "youve", "ure", "ull", "ud", "yall"},
@@ -69,9 +69,10 @@ var Classes = map[string][]string{
 		"carer", "carers", "teacher", "teachers", "sister", "brother", "sis", "bro", "siblings", "aunt", "auntie",
 		"uncle", "nan", "nana", "gran", "granny", "grandma", "grandpa", "friends", "mates", "bestie", "police", "cops",
 		"counsellor", "counselor", "anyone", "anybody", "everyone", "everybody", "someone", "people", "adults", "grownups"},
-	// Family: what relatives call each other.
+	// Family: what relatives call each other. Not "bro", "sis" or "cuz",
+	// which players and friends call anyone ("ok lil bro").
 	"kin": {"mum", "mom", "mummy", "mommy", "mam", "dad", "daddy", "nan", "nana", "nanna", "gran", "granny", "grandma", "grandpa",
-		"grandad", "granddad", "auntie", "aunty", "aunt", "uncle", "sis", "bro", "cuz", "stepmum", "stepmom", "stepdad"},
+		"grandad", "granddad", "auntie", "aunty", "aunt", "uncle", "stepmum", "stepmom", "stepdad"},
 	"anyone": {"anyone", "anybody", "everyone", "everybody", "someone", "somebody", "one", "people", "soul"},
 	// Verbs of telling, knowing and seeing: what a secret stops.
 	"tell":   {"tell+", "say+", "mention+", "show+", "talk+", "speak+", "share+", "bring+", "breathe+", "report+", "snitch+", "text+", "message+"},
