@@ -140,6 +140,7 @@ func (e *Engine) Rules() *RuleSet { return e.rules }
 // Reloader keep their state; others are rebuilt. On error the engine keeps
 // running the old rules. Call it between messages.
 func (e *Engine) Reload(set *RuleSet) error {
+	e.text.ForgetMatchers() // the union of the old lexicons; rebuilt from the next texts'
 	next := make([]Detector, len(e.detectors))
 	for i, f := range e.factories {
 		var err error

@@ -82,7 +82,10 @@ func perfDetectors(t testing.TB) ([]detectors.Factory, *detectors.RuleSet) {
 // moves the ratio, because it slows the cache-hungry detectors more than
 // the decoder; so a ratio over the limit is measured again, up to
 // perfAttempts times, and the lowest counts. A regression fails every
-// attempt.
+// attempt. CI (scripts/test.sh) runs it as a step of its own, alone: beside
+// the -race builds of the Kafka, ClickHouse and Chromium tests it read 3.14
+// to 3.17 in a loaded run, against 2.05 to 2.10 alone under the same
+// stress.
 func TestPerfDetectionCostGuard(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing guard; skipped with -short")

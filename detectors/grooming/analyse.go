@@ -60,7 +60,7 @@ func (sc *scratch) analyse(rs *ruleset, s string) {
 		sc.z = new(text.Shared)
 	}
 	sc.n = sc.z.Normalize(s)
-	sc.matches = rs.matcher.Match(sc.n, sc.matches[:0])
+	sc.matches = sc.z.Match(rs.matcher, sc.n, sc.matches[:0])
 	sc.fmatch = rs.frames.Match(sc.n, &sc.frames, sc.fmatch[:0])
 	if len(sc.matches) == 0 && len(sc.fmatch) == 0 && !rs.contacts {
 		return

@@ -199,7 +199,11 @@ func scoreCorpus(t *testing.T, corpus []*corpusConv) corpusScore {
 // (e: 0.864, 0.045 before; 1.000, 0.045 after). f is the figure now. The
 // test holds it to the floor below, which stops regressions without
 // pretending the target is met: raise the floor as the detector improves,
-// and set it to the targets once they hold.
+// and set it to the targets once they hold. Corpus g (44 conversations, 25
+// without declared ages) was written on 2026-12-07 (a third session) by
+// another such helper, for the next detector change, and scored on the
+// code before it: recall 0.955, false-positive rate 0.182, first medium+
+// at 69%. Nobody has read it.
 const (
 	blindReported     = "f"
 	blindMinRecall    = 0.75 // target 0.90

@@ -201,7 +201,10 @@ func scoreCorpus(t *testing.T, corpus []corpusEntry) corpusScore {
 // before them and 0.885, 0.514 after; alt-profanity-check on f 0.609,
 // 0.267. e scores 0.987, 0.667 after (a development set now). f is the
 // figure, below both targets. The floor stops regressions; raise it as the
-// detector improves, and set it to the targets once they hold.
+// detector improves, and set it to the targets once they hold. Corpus g
+// (210 lines) was written on 2026-12-07 (a third session) by another such
+// helper, for the next detector change, and scored on the code before it:
+// precision 0.862, recall 0.533. Nobody has read it.
 const (
 	blindReported     = "f"
 	blindMinPrecision = 0.86 // target 0.90

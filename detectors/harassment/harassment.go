@@ -190,7 +190,7 @@ func (sc *scratch) analyse(rs *ruleset, s string) {
 		sc.z = new(text.Shared)
 	}
 	sc.n = sc.z.Normalize(s)
-	sc.matches = rs.matcher.Match(sc.n, sc.matches[:0])
+	sc.matches = sc.z.Match(rs.matcher, sc.n, sc.matches[:0])
 	sc.fmatch = rs.frames.Match(sc.n, &sc.frames, sc.fmatch[:0])
 	for _, f := range sc.fmatch {
 		sc.matches = append(sc.matches, text.Match{ID: rs.patterns + f.ID, Start: f.Start, End: f.End, OrigStart: f.OrigStart, OrigEnd: f.OrigEnd})

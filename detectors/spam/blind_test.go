@@ -275,12 +275,16 @@ func TestBlindCorpora(t *testing.T) {
 // partly caught campaigns, d is a development set now), and never read:
 // 0.851, 0.359, 3 of 32 before it; 0.892, 0.521, 3 of 32 after. b scores
 // 1.000, 0.735, 0 of 32 after it, c 0.927, 0.819, 2 of 30, d 0.968,
-// 0.578, 1 of 32.
+// 0.578, 1 of 32. Corpus f (64 files, 1,217 messages) was written on
+// 2026-12-07 (a third session) by another such helper, for the next
+// detector change, and scored on the code before it: 1.000, 0.816, 0 of
+// 32 (27 of 32 campaigns found). Nobody has read it.
 var blindFloors = map[string]struct{ precision, recall, maxLegit float64 }{
 	"b": {precision: 0.97, recall: 0.72, maxLegit: 0.02},
 	"c": {precision: 0.90, recall: 0.80, maxLegit: 0.07},
 	"d": {precision: 0.94, recall: 0.55, maxLegit: 0.04},
 	"e": {precision: 0.87, recall: 0.50, maxLegit: 0.10},
+	"f": {precision: 0.98, recall: 0.80, maxLegit: 0.02},
 }
 
 func exportBlind(t *testing.T, path string, corpus []labelled) {

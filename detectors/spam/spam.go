@@ -186,7 +186,7 @@ func (d *Detector) analyse(m *event.Message) {
 	if cfg.matcher != nil || cfg.frames != nil {
 		d.matches = d.matches[:0]
 		if cfg.matcher != nil {
-			d.matches = cfg.matcher.Match(n, d.matches)
+			d.matches = d.z.Match(cfg.matcher, n, d.matches)
 		}
 		clear(d.seen)
 		for _, mt := range d.matches {

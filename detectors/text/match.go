@@ -47,6 +47,7 @@ type Matcher struct {
 	edgeTo  []int32
 	dense   []int32 // 256 transitions per dense node; -1 for none
 	out     []int32 // phrase ids
+	unions  unionCache
 }
 
 type node struct {

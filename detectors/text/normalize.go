@@ -895,13 +895,15 @@ func (z *Normalizer) output(src string) Normalized {
 // normalise it once: a call with the very same string (the same bytes in
 // memory, as every detector gets the message's Text) returns the previous
 // result. Its contract is Normalizer.Normalize's: the result is valid until
-// the next call that normalises something else. The zero value is ready
-// to use; it is not safe for concurrent use.
+// the next call that normalises something else. Its Match reads the
+// normal form once for all their phrase matchers (see Shared.Match). The
+// zero value is ready to use; it is not safe for concurrent use.
 type Shared struct {
 	z     Normalizer
 	last  string // kept referenced, so no other string can take its memory
 	res   Normalized
 	valid bool
+	match sharedMatch // see Match
 }
 
 // Normalize returns the normal form of s, computing it only when s is not
@@ -911,6 +913,7 @@ func (s *Shared) Normalize(str string) Normalized {
 		return s.res
 	}
 	s.res, s.last, s.valid = s.z.Normalize(str), str, true
+	s.match.nextText()
 	return s.res
 }
 
