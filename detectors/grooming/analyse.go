@@ -61,7 +61,7 @@ func (sc *scratch) analyse(rs *ruleset, s string) {
 	}
 	sc.n = sc.z.Normalize(s)
 	sc.matches = sc.z.Match(rs.matcher, sc.n, sc.matches[:0])
-	sc.fmatch = rs.frames.Match(sc.n, &sc.frames, sc.fmatch[:0])
+	sc.fmatch = sc.z.MatchFrames(rs.frames, sc.n, &sc.frames, sc.fmatch[:0])
 	if len(sc.matches) == 0 && len(sc.fmatch) == 0 && !rs.contacts {
 		return
 	}

@@ -191,7 +191,7 @@ func (sc *scratch) analyse(rs *ruleset, s string) {
 	}
 	sc.n = sc.z.Normalize(s)
 	sc.matches = sc.z.Match(rs.matcher, sc.n, sc.matches[:0])
-	sc.fmatch = rs.frames.Match(sc.n, &sc.frames, sc.fmatch[:0])
+	sc.fmatch = sc.z.MatchFrames(rs.frames, sc.n, &sc.frames, sc.fmatch[:0])
 	for _, f := range sc.fmatch {
 		sc.matches = append(sc.matches, text.Match{ID: rs.patterns + f.ID, Start: f.Start, End: f.End, OrigStart: f.OrigStart, OrigEnd: f.OrigEnd})
 	}

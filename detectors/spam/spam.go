@@ -200,7 +200,7 @@ func (d *Detector) analyse(m *event.Message) {
 			d.seen[cfg.phraseRule[mt.ID]] |= bit
 		}
 		if cfg.frames != nil {
-			d.fmatch = cfg.frames.Match(n, &d.fscratch, d.fmatch[:0])
+			d.fmatch = d.z.MatchFrames(cfg.frames, n, &d.fscratch, d.fmatch[:0])
 			for _, fm := range d.fmatch {
 				if !text.InQuotes(m.Text, fm.OrigStart, fm.OrigEnd) {
 					d.seen[cfg.frameRule[fm.ID]] |= 1

@@ -388,6 +388,7 @@ type frameToken struct {
 type FrameScratch struct {
 	tokens []frameToken
 	key    []byte
+	words  frameWords // the text's words, when no Shared holds them
 }
 
 // Match appends the frames found in n to out: for each frame, each place
@@ -397,7 +398,17 @@ func (fs *FrameSet) Match(n Normalized, sc *FrameScratch, out []FrameMatch) []Fr
 	if fs == nil || len(fs.frames) == 0 {
 		return out
 	}
-	sc.tokenize(fs, n.Text)
+	sc.words.split(n.Text)
+	return fs.matchWords(n, sc, &sc.words, out)
+}
+
+// matchWords is Match over the words of n.Text, split already.
+func (fs *FrameSet) matchWords(n Normalized, sc *FrameScratch, fw *frameWords, out []FrameMatch) []FrameMatch {
+	sc.tokens = sc.tokens[:0]
+	for i := range fw.words {
+		w := &fw.words[i]
+		sc.tokens = append(sc.tokens, frameToken{start: w.start, end: w.end, sentence: w.sentence, sets: fs.lookup(sc, fw, w)})
+	}
 	toks := sc.tokens
 	for i := range toks {
 		for _, set := range toks[i].sets {
@@ -448,12 +459,29 @@ func (fs *FrameSet) matchFrom(fr *frame, k, prev, fillers int, toks []frameToken
 	return 0, false
 }
 
-// tokenize splits text into words (letters, digits and apostrophes; other
-// characters separate them) and looks each up; a word with a letter
-// repeated three times or more is also looked up with the run shortened to
-// two letters and to one ("sooo" is "so", "pleeease" is "please").
-func (sc *FrameScratch) tokenize(fs *FrameSet, s string) {
-	sc.tokens = sc.tokens[:0]
+// frameWords are the words of a text as frame matching reads them, before
+// any frame set looks them up: the same for every frame set, so the
+// detectors of an engine split a text once (Shared.MatchFrames).
+type frameWords struct {
+	words []frameWord
+	keys  []byte // every word's key, one after the other
+}
+
+// frameWord is one word: where it is, its sentence, and its key (lower
+// case, apostrophes dropped) with the key's FNV-1a hash.
+type frameWord struct {
+	start, end   int32 // in Normalized.Text
+	sentence     int32
+	keyLo, keyHi int32 // in frameWords.keys
+	hash         uint64
+	long         bool // a letter repeated three times or more
+	possessive   bool // ends in 's
+}
+
+// split splits text into words (letters, digits and apostrophes; other
+// characters separate them) and computes each one's key.
+func (fw *frameWords) split(s string) {
+	fw.words, fw.keys = fw.words[:0], fw.keys[:0]
 	sentence := int32(0)
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -511,27 +539,14 @@ func (sc *FrameScratch) tokenize(fs *FrameSet, s string) {
 		if ws == we {
 			continue
 		}
-		sc.tokens = append(sc.tokens, frameToken{start: int32(ws), end: int32(we), sentence: sentence, sets: fs.lookup(sc, s[ws:we])})
+		fw.words = append(fw.words, fw.word(s[ws:we], int32(ws), int32(we), sentence))
 	}
 }
 
-// asciiWord: the ASCII bytes of words (letters, digits, apostrophe).
-var asciiWord = func() (t [utf8.RuneSelf]bool) {
-	for c := range t {
-		t[c] = isFrameWordRune(rune(c))
-	}
-	return t
-}()
-
-func isFrameWordRune(r rune) bool {
-	return r == '\'' || r == '’' || r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') ||
-		r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
-}
-
-func (fs *FrameSet) lookup(sc *FrameScratch, w string) []uint16 {
-	sc.key = sc.key[:0]
+// word appends w's key to fw.keys and describes it.
+func (fw *frameWords) word(w string, start, end, sentence int32) frameWord {
+	out := frameWord{start: start, end: end, sentence: sentence, keyLo: int32(len(fw.keys))}
 	run, prev := 0, byte(0)
-	long := false
 	h := uint64(fnvOffset)
 	for i := 0; i < len(w); i++ {
 		c := w[i]
@@ -548,22 +563,48 @@ func (fs *FrameSet) lookup(sc *FrameScratch, w string) []uint16 {
 		if c == prev {
 			run++
 			if run >= 3 {
-				long = true
+				out.long = true
 			}
 		} else {
 			run = 1
 		}
 		prev = c
-		sc.key = append(sc.key, c)
+		fw.keys = append(fw.keys, c)
 		h = (h ^ uint64(c)) * fnvPrime
 	}
-	if sets, ok := fs.words.get(sc.key, h); ok {
+	out.keyHi, out.hash = int32(len(fw.keys)), h
+	out.possessive = strings.HasSuffix(w, "'s") || strings.HasSuffix(w, "’s")
+	return out
+}
+
+// asciiWord: the ASCII bytes of words (letters, digits, apostrophe).
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = isFrameWordRune(rune(c))
+	}
+	return t
+}()
+
+func isFrameWordRune(r rune) bool {
+	return r == '\'' || r == '’' || r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') ||
+		r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+// lookup returns the sets of word w of fw: those of its key, or else of
+// its other readings, tried only when it has what they undo (rare: most
+// words simply are not in the frames). A word with a letter repeated three
+// times or more is also looked up with the run shortened to two letters
+// and to one ("sooo" is "so", "pleeease" is "please").
+func (fs *FrameSet) lookup(sc *FrameScratch, fw *frameWords, w *frameWord) []uint16 {
+	key := fw.keys[w.keyLo:w.keyHi]
+	if sets, ok := fs.words.get(key, w.hash); ok {
 		return sets
 	}
-	// The other readings of the word, tried only when it has what they
-	// undo (rare: most words simply are not in the frames).
-	key := sc.key
-	if long {
+	// The readings below are built past the end of the key: in a copy of
+	// the scratch's own, not in the text's keys.
+	sc.key = append(sc.key[:0], key...)
+	key = sc.key
+	if w.long {
 		for _, keep := range [2]int{2, 1} {
 			k := squeeze(key, keep)
 			if sets, ok := fs.words.get(k, hashKey(k)); ok {
@@ -585,7 +626,7 @@ func (fs *FrameSet) lookup(sc *FrameScratch, w string) []uint16 {
 			}
 		}
 	}
-	if n := len(key); n > 2 && key[n-1] == 's' && (strings.HasSuffix(w, "'s") || strings.HasSuffix(w, "’s")) {
+	if n := len(key); n > 2 && key[n-1] == 's' && w.possessive {
 		// A possessive or "is": "number's" is number.
 		if sets, ok := fs.words.get(key[:n-1], hashKey(key[:n-1])); ok {
 			return sets

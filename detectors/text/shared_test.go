@@ -54,13 +54,40 @@ func unionTexts(t testing.TB) []string {
 	return append(texts,
 		"k1ll k111 1d10t 1 1 1 l0l @ss @everyone", "f*ck sh#t a** *k*i*s*s* ****", strings.Repeat("1", 80),
 		"kiiiill yourseeeelf y0u are a 1oser, our 1ittle secret", "k y s k.i.l.l y-o-u-r-s-e-l-f",
-		"f*ck y*u a*e a l*ser ** ** sec*et", "ｋｉｌｌ ｙｏｕｒｓｅｌｆ сука раypal")
+		"f*ck y*u a*e a l*ser ** ** sec*et", "ｋｉｌｌ ｙｏｕｒｓｅｌｆ сука раypal",
+		"dooon't tellll ur mum. keep it between us", "sooo prettyyy", "send p1cs without ur hoodie", "ur number's mine",
+		"nobody's gotta know 'don't tell anyone' ok", "p1cs pleeease", "i love youuu")
+}
+
+// sharedFrameSpecs are three frame sets that share words and classes, with
+// words that only their other readings find (stretched, '1' for i or l,
+// possessive).
+var sharedFrameSpecs = [][]string{
+	{"{negation} ~2 {tell} ~3 {guardian}", "{keep} ~2 between us|ourselves", "so ~1 pretty", "^ {kin} $"},
+	{"{offer} ~2 {fetch} ~2 {you}", "send+ ~2 {picture} ~3 {clothing}", "{nobody} ~2 has|needs|gets? ~1 to? {know}"},
+	{"{negation} ~2 {tell} ~1 anyone", "number ~2 is|was? ~1 {you}", "love ~1 {you} $", "pics ~3 please"},
+}
+
+func sharedFrameSets(t testing.TB) []*FrameSet {
+	t.Helper()
+	sets := make([]*FrameSet, len(sharedFrameSpecs))
+	for i, specs := range sharedFrameSpecs {
+		fs, err := CompileFrames(specs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets[i] = fs
+	}
+	return sets
 }
 
 // checkUnion normalises each text with s and fails where a part's matches
-// through s differ from the part's own.
-func checkUnion(t *testing.T, s *Shared, parts []*Matcher, texts []string) {
+// through s differ from the part's own, or a frame set's matches through s
+// from its own.
+func checkUnion(t *testing.T, s *Shared, parts []*Matcher, texts []string) (phrases, frameMatches int) {
 	t.Helper()
+	frames := sharedFrameSets(t)
+	var own, shared FrameScratch
 	for _, in := range texts {
 		n := s.Normalize(in)
 		for i, m := range parts {
@@ -68,8 +95,17 @@ func checkUnion(t *testing.T, s *Shared, parts []*Matcher, texts []string) {
 			if got := s.Match(m, n, nil); !slices.Equal(got, want) {
 				t.Errorf("part %d on %q: shared %v, alone %v", i, in, got, want)
 			}
+			phrases += len(want)
+		}
+		for i, fs := range frames {
+			want := fs.Match(n, &own, nil)
+			if got := s.MatchFrames(fs, n, &shared, nil); !slices.Equal(got, want) {
+				t.Errorf("frame set %d on %q: shared %v, alone %v", i, in, got, want)
+			}
+			frameMatches += len(want)
 		}
 	}
+	return phrases, frameMatches
 }
 
 // TestUnionMatchesEachPartAlone: from the second text on, the matchers
@@ -83,7 +119,10 @@ func TestUnionMatchesEachPartAlone(t *testing.T) {
 	if u := s.match.u; u == nil || !slices.Equal(u.parts, parts) {
 		t.Fatalf("after %d texts the union is %v, want the %d parts", len(texts), u, len(parts))
 	}
-	checkUnion(t, &s, parts, texts) // every text through the union
+	// Every text through the union; the comparison must compare something.
+	if phrases, frames := checkUnion(t, &s, parts, texts); phrases < 100 || frames < 10 {
+		t.Fatalf("%d phrase matches and %d frame matches over %d texts: too few to compare", phrases, frames, len(texts))
+	}
 
 	// Another engine's Shared, over the same matchers, gets the same union.
 	var s2 Shared

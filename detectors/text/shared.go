@@ -69,12 +69,38 @@ func unionOf(parts []*Matcher) (*union, error) {
 }
 
 // sharedMatch is Shared's state for matching: the union of the matchers
-// asked to match its texts, and the union's matches of the current text.
+// asked to match its texts, the union's matches of the current text, and
+// the current text's words as frame sets read them.
 type sharedMatch struct {
 	u       *union
 	asked   []*Matcher // asked to match since the union was built, not in it
 	matches []Match    // the union's matches of the current text
 	done    bool       // matches is for the current text
+	words   frameWords // the current text's words, when split is set
+	split   bool
+}
+
+// current reports whether n is the last result of Normalize.
+func (s *Shared) current(n Normalized) bool {
+	return s.valid && len(n.Text) == len(s.res.Text) && unsafe.StringData(n.Text) == unsafe.StringData(s.res.Text)
+}
+
+// MatchFrames appends to out what fs.Match(n, sc, out) appends, for n the
+// result of the last Normalize: the text is split into words once, for
+// every frame set asked (each still looks the words up in its own table).
+func (s *Shared) MatchFrames(fs *FrameSet, n Normalized, sc *FrameScratch, out []FrameMatch) []FrameMatch {
+	if fs == nil || len(fs.frames) == 0 {
+		return out
+	}
+	if !s.current(n) {
+		return fs.Match(n, sc, out)
+	}
+	sm := &s.match
+	if !sm.split {
+		sm.words.split(n.Text)
+		sm.split = true
+	}
+	return fs.matchWords(n, sc, &sm.words, out)
 }
 
 // Match appends to out what m.Match(n, out) appends, for n the result of
@@ -86,7 +112,7 @@ type sharedMatch struct {
 // old ones. A normal form that is not the last result of Normalize is
 // matched by m alone.
 func (s *Shared) Match(m *Matcher, n Normalized, out []Match) []Match {
-	if !s.valid || len(n.Text) != len(s.res.Text) || unsafe.StringData(n.Text) != unsafe.StringData(s.res.Text) {
+	if !s.current(n) {
 		return m.Match(n, out)
 	}
 	sm := &s.match
@@ -114,13 +140,13 @@ func (s *Shared) Match(m *Matcher, n Normalized, out []Match) []Match {
 // ForgetMatchers drops the union: the next texts are matched by each
 // matcher alone until the union of those asked is built again.
 func (s *Shared) ForgetMatchers() {
-	s.match = sharedMatch{matches: s.match.matches[:0]}
+	s.match.u, s.match.asked, s.match.done = nil, s.match.asked[:0], false
 }
 
 // nextText is called by Normalize for a new text: the matches held are of
 // the previous one, and matchers asked outside the union join it.
 func (sm *sharedMatch) nextText() {
-	sm.done = false
+	sm.done, sm.split = false, false
 	if len(sm.asked) == 0 {
 		return
 	}
