@@ -89,6 +89,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	log := newLogger(stderr, c.pipeline.LogLevel)
+	// The console's accounts are configuration: a bad tokens file is
+	// reported before anything connects.
+	var accounts *console.Accounts
+	if c.console.TokensFile != "" {
+		if accounts, err = loadConsoleAccounts(c.console); err != nil {
+			return err
+		}
+	}
 	store, err := openStore(ctx, c.store, log)
 	if err != nil {
 		return err
@@ -98,12 +106,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	reg := prometheus.NewRegistry()
 	var consoleHandler http.Handler
 	if c.console.TokensFile != "" || c.consoleOpts.Proxy != nil {
-		var accounts *console.Accounts
-		if c.console.TokensFile != "" {
-			if accounts, err = loadConsoleAccounts(c.console); err != nil {
-				return err
-			}
-		}
 		if consoleHandler, _, err = newConsole(ctx, store, accounts, reg, log, c.pipeline.EvidenceContext, c.consoleOpts); err != nil {
 			return err
 		}
