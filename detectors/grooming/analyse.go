@@ -47,7 +47,7 @@ func (sc *scratch) lifeHit(rs *ruleset) bool {
 
 // analyse normalises and matches the text (phrases and frames) and decides
 // which rules hit: a rule's phrase or frame counts unless it is inside quotation marks (reported
-// speech), one of the rule's unless phrases is anywhere in the message, or
+// speech), one of the rule's unless phrases or unless_frames is anywhere in the message, or
 // one of its unless_before phrases ends at most cueWindow words before it
 // in the same sentence. A stage rule with contacts also hits on a phone
 // number or an email address.
@@ -82,6 +82,12 @@ func (sc *scratch) analyse(rs *ruleset, s string) {
 			}
 		}
 	}
+	for i := range sc.fmatch {
+		if rule := rs.frameRule[sc.fmatch[i].ID]; rs.frameUnless[sc.fmatch[i].ID] && !sc.cancel[rule] {
+			sc.cancel[rule] = true
+			sc.touched = append(sc.touched, rule)
+		}
+	}
 	for i := range sc.matches {
 		m := &sc.matches[i]
 		for _, r := range rs.rolesOf(m.ID) {
@@ -98,7 +104,7 @@ func (sc *scratch) analyse(rs *ruleset, s string) {
 	for i := range sc.fmatch {
 		m := &sc.fmatch[i]
 		rule := rs.frameRule[m.ID]
-		if sc.cancel[rule] || sc.hasHit(rule) || text.InQuotes(s, m.OrigStart, m.OrigEnd) {
+		if rs.frameUnless[m.ID] || sc.cancel[rule] || sc.hasHit(rule) || text.InQuotes(s, m.OrigStart, m.OrigEnd) {
 			continue
 		}
 		if sc.negated(rs, rule, &text.Match{Start: m.Start, End: m.End, OrigStart: m.OrigStart, OrigEnd: m.OrigEnd}) {

@@ -201,9 +201,11 @@ func scoreCorpus(t *testing.T, corpus []*corpusConv) corpusScore {
 // pretending the target is met: raise the floor as the detector improves,
 // and set it to the targets once they hold. Corpus g (44 conversations, 25
 // without declared ages) was written on 2026-12-07 (a third session) by
-// another such helper, for the next detector change, and scored on the
-// code before it: recall 0.955, false-positive rate 0.182, first medium+
-// at 69%. Nobody has read it.
+// another such helper, before unless_frames (pictures of things, seeing
+// how someone looks), and scored before and after it: recall 0.955,
+// false-positive rate 0.182, first medium+ at 69%, both times. Nobody has
+// read it. It is not held to the floor: its false-positive rate is above
+// blindMaxFPR.
 const (
 	blindReported     = "f"
 	blindMinRecall    = 0.75 // target 0.90

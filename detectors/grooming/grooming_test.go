@@ -494,6 +494,8 @@ func TestRuleFieldErrors(t *testing.T) {
 		{"kind: minor\n    score: 0.9", "field stages"},
 		{"kind: weird", "field kind"},
 		{"kind: stage\n    stage: secrecy\n    score: 0.5\n    phrases: [a b]\n    contacts: [fax]", "field contacts"},
+		{"kind: stage\n    stage: secrecy\n    score: 0.5\n    phrases: [a b]\n    unless_frames: [\"a ~9 b\"]", "field unless_frames"},
+		{"kind: tier\n    threshold: 0.5\n    unless_frames: [\"a b\"]", "field unless_frames"},
 	} {
 		yaml := "detector: grooming\nrules:\n  - id: grooming.test\n    category: grooming\n    severity: low\n    description: d\n    owner: o\n    " +
 			tc.rule + "\n    examples: [{text: \"a b\", expect: match}, {text: \"c\", expect: no_match}]\n"

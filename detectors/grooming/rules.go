@@ -16,7 +16,7 @@ import (
 
 // ruleFields are the detector's own rule fields (Factory.RuleFields).
 var ruleFields = []string{
-	"kind", "stage", "context", "score", "phrases", "frames", "contacts", "asks_age", "unless", "unless_before",
+	"kind", "stage", "context", "score", "phrases", "frames", "contacts", "asks_age", "unless", "unless_frames", "unless_before",
 	"factor", "threshold", "stages", "overrides",
 }
 
@@ -32,6 +32,7 @@ type ruleDoc struct {
 	Contacts     yaml.Node `yaml:"contacts"`
 	AsksAge      yaml.Node `yaml:"asks_age"`
 	Unless       yaml.Node `yaml:"unless"`
+	UnlessFrames yaml.Node `yaml:"unless_frames"`
 	UnlessBefore yaml.Node `yaml:"unless_before"`
 	Factor       yaml.Node `yaml:"factor"`
 	Threshold    yaml.Node `yaml:"threshold"`
@@ -121,9 +122,11 @@ type ruleset struct {
 	matcher *text.Matcher
 	roles   detectors.LexiconRoles[role] // of each pattern of the matcher
 	// frames are the frames of all stage and context rules (text.FrameSet),
-	// frameRule the phrase rule of each.
-	frames    *text.FrameSet
-	frameRule []int32
+	// frameRule the phrase rule of each, frameUnless whether it is one of
+	// the rule's unless_frames (a match cancels the rule in the message).
+	frames      *text.FrameSet
+	frameRule   []int32
+	frameUnless []bool
 	// factor is the damping of each conversational context, live rules
 	// only (factorAll: live and shadow); 1 when no rule has it.
 	factor, factorAll [nContexts]float64
@@ -305,13 +308,21 @@ func (rs *ruleset) addPhraseRule(fr *detectors.RuleFields, doc *ruleDoc, lex *le
 	rs.phrases = append(rs.phrases, pr)
 	list, ok := fr.PhraseList("phrases", &doc.Phrases)
 	specs, _ := detectors.DecodeField[[]string](fr, "frames", &doc.Frames, "a list of frames (text.CompileFrames)")
-	for _, spec := range specs {
-		if _, err := text.CompileFrames([]string{spec}); err != nil {
-			fr.Errorf("frames", "%v", err)
-			continue
+	cancels, _ := detectors.DecodeField[[]string](fr, "unless_frames", &doc.UnlessFrames, "a list of frames (text.CompileFrames)")
+	for _, f := range [2]struct {
+		field  string
+		specs  []string
+		unless bool
+	}{{"frames", specs, false}, {"unless_frames", cancels, true}} {
+		for _, spec := range f.specs {
+			if _, err := text.CompileFrames([]string{spec}); err != nil {
+				fr.Errorf(f.field, "%v", err)
+				continue
+			}
+			frames = append(frames, spec)
+			rs.frameRule = append(rs.frameRule, idx)
+			rs.frameUnless = append(rs.frameUnless, f.unless)
 		}
-		frames = append(frames, spec)
-		rs.frameRule = append(rs.frameRule, idx)
 	}
 	if (doc.Phrases.Kind == 0 || ok && len(list) == 0) && len(specs) == 0 && !pr.phone && !pr.email {
 		fr.Errorf("phrases", "at least one phrase or frame is required (or, for a stage rule, contacts)")
@@ -326,8 +337,8 @@ func (rs *ruleset) addPhraseRule(fr *detectors.RuleFields, doc *ruleDoc, lex *le
 
 func (rs *ruleset) addTier(fr *detectors.RuleFields, doc *ruleDoc) {
 	r := fr.Rule()
-	fr.Absent([]string{"stage", "context", "score", "phrases", "contacts", "asks_age", "unless", "unless_before", "factor", "overrides", "stages"},
-		[]*yaml.Node{&doc.Stage, &doc.Context, &doc.Score, &doc.Phrases, &doc.Contacts, &doc.AsksAge, &doc.Unless, &doc.UnlessBefore, &doc.Factor, &doc.Overrides, &doc.Stages},
+	fr.Absent([]string{"stage", "context", "score", "phrases", "frames", "contacts", "asks_age", "unless", "unless_frames", "unless_before", "factor", "overrides", "stages"},
+		[]*yaml.Node{&doc.Stage, &doc.Context, &doc.Score, &doc.Phrases, &doc.Frames, &doc.Contacts, &doc.AsksAge, &doc.Unless, &doc.UnlessFrames, &doc.UnlessBefore, &doc.Factor, &doc.Overrides, &doc.Stages},
 		"not for kind: tier (it reads the conversation's risk, which is also its score)")
 	t := tierRule{id: r.ID, hash: ruleHash(r.ID), category: r.Category, severity: r.Severity, shadow: r.Mode == detectors.Shadow}
 	if doc.Threshold.Kind == 0 {
@@ -343,8 +354,8 @@ func (rs *ruleset) addTier(fr *detectors.RuleFields, doc *ruleDoc) {
 
 func (rs *ruleset) addMinor(fr *detectors.RuleFields, doc *ruleDoc) {
 	r := fr.Rule()
-	fr.Absent([]string{"stage", "context", "phrases", "contacts", "asks_age", "unless", "unless_before", "factor", "overrides", "threshold"},
-		[]*yaml.Node{&doc.Stage, &doc.Context, &doc.Phrases, &doc.Contacts, &doc.AsksAge, &doc.Unless, &doc.UnlessBefore, &doc.Factor, &doc.Overrides, &doc.Threshold},
+	fr.Absent([]string{"stage", "context", "phrases", "frames", "contacts", "asks_age", "unless", "unless_frames", "unless_before", "factor", "overrides", "threshold"},
+		[]*yaml.Node{&doc.Stage, &doc.Context, &doc.Phrases, &doc.Frames, &doc.Contacts, &doc.AsksAge, &doc.Unless, &doc.UnlessFrames, &doc.UnlessBefore, &doc.Factor, &doc.Overrides, &doc.Threshold},
 		"not for kind: minor (it reads the stage signals of the stage rules)")
 	mr := minorRule{id: r.ID, hash: ruleHash(r.ID), category: r.Category, severity: r.Severity, shadow: r.Mode == detectors.Shadow}
 	mr.score = fr.Score(&doc.Score)
