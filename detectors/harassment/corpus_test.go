@@ -204,7 +204,8 @@ func scoreCorpus(t *testing.T, corpus []corpusEntry) corpusScore {
 // detector improves, and set it to the targets once they hold. Corpus g
 // (210 lines) was written on 2026-12-07 (a third session) by another such
 // helper, for the next detector change, and scored on the code before it:
-// precision 0.862, recall 0.533. Nobody has read it.
+// precision 0.862, recall 0.533; alt-profanity-check on it 0.490, 0.238
+// (bash scripts/harassment-eval/profanity_check.sh). Nobody has read it.
 const (
 	blindReported     = "f"
 	blindMinPrecision = 0.86 // target 0.90
