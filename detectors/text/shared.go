@@ -150,15 +150,16 @@ func (sm *sharedMatch) nextText() {
 	if len(sm.asked) == 0 {
 		return
 	}
-	var parts []*Matcher
+	if sm.u == nil && len(sm.asked) == 1 {
+		sm.asked = sm.asked[:0] // one matcher alone needs no union
+		return
+	}
+	var parts []*Matcher // only when the union changes: rare
 	if sm.u != nil {
 		parts = append(parts, sm.u.parts...)
 	}
 	parts = append(parts, sm.asked...)
 	sm.asked = sm.asked[:0]
-	if len(parts) < 2 {
-		return // one matcher alone needs no union
-	}
 	u, err := unionOf(parts)
 	if err != nil {
 		return // cannot happen (see newUnion); each matcher then runs alone

@@ -185,3 +185,29 @@ func FuzzUnion(f *testing.F) {
 		checkUnion(t, &s, parts, []string{in})
 	})
 }
+
+// TestSharedMatchAllocs: once its buffers have grown, matching through a
+// Shared does not allocate, whether one matcher asks (no union) or three.
+func TestSharedMatchAllocs(t *testing.T) {
+	parts := unionParts(t)
+	texts := []string{"you are a loser", "kill yourself", "our little secret", "free gift card"}
+	for _, tc := range []struct {
+		name  string
+		parts []*Matcher
+	}{{"one", parts[:1]}, {"three", parts}} {
+		var s Shared
+		var out []Match
+		run := func() {
+			for _, in := range texts {
+				n := s.Normalize(in)
+				for _, m := range tc.parts {
+					out = s.Match(m, n, out[:0])
+				}
+			}
+		}
+		run() // grow the buffers, build the union
+		if a := testing.AllocsPerRun(50, run); a != 0 {
+			t.Errorf("%s matcher(s): %.1f allocations a round of %d texts", tc.name, a, len(texts))
+		}
+	}
+}
