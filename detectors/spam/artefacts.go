@@ -24,6 +24,8 @@ import (
 //     and "07700 900123" are one number);
 //   - handles: @name of 3 to 32 letters, digits, dots and underscores, not
 //     inside an e-mail address; t.me/name and wa.me/number;
+//   - payment tags: $name (Cash App's $cashtag), a letter then 2 to 19
+//     letters, digits, dashes or underscores ("$100" is a sum, not a tag);
 //   - links: the host and path of anything with a scheme or "www.", lower
 //     case, without the scheme, "www." and trailing punctuation.
 //
@@ -37,6 +39,7 @@ const (
 	artPhone  byte = 'p'
 	artHandle byte = 'h'
 	artLink   byte = 'l'
+	artTag    byte = 't'
 )
 
 // artefactKey is the spam-fingerprint key of an artefact's bucket.
@@ -102,6 +105,8 @@ func scanArtefacts(s string, out []uint64) []uint64 {
 			add(hashArtefact(artWallet, tok, strings.HasPrefix(tok, "0x") || strings.HasPrefix(tok, "bc1")))
 		case tok[0] == '@' && isHandle(tok[1:]):
 			add(hashArtefact(artHandle, tok[1:], true))
+		case tok[0] == '$' && isCashtag(tok[1:]):
+			add(hashArtefact(artTag, tok[1:], true))
 		default:
 			if rest, ok := cutPrefixFold(tok, "https://", "http://", "hxxps://", "hxxp://"); ok || hasPrefixFold(tok, "www.") || hasPrefixFold(tok, "t.me/") || hasPrefixFold(tok, "wa.me/") {
 				if !ok {
@@ -140,7 +145,7 @@ func scanArtefacts(s string, out []uint64) []uint64 {
 }
 
 // mayHoldArtefact reports whether s has what every artefact needs: an @ or
-// a / (handles, links), 9 digits (phone numbers), "0x", "www" or a run of
+// a / (handles, links), a $ before a letter (payment tags), 9 digits (phone numbers), "0x", "www" or a run of
 // 14 letters and digits (wallets).
 func mayHoldArtefact(s string) bool {
 	digits, run := 0, 0
@@ -148,6 +153,8 @@ func mayHoldArtefact(s string) bool {
 		c := s[i]
 		switch {
 		case c == '@' || c == '/':
+			return true
+		case c == '$' && i+1 < len(s) && (s[i+1]|0x20 >= 'a' && s[i+1]|0x20 <= 'z'):
 			return true
 		case isDigit(c):
 			digits++
@@ -208,6 +215,20 @@ func isWallet(tok string) bool {
 		return letters >= 5 && digits >= 2
 	}
 	return false
+}
+
+// isCashtag reports whether s (after the $) is a payment tag: a letter,
+// then 2 to 19 letters, digits, dashes or underscores.
+func isCashtag(s string) bool {
+	if len(s) < 3 || len(s) > 20 || !(s[0]|0x20 >= 'a' && s[0]|0x20 <= 'z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !(c|0x20 >= 'a' && c|0x20 <= 'z' || isDigit(c) || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func isHandle(s string) bool {

@@ -60,10 +60,11 @@ func (s *SenderStage) score(e *msgEntry) []contrib {
 	if e.flags&(flagFirst|flagCold) == flagFirst|flagCold && age >= 0 && time.Duration(age)*time.Second < b.newColdUnder {
 		add(&b.source, "new_account_first_contact", b.newAccountCold)
 	}
+	others := s.otherWording(e, wording)
 	for _, sig := range []struct {
 		levels []level
 		n      int
-	}{{b.fanout, int(e.nConv)}, {b.coldFanout, int(e.nCold)}, {b.coldLinkFanout, int(e.nColdLink)}, {b.coldWordingFanout, s.otherWording(e, wording)}} {
+	}{{b.fanout, int(e.nConv)}, {b.coldFanout, int(e.nCold)}, {b.coldLinkFanout, int(e.nColdLink)}, {b.coldWordingFanout, others}} {
 		if lv := reached(sig.levels, sig.n); lv != nil {
 			add(&b.source, lv.name, lv.weight)
 		}
@@ -80,7 +81,11 @@ func (s *SenderStage) score(e *msgEntry) []contrib {
 	if lv := reached(b.contentSenders, int(e.cSenders)); lv != nil {
 		add(&b.source, lv.name, lv.weight)
 	}
-	if b.trustAge > 0 && !wording && e.flags&(flagShortener|flagPunycode|flagLookalike) == 0 && s.trusted(e, age) {
+	// Trust caps behaviour alone: not a message whose sender's pitch a
+	// content rule read, in it or in another cold conversation of the
+	// campaign (cold_wording_fanout), nor one with a suspicious link.
+	campaign := reached(b.coldWordingFanout, others) != nil
+	if b.trustAge > 0 && !wording && !campaign && e.flags&(flagShortener|flagPunycode|flagLookalike) == 0 && s.trusted(e, age) {
 		var sum int64
 		for _, x := range c {
 			sum += x.weight

@@ -22,6 +22,11 @@ import (
 //	verb+       the verb and its inflections: tell+ is tell, tells,
 //	            telling, told (Inflections)
 //	{class}     any word of a class of Classes (negation, tell, guardian, …)
+//	{number}    any number: digits, with . or , between digit groups and
+//	            an optional k, m, mn, b or bn ("250", "1,200", "4.2m", "5k")
+//	{amount}    a number that is a sum of money: written next to a
+//	            currency sign ("$100", "£1,200", "100€") or followed by a
+//	            word of the class currency ("500 usdt", "0.05 btc")
 //	a|b|{c}     any of the alternatives: words (each may carry its own +)
 //	            and classes
 //	slot?       the slot may be left out
@@ -83,6 +88,10 @@ var Classes = map[string][]string{
 	"secret": {"secret", "secrets", "secretly", "private", "privately", "quiet", "hush", "hushhush", "confidential", "lowkey", "discreet", "hidden", "ours"},
 	// Offers: what may be given, and how.
 	"give": {"buy+", "get+", "send+", "give+", "pay+", "gift+", "treat+", "transfer+", "venmo+", "paypal+", "top+", "load+", "order+", "spoil+"},
+	// currency: the words after a number that make it a sum of money
+	// ({amount}).
+	"currency": {"usd", "usdt", "usdc", "dollar", "dollars", "bucks", "pound", "pounds", "quid", "gbp", "euro", "euros", "eur",
+		"btc", "bitcoin", "bitcoins", "eth", "ether", "naira", "rupees", "inr", "cad", "aud", "grand"},
 	"present": {"present", "presents", "gift", "gifts", "giftcard", "giftcards", "card", "voucher", "money", "cash", "quid", "bucks", "dollars", "pounds",
 		"vbucks", "robux", "skins", "skin", "credit", "credits", "coins", "gems", "ticket", "tickets", "phone", "iphone", "airpods", "console", "clothes",
 		"outfit", "trainers", "sneakers", "makeup", "something", "anything", "whatever", "allowance", "treat"},
@@ -215,7 +224,17 @@ type FrameSet struct {
 	filler uint16    // the set of the filler class's words
 	words  wordTable // word -> the sets it is in, ascending
 	starts [][]int32 // set -> frames whose first slot it is
+	// number and amount are the sets of a number that is not a word of
+	// the table, and of one that is a sum of money ({number} and {amount}
+	// slots; amount includes number's).
+	number, amount []uint16
 }
+
+// Keys of the shape classes in a slot's words: '#' is in no frame word.
+const (
+	numberKey = "#number"
+	amountKey = "#amount"
+)
 
 // MaxFrameSlots and MaxFrameGap bound a frame; maxFillers bounds the
 // fillers one frame passes over without counting them.
@@ -307,8 +326,28 @@ func CompileFrames(specs []string) (*FrameSet, error) {
 		slices.Sort(ids)
 		words[w] = slices.Compact(ids)
 	}
-	fs.words = newWordTable(words)
+	fs.number = words[numberKey]
+	fs.amount = setUnion(fs.number, words[amountKey])
+	delete(words, numberKey)
+	delete(words, amountKey)
+	// A number written in a frame ("16") is also a {number} and, next to
+	// a currency, an {amount}: its table entry holds those sets too.
+	money := map[string][]uint16{}
+	for w, ids := range words {
+		if numeric([]byte(w)) {
+			words[w] = setUnion(ids, fs.number)
+			money[w] = setUnion(ids, fs.amount)
+		}
+	}
+	fs.words = newWordTable(words, money)
 	return fs, nil
+}
+
+// setUnion returns the ascending union of two ascending sets.
+func setUnion(a, b []uint16) []uint16 {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // slotWords returns the words a slot stands for, in the key form of frame
@@ -324,6 +363,10 @@ func slotWords(slot string) ([]string, error) {
 				return nil, fmt.Errorf("unclosed {")
 			}
 			name := alt[1 : len(alt)-1]
+			if name == "number" || name == "amount" {
+				out = append(out, "#"+name)
+				continue
+			}
 			class, ok := Classes[name]
 			if !ok {
 				return nil, fmt.Errorf("no word class %q (see text.Classes)", name)
@@ -336,8 +379,11 @@ func slotWords(slot string) ([]string, error) {
 		}
 	}
 	for i, w := range out {
+		if w == numberKey || w == amountKey {
+			continue
+		}
 		out[i] = frameKey(w)
-		if out[i] == "" || strings.ContainsAny(out[i], " {}~|?+") {
+		if out[i] == "" || strings.ContainsAny(out[i], " {}~|?+#") {
 			return nil, fmt.Errorf("word %q is not one word", w)
 		}
 	}
@@ -476,6 +522,8 @@ type frameWord struct {
 	hash         uint64
 	long         bool // a letter repeated three times or more
 	possessive   bool // ends in 's
+	number       bool // a {number}
+	money        bool // a number that is an {amount}
 }
 
 // split splits text into words (letters, digits and apostrophes; other
@@ -502,7 +550,7 @@ func (fw *frameWords) split(s string) {
 		start := i
 		for i < len(s) {
 			if c := s[i]; c < utf8.RuneSelf {
-				if !asciiWord[c] {
+				if !asciiWord[c] && !digitSeparator(s, i) {
 					break
 				}
 				i++
@@ -539,8 +587,76 @@ func (fw *frameWords) split(s string) {
 		if ws == we {
 			continue
 		}
-		fw.words = append(fw.words, fw.word(s[ws:we], int32(ws), int32(we), sentence))
+		w := fw.word(s[ws:we], int32(ws), int32(we), sentence)
+		if w.number && (currencyBefore(s[:ws]) || currencyAfter(s[we:])) {
+			w.money = true
+		}
+		fw.words = append(fw.words, w)
 	}
+	// A number followed by a currency word is a sum of money ("500 usdt").
+	for i := 0; i+1 < len(fw.words); i++ {
+		if w, next := &fw.words[i], &fw.words[i+1]; w.number && !w.money && next.sentence == w.sentence &&
+			currencyWords[string(fw.keys[next.keyLo:next.keyHi])] {
+			w.money = true
+		}
+	}
+}
+
+// digitSeparator reports whether s[i] is a . or , between two digits: part
+// of a number ("1,200", "4.2m"), not a word or sentence boundary.
+func digitSeparator(s string, i int) bool {
+	return (s[i] == '.' || s[i] == ',') && i > 0 && i+1 < len(s) && isDigit(s[i-1]) && isDigit(s[i+1])
+}
+
+// currencySigns are the signs written next to a sum of money.
+var currencySigns = []string{"$", "£", "€", "¥", "₹", "₦", "₿", "₱", "₩", "₽", "₺", "₴"}
+
+// currencyBefore reports whether before ends in a currency sign, with at
+// most one space after it ("$100", "£ 50").
+func currencyBefore(before string) bool {
+	before = strings.TrimSuffix(before, " ")
+	for _, c := range currencySigns {
+		if strings.HasSuffix(before, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// currencyAfter reports whether after starts with a currency sign ("100$").
+func currencyAfter(after string) bool {
+	for _, c := range currencySigns {
+		if strings.HasPrefix(after, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// currencyWords are the keys of the class currency.
+var currencyWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range Classes["currency"] {
+		m[frameKey(w)] = true
+	}
+	return m
+}()
+
+// numeric reports whether key is a {number}: digit groups separated by .
+// or , and an optional k, m, mn, b or bn.
+func numeric(key []byte) bool {
+	i := 0
+	for i < len(key) && (isDigit(key[i]) || i > 0 && (key[i] == '.' || key[i] == ',') && i+1 < len(key) && isDigit(key[i+1])) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	switch string(key[i:]) {
+	case "", "k", "m", "mn", "b", "bn":
+		return true
+	}
+	return false
 }
 
 // word appends w's key to fw.keys and describes it.
@@ -573,6 +689,7 @@ func (fw *frameWords) word(w string, start, end, sentence int32) frameWord {
 		h = (h ^ uint64(c)) * fnvPrime
 	}
 	out.keyHi, out.hash = int32(len(fw.keys)), h
+	out.number = isDigit(fw.keys[out.keyLo]) && numeric(fw.keys[out.keyLo:out.keyHi])
 	out.possessive = strings.HasSuffix(w, "'s") || strings.HasSuffix(w, "’s")
 	return out
 }
@@ -597,8 +714,20 @@ func isFrameWordRune(r rune) bool {
 // and to one ("sooo" is "so", "pleeease" is "please").
 func (fs *FrameSet) lookup(sc *FrameScratch, fw *frameWords, w *frameWord) []uint16 {
 	key := fw.keys[w.keyLo:w.keyHi]
-	if sets, ok := fs.words.get(key, w.hash); ok {
-		return sets
+	if w.number {
+		if slot := fs.words.get(key, w.hash); slot != nil {
+			if w.money {
+				return slot.money
+			}
+			return slot.sets
+		}
+		if w.money {
+			return fs.amount
+		}
+		return fs.number
+	}
+	if slot := fs.words.get(key, w.hash); slot != nil {
+		return slot.sets
 	}
 	// The readings below are built past the end of the key: in a copy of
 	// the scratch's own, not in the text's keys.
@@ -607,8 +736,8 @@ func (fs *FrameSet) lookup(sc *FrameScratch, fw *frameWords, w *frameWord) []uin
 	if w.long {
 		for _, keep := range [2]int{2, 1} {
 			k := squeeze(key, keep)
-			if sets, ok := fs.words.get(k, hashKey(k)); ok {
-				return sets
+			if slot := fs.words.get(k, hashKey(k)); slot != nil {
+				return slot.sets
 			}
 		}
 	}
@@ -621,15 +750,15 @@ func (fs *FrameSet) lookup(sc *FrameScratch, fw *frameWords, w *frameWord) []uin
 					k[j] = r
 				}
 			}
-			if sets, ok := fs.words.get(k, hashKey(k)); ok {
-				return sets
+			if slot := fs.words.get(k, hashKey(k)); slot != nil {
+				return slot.sets
 			}
 		}
 	}
 	if n := len(key); n > 2 && key[n-1] == 's' && w.possessive {
 		// A possessive or "is": "number's" is number.
-		if sets, ok := fs.words.get(key[:n-1], hashKey(key[:n-1])); ok {
-			return sets
+		if slot := fs.words.get(key[:n-1], hashKey(key[:n-1])); slot != nil {
+			return slot.sets
 		}
 	}
 	return nil
@@ -645,9 +774,10 @@ type wordTable struct {
 }
 
 type wordSlot struct {
-	hash uint64
-	word string
-	sets []uint16
+	hash  uint64
+	word  string
+	sets  []uint16
+	money []uint16 // the sets of a number word when it is an {amount}
 }
 
 const (
@@ -663,7 +793,7 @@ func hashKey(b []byte) uint64 {
 	return h
 }
 
-func newWordTable(words map[string][]uint16) wordTable {
+func newWordTable(words, money map[string][]uint16) wordTable {
 	size := 16
 	for size < 2*len(words) {
 		size *= 2
@@ -675,22 +805,22 @@ func newWordTable(words map[string][]uint16) wordTable {
 		for t.slots[i].sets != nil {
 			i = (i + 1) & t.mask
 		}
-		t.slots[i] = wordSlot{hash: h, word: w, sets: sets}
+		t.slots[i] = wordSlot{hash: h, word: w, sets: sets, money: money[w]}
 	}
 	return t
 }
 
-func (t *wordTable) get(key []byte, h uint64) ([]uint16, bool) {
+func (t *wordTable) get(key []byte, h uint64) *wordSlot {
 	if len(t.slots) == 0 {
-		return nil, false
+		return nil
 	}
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.sets == nil {
-			return nil, false
+			return nil
 		}
 		if s.hash == h && s.word == string(key) {
-			return s.sets, true
+			return s
 		}
 	}
 }

@@ -90,6 +90,57 @@ func TestFrames(t *testing.T) {
 	}
 }
 
+// TestFrameNumbers: {number} and {amount} are read from the shape of a
+// word and its neighbours, and a number written in a frame is still one.
+func TestFrameNumbers(t *testing.T) {
+	specs := []string{
+		"send+ ~1 {amount} ~3 get|receive ~1 {amount}", // 0
+		"{number} ~0 tickets",                          // 1
+		"age ~0 16",                                    // 2
+		"{amount} ~1 profit",                           // 3
+		"ok ~0 now",                                    // 4
+	}
+	fs, err := CompileFrames(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text string
+		want []int
+	}{
+		{"s3nd $100 g3t $1,000 back", []int{0}},
+		{"send £ 50 and receive 500$", []int{0}},
+		{"send 100 get 1000", nil}, // numbers, not sums of money
+		{"2 tickets", []int{1}},
+		{"1,200 tickets", []int{1}},
+		{"two tickets", nil},
+		{"24h tickets", nil}, // a duration is not a number
+		{"age 16", []int{2}},
+		{"age $16 profit", []int{2, 3}}, // a literal number is also an amount
+		{"withdrew $12,000 profit", []int{3}},
+		{"500 usdt profit", []int{3}},
+		{"4.2m dollars profit", []int{3}},
+		{"0.05 BTC profit", []int{3}},
+		{"12 profit", nil},
+		{"the 10x profit", nil},
+		// A decimal point is not a sentence end; a full stop after a digit is.
+		{"it is 7.30 ok now", []int{4}},
+		{"it is 7. ok now", []int{4}},
+		{"send $100. get $1000", nil},
+	} {
+		var sc FrameScratch
+		var got []int
+		for _, m := range fs.Match(Normalize(tc.text), &sc, nil) {
+			got = append(got, m.ID)
+		}
+		slices.Sort(got)
+		got = slices.Compact(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%q: frames %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
+
 func TestCompileFramesErrors(t *testing.T) {
 	for _, spec := range []string{
 		"{nosuchclass} tell+",

@@ -1,6 +1,7 @@
 package text
 
 import (
+	"bytes"
 	"math"
 	"unicode"
 	"unicode/utf8"
@@ -180,7 +181,26 @@ func (z *Normalizer) compose() {
 	z.iter.Init(norm.NFKC, z.pre)
 	from, first := 0, len(z.units)
 	for !z.iter.Done() {
+		start := z.iter.Pos()
 		seg := z.iter.Next()
+		if p := z.iter.Pos(); first == len(z.units) && start == from && p-start == len(seg) && bytes.Equal(seg, z.pre[start:p]) {
+			// NFKC left the segment as it was (most text): each unit keeps
+			// its own source span, so offsets stay exact and the widths of
+			// spaces (which join reads) survive a non-ASCII character
+			// elsewhere in the text.
+			for off := 0; off < len(seg); {
+				r, n := utf8.DecodeRune(seg[off:])
+				lo, hi := z.preLo[start+off], z.preHi[start+off+n-1]
+				if r < utf8.RuneSelf {
+					z.emitASCII(byte(r), lo, hi)
+				} else {
+					z.emit(r, lo, hi)
+				}
+				off += n
+			}
+			from, first = p, len(z.units)
+			continue
+		}
 		for len(seg) > 0 {
 			r, n := utf8.DecodeRune(seg)
 			seg = seg[n:]
@@ -375,6 +395,15 @@ func (z *Normalizer) single(i int) bool {
 		(i+1 == len(u) || !wordClass(u[i+1].cls))
 }
 
+// spacedApostrophe reports whether unit i is an apostrophe spelled out
+// between single letters ("w e ' r e", "m o n t h ' s"): it belongs to the
+// chain, so the word keeps it ("we're", "month's") instead of splitting.
+func (z *Normalizer) spacedApostrophe(i int) bool {
+	u := z.units
+	return i+2 < len(u) && (u[i].r == '\'' || u[i].r == '’') && u[i-1].r == ' ' && u[i+1].r == ' ' &&
+		u[i+1].hi-u[i+1].lo == u[i-1].hi-u[i-1].lo && z.single(i+2)
+}
+
 // sepRun returns how many units from i on are separators of spelled-out
 // letters, counting at most 4.
 func (z *Normalizer) sepRun(i int) int {
@@ -419,7 +448,7 @@ func (z *Normalizer) join() {
 			}
 			for {
 				j := last + 1
-				if z.sepRun(j) != 1 || u[j].r != ' ' || !z.single(j+1) {
+				if z.sepRun(j) != 1 || u[j].r != ' ' || !z.single(j+1) && !z.spacedApostrophe(j+1) {
 					break
 				}
 				narrow = min(narrow, u[j].hi-u[j].lo)

@@ -134,6 +134,13 @@ var normalizeCases = []struct {
 	{"spaced", "k y.s", "k y.s"},
 	{"spaced", "a b c.d.e", "abcde"}, // a spaced chain ends on a letter that may start one of another separator
 	{"spaced", "w e   j u s t   n e e d   a   f e e", "we just need a fee"},
+	// A non-ASCII character elsewhere in the text keeps the widths of the
+	// spaces: NFKC leaves the segments alone, and each unit its span.
+	{"spaced", "w e   j u s t   n e e d   a   f e e 😀", "we just need a fee 😀"},
+	{"spaced", "p a y   £ 9 0   n o w", "pay £ 90 now"},
+	{"spaced", "s i n c e   w e ' r e   t a l k i n g", "since we're talking"},
+	{"spaced", "f i r s t   m o n t h ’ s   r e n t", "first month’s rent"},
+	{"spaced", "he said ' hi ' ok", "he said ' hi ' ok"},
 	{"spaced", "p a y   3 0 0   o r   i   w i l l", "pay 300 or i will"},
 	{"spaced", "I a m", "iam"},
 	{"spaced", "kill k y s", "kill kys"},
