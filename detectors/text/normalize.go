@@ -398,10 +398,13 @@ func (z *Normalizer) single(i int) bool {
 // spacedApostrophe reports whether unit i is an apostrophe spelled out
 // between single letters ("w e ' r e", "m o n t h ' s"): it belongs to the
 // chain, so the word keeps it ("we're", "month's") instead of splitting.
+// The spaces around it may differ in width, as around any letter of the
+// chain: the normal form writes each as one space, so a second pass must
+// see the same chain.
 func (z *Normalizer) spacedApostrophe(i int) bool {
 	u := z.units
 	return i+2 < len(u) && (u[i].r == '\'' || u[i].r == '’') && u[i-1].r == ' ' && u[i+1].r == ' ' &&
-		u[i+1].hi-u[i+1].lo == u[i-1].hi-u[i-1].lo && z.single(i+2)
+		z.sepRun(i+1) == 1 && z.single(i+2)
 }
 
 // sepRun returns how many units from i on are separators of spelled-out
