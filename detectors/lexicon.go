@@ -58,6 +58,13 @@ func (l *Lexicon[R]) add(phrase, norm string, r R, o lexOrigin) {
 	}
 }
 
+// Has reports whether a normal form is already one of the lexicon's
+// patterns.
+func (l *Lexicon[R]) Has(norm string) bool {
+	_, ok := l.index[norm]
+	return ok
+}
+
 // AddPhrases checks the phrases of a rule's field and adds them, with their
 // chat spellings (text.ChatVariants), playing role r. Each must have 1 to
 // maxWords words in the normal form (as words counts them), no masking

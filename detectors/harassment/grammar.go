@@ -23,6 +23,9 @@ var secondPerson = []string{
 	"yourself", "urself", "ur self", "your self", "y'all", "yall", "you guys", "u guys", "you lot", "you two",
 	"you all", "you people", "ura", "u r", "u r a", "you'll always be", "you will always be", "you'll never be anything but",
 	"stop being", "quit being", "stop acting like", "you being", "ur being",
+	// "your" written for "you're", before an article or an intensifier:
+	// "your a moron", "your so dumb" (never "your dumb idea": no article).
+	"your a", "your an", "your such", "your so", "your such a", "your such an",
 }
 
 // weakSecondPerson point at the reader only when the term ends the clause:
@@ -60,6 +63,31 @@ var fillers = []string{
 	"such a big", "the most", "most", "more", "of a", "an absolute", "a complete", "a total", "piece of",
 	"sad", "dirty", "filthy", "nasty", "lazy", "stinking", "stinky", "smelly", "silly", "rotten", "miserable",
 	"pitiful", "worthless piece of", "sorry", "sorry ass", "fat ass", "ugly ass", "dumb ass",
+	// Describing words with no telling ending, which the modifier test
+	// cannot see: "you thick twat", "you smug prick".
+	"thick", "smug", "arrogant", "entitled", "incompetent", "ignorant", "bitter", "jealous", "desperate",
+	"clueless", "spoilt", "spoiled", "fake", "weak", "petty", "cocky", "mouthy", "gobby", "vile",
+	"toxic", "snotty", "greasy", "whiny", "sad little", "old", "two faced",
+	// Slang intensifiers: "ur mad ugly", "you're hella annoying", "dead thick".
+	"mad", "hella", "super", "extra", "wicked", "dead", "well", "proper", "af",
+}
+
+// intensifiers make a one-insult sentence an exclamation at the reader.
+var intensifiers = map[string]bool{
+	"absolute": true, "total": true, "complete": true, "utter": true, "fucking": true, "fuckin": true,
+	"fking": true, "fkn": true, "bloody": true, "such": true, "such a": true, "such an": true, "an absolute": true,
+	"a complete": true, "a total": true, "proper": true, "massive": true,
+}
+
+// conjunctions join the insults of a list: "fat, lazy and dumb".
+var conjunctions = map[string]bool{"and": true, "n": true, "or": true, "plus": true, "&": true}
+
+// fond words before an insult make it teasing: "you beautiful idiot",
+// "you lovely muppet".
+var fond = map[string]bool{
+	"beautiful": true, "gorgeous": true, "lovely": true, "adorable": true, "sweet": true, "brilliant": true,
+	"clever": true, "wonderful": true, "magnificent": true, "precious": true, "cute": true, "darling": true,
+	"lovable": true, "loveable": true, "glorious": true, "genius": true, "legendary": true,
 }
 
 // likeYou after a term points it at the reader: "losers like you".
@@ -94,11 +122,11 @@ func isLaughWord(w string) bool {
 
 // laughEmoji are the emoji and emoticons that mark a message as playful.
 // A plain smile is not among them: "you're an idiot :)" is not a joke.
-var laughEmoji = []string{"😂", "🤣", "😆", "😹", "😜", "😝", "😛", "😁", "😅", "😄", "😉", "💀", ":p", ":P", ":D", "xD", "XD", ";)"}
+var laughEmoji = []string{"😂", "🤣", "😆", "😹", "😜", "😝", "😛", "😁", "😅", "😄", "😉", "💀", "😭", "🙈", "🤪", "🤭", ":p", ":P", ":D", "xD", "XD", ";)"}
 
 // laughEmojiChars are the first characters of laughEmoji, to skip most
 // texts with one scan.
-const laughEmojiChars = ":;xX😂🤣😆😹😜😝😛😁😅😄😉💀"
+const laughEmojiChars = ":;xX😂🤣😆😹😜😝😛😁😅😄😉💀😭🙈🤪🤭"
 
 // hasLaughEmoji reports whether the original text has a laughing emoji or
 // emoticon.

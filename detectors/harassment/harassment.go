@@ -388,6 +388,9 @@ func (sc *scratch) target(fw, lw int32) (bool, int32, int32) {
 		if in.voc >= 0 && sc.clauseEnds(lw) {
 			return true, in.voc, lw
 		}
+		if fond[sc.word(k)] {
+			return false, fw, lw // "you beautiful idiot": teasing
+		}
 		if in.filler >= 0 && fillers < maxFillersInTarget {
 			k = in.filler - 1
 			fillers++
@@ -491,10 +494,11 @@ const maxBareWords = 8
 // bare reports whether the sentence around fw..lw, or failing that its
 // clause (between commas), is nothing but insults and fillers, with at
 // least two insults ("ugly bitch", "stupid fat loser!", "useless idiot,
-// nobody wants you"), and returns its first and last word: in a private
-// message such a sentence is said to the reader. One insult alone
-// ("pathetic", "so stupid") is as often a reaction to something else, and
-// is not enough.
+// nobody wants you", "fat, lazy and dumb"), and returns its first and last
+// word: in a private message such a sentence is said to the reader. One
+// insult alone ("pathetic", "so stupid") is as often a reaction to
+// something else, and is not enough, unless an intensifier makes the
+// sentence an exclamation ("Absolute moron.").
 func (sc *scratch) bare(fw, lw int32) (int32, int32, bool) {
 	if s, e, ok := sc.bareWithin(fw, lw, gapHard); ok {
 		return s, e, true
@@ -515,13 +519,17 @@ func (sc *scratch) bareWithin(fw, lw int32, bound uint8) (int32, int32, bool) {
 	if s > 0 && sc.info[s-1].gap < bound || int(e)+1 < len(sc.words) && sc.info[e].gap < bound {
 		return 0, 0, false // a longer sentence
 	}
-	terms := 0
+	terms, intense := 0, false
 	for k := s; k <= e; k++ {
 		in := &sc.info[k]
 		switch {
 		case in.flags&wTermStart != 0:
 			terms++
-		case in.flags&wCovered != 0, isLaughWord(sc.word(k)):
+		case in.flags&wCovered != 0:
+			intense = intense || intensifiers[sc.word(k)]
+		case isLaughWord(sc.word(k)):
+		case k > s && k < e && conjunctions[sc.word(k)]:
+			// "fat, lazy and dumb": a list of insults
 		default:
 			return 0, 0, false
 		}
@@ -529,7 +537,9 @@ func (sc *scratch) bareWithin(fw, lw int32, bound uint8) (int32, int32, bool) {
 	for e > lw && sc.info[e].flags&wCovered == 0 {
 		e-- // leave trailing laughter out of the frame
 	}
-	return s, e, terms >= 2
+	// One insult is enough in a sentence of its own that an intensifier
+	// makes an exclamation: "Absolute moron." "Total clown!"
+	return s, e, terms >= 2 || terms == 1 && intense && bound == gapHard
 }
 
 // cueNear reports whether a cue of the given kind of terms rule ti lies
@@ -557,11 +567,11 @@ func (sc *scratch) cueNear(kind uint8, ti int32, fs, fe int32, window int) bool 
 		}
 		switch kind {
 		case roleUnlessBefore:
-			if sc.maxGap(c.lw, fs) < gapComma {
+			if sc.maxGap(c.lw, fs) < gapComma && !sc.notNegating(c, fs) {
 				return true
 			}
 		case roleLowBefore:
-			if sc.maxGap(c.lw, fs) < gapHard {
+			if sc.maxGap(c.lw, fs) < gapHard && !sc.toldToStop(c) {
 				return true
 			}
 		default:
@@ -569,6 +579,47 @@ func (sc *scratch) cueNear(kind uint8, ti int32, fs, fe int32, window int) bool 
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// notNegating reports whether a negation cue c before the match at word fs
+// does not negate it: a question that pushes ("why won't you send …", "why
+// don't you just …", "can you not be so …") or a negated verb that is not
+// the match's ("don't forget to …", "never hesitate to …").
+func (sc *scratch) notNegating(c *cue, fs int32) bool {
+	if c.fw > 0 && sc.info[c.fw-1].gap == gapSoft && sc.word(c.fw-1) == "why" {
+		return true
+	}
+	if c.fw > 1 && sc.info[c.fw-2].gap == gapSoft && sc.info[c.fw-1].gap == gapSoft && sc.word(c.fw) == "not" {
+		// "can you not be so stupid": a request, not a negation
+		switch sc.word(c.fw - 2) {
+		case "can", "could", "would", "will":
+			switch sc.word(c.fw - 1) {
+			case "you", "u", "ya":
+				return true
+			}
+		}
+	}
+	if next := c.lw + 1; next < fs && sc.info[c.lw].gap == gapSoft {
+		switch sc.word(next) {
+		case "forget", "forgetting", "hesitate", "fail":
+			return true
+		}
+	}
+	return false
+}
+
+// toldToStop reports whether a reported-speech cue c ("texting me",
+// "messaging me") is the writer telling the reader to stop: "stop texting
+// me you creep" is said to the reader, not reported.
+func (sc *scratch) toldToStop(c *cue) bool {
+	if c.fw == 0 || sc.info[c.fw-1].gap != gapSoft {
+		return false
+	}
+	switch sc.word(c.fw - 1) {
+	case "stop", "quit":
+		return true
 	}
 	return false
 }

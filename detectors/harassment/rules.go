@@ -317,6 +317,16 @@ func (rs *ruleset) addTermRule(fr *detectors.RuleFields, doc *ruleDoc, lex *lexi
 				lex.Add("a"+n, "a"+n, role{roleTerm, idx}, r, "terms")
 			}
 		}
+		// Misspelt insults read as written: "idoit", "stupd", "anoying"
+		// (text.Typos), except those that are other English words
+		// ("garage", "niger", "manic": typoRealWords) or other phrases.
+		for _, n := range norms {
+			for _, v := range text.Typos(n) {
+				if !typoRealWords[v] && !lex.Has(v) {
+					lex.Add(v, v, role{roleTerm, idx}, r, "terms")
+				}
+			}
+		}
 	}
 	for _, c := range []struct {
 		field string

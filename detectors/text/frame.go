@@ -129,11 +129,11 @@ var Classes = map[string][]string{
 	"expose": {"post+", "leak+", "share+", "send+", "publish+", "dox+", "doxx+", "expose+", "spread+", "forward+", "upload+", "release+", "drop+", "put+", "show+", "out+", "broadcast+", "text+", "email+", "blast+", "plaster+", "screenshot+"},
 	"private": {"address", "addy", "number", "phone", "ip", "name", "location", "school", "workplace", "job", "work", "details", "info", "information", "pics", "pictures",
 		"photos", "nudes", "dox", "doxx", "screenshots", "messages", "dms", "texts", "chats", "secrets", "face", "house", "home", "socials", "insta", "snap", "password", "passwords", "id", "schedule"},
-	"public": {"public", "online", "everywhere", "everyone", "everybody", "internet", "forum", "forums", "wall", "walls", "twitter", "reddit", "facebook", "insta", "instagram", "tiktok", "discord", "group", "groupchat", "gc", "school", "boss", "employer", "mom", "mum", "parents", "contacts", "friends", "family", "world", "town"},
+	"public": {"public", "online", "everywhere", "everyone", "everybody", "internet", "forum", "forums", "wall", "walls", "twitter", "reddit", "facebook", "insta", "instagram", "tiktok", "discord", "group", "groupchat", "gc", "school", "boss", "employer", "mom", "mum", "parents", "contacts", "friends", "family", "world", "town", "story", "stories", "feed", "timeline", "page", "channel", "followers", "subreddit", "youtube", "twitch", "snapchat", "whatsapp", "thread", "linkedin", "church", "work", "office", "hr"},
 	// Who hears of it: the people a threat to expose names.
 	"audience": {"boss", "manager", "employer", "hr", "work", "office", "job", "coworkers", "colleagues", "parents", "mom", "mum", "dad", "family",
 		"wife", "husband", "gf", "bf", "girlfriend", "boyfriend", "partner", "ex", "teacher", "teachers", "principal", "school", "uni", "college",
-		"class", "classmates", "church", "team", "friends", "followers", "contacts", "server", "group", "page", "kids", "landlord", "neighbours", "neighbors"},
+		"class", "classmates", "church", "team", "friends", "followers", "contacts", "server", "group", "page", "kids", "landlord", "neighbours", "neighbors", "pastor", "priest", "imam", "rabbi", "mosque", "temple", "congregation", "coach", "university", "subscribers", "mutuals", "fans", "students", "pupils", "clients", "customers", "dean", "headteacher"},
 	// Animals a degrading comparison likens a person to.
 	"beast": {"pig", "pigs", "dog", "dogs", "rat", "rats", "cow", "cows", "stray", "animal", "animals", "worm", "worms", "cockroach", "roach", "slug", "leech",
 		"parasite", "monkey", "ape", "donkey", "goat", "mutt", "mongrel", "hog", "swine", "vermin", "maggot", "maggots", "insect", "bug", "snake", "weasel"},
@@ -142,12 +142,12 @@ var Classes = map[string][]string{
 		"mexicans", "pakistanis", "arabs", "africans", "indians", "gays", "lesbians", "queers", "transgenders",
 		"women", "females", "disabled", "cripples", "autistics", "gypsies", "latinos", "latinas", "whites", "catholics", "atheists", "feminists"},
 	"groupadj": {"black", "white", "brown", "asian", "mexican", "muslim", "jewish", "christian", "hindu", "chinese", "indian", "arab", "african",
-		"gay", "lesbian", "trans", "transgender", "queer", "disabled", "autistic", "foreign", "immigrant", "latino", "pakistani", "polish", "romanian", "gypsy", "fat", "ugly"},
+		"gay", "lesbian", "trans", "transgender", "queer", "disabled", "autistic", "foreign", "immigrant", "latino", "pakistani", "polish", "romanian", "gypsy", "fat", "ugly", "deaf", "blind", "retarded", "jew", "romani", "roma", "irish", "nigerian", "somali", "syrian", "afghan", "ukrainian", "russian", "bi", "nonbinary", "paki"},
 	"groupone": {"jew", "muslim", "woman", "immigrant", "mexican", "asian", "black", "gay", "arab", "indian", "gypsy", "female", "foreigner", "migrant"},
 	"vile": {"criminals", "terrorists", "animals", "savages", "vermin", "parasites", "rats", "cockroaches", "disgusting", "filthy", "dirty", "subhuman", "inferior", "stupid", "freaks",
 		"ill", "sick", "diseased", "burden", "burdens", "trash", "garbage", "scum", "evil", "ruining", "ruin", "destroying", "invading", "infesting", "breeding", "thieves", "liars",
 		"rapists", "monsters", "degenerates", "abominations", "unnatural", "retarded", "useless", "worthless", "dangerous", "pests", "plague", "cancer", "filth", "leeches", "greedy",
-		"dumb", "lazy", "deported", "gassed", "exterminated", "wiped", "banned", "shot", "hanged", "sterilised", "sterilized", "die", "disappear", "belong", "allowed", "loud", "smell", "stink"},
+		"dumb", "lazy", "deported", "gassed", "exterminated", "wiped", "banned", "shot", "hanged", "sterilised", "sterilized", "die", "disappear", "belong", "allowed", "loud", "smell", "stink", "diseases", "disease", "germs", "freak", "cockroach", "infestation", "scroungers", "leeching", "beggars", "backwards", "primitive", "savage", "nuisance", "drain"},
 	// Self-harm incitement: what the reader is told to do to themselves.
 	"selfharm": {"die", "jump", "hang", "overdose", "od", "drown", "disappear", "vanish", "cut", "slit", "unalive", "off", "end", "exist", "existing", "breathing", "living", "bleach", "rope", "noose"},
 }

@@ -25,9 +25,10 @@ const (
 	// or l, look-alike words as written or folded).
 	maxVariants = 64
 	// maxStates bounds the automaton states tracked at once while reading
-	// ambiguous text (stretched letters, '1', masks). Beyond it, further
-	// readings are dropped: a match can then be missed, never invented.
-	maxStates = 64
+	// ambiguous text (stretched letters, '1', masks). Beyond it, the
+	// shallowest readings are dropped: a match can then be missed, never
+	// invented.
+	maxStates = 128
 )
 
 // sep stands for a word boundary in the automaton's input: the matcher reads
@@ -236,9 +237,24 @@ func (sc *scanner) alts(alts ...string) {
 			for k := 0; k < len(a); k++ {
 				s = sc.m.delta(s, a[k])
 			}
-			if nn < maxStates && !slices.Contains(next[:nn], s) {
+			switch {
+			case slices.Contains(next[:nn], s):
+			case nn < maxStates:
 				next[nn] = s
 				nn++
+			default:
+				// Full: keep the deeper readings, which carry the longer
+				// partial phrases ("a**hole" through "as"), rather than
+				// the first ones in alphabetical order.
+				low := 0
+				for j := 1; j < nn; j++ {
+					if sc.m.nodes[next[j]].depth < sc.m.nodes[next[low]].depth {
+						low = j
+					}
+				}
+				if sc.m.nodes[s].depth > sc.m.nodes[next[low]].depth {
+					next[low] = s
+				}
 			}
 		}
 	}

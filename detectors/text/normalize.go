@@ -391,21 +391,29 @@ func wordClass(c uint8) bool {
 func (z *Normalizer) single(i int) bool {
 	u := z.units
 	return i < len(u) && elementClass(u[i].cls) &&
-		(i == 0 || !wordClass(u[i-1].cls)) &&
-		(i+1 == len(u) || !wordClass(u[i+1].cls))
+		(i == 0 || !wordClass(u[i-1].cls) && !z.innerApostrophe(i-1)) &&
+		(i+1 == len(u) || !wordClass(u[i+1].cls) && !z.innerApostrophe(i+1))
+}
+
+// innerApostrophe reports whether unit i is an apostrophe inside a word, a
+// word character on each side ("a'0", "I'm"): a letter beside it belongs to
+// that word and does not stand alone. (A spelled-out apostrophe, "w e ' r
+// e", has spaces on both sides; a quotation mark, "'k y s'", on one.)
+func (z *Normalizer) innerApostrophe(i int) bool {
+	u := z.units
+	return i > 0 && i+1 < len(u) && isApostrophe(u[i].r) && wordClass(u[i-1].cls) && wordClass(u[i+1].cls)
 }
 
 // spacedApostrophe reports whether unit i is an apostrophe spelled out
 // between single letters ("w e ' r e", "m o n t h ' s"): it belongs to the
 // chain, so the word keeps it ("we're", "month's") instead of splitting.
-// The spaces around it may differ in width, as around any letter of the
-// chain: the normal form writes each as one space, so a second pass must
-// see the same chain.
 func (z *Normalizer) spacedApostrophe(i int) bool {
 	u := z.units
-	return i+2 < len(u) && (u[i].r == '\'' || u[i].r == '’') && u[i-1].r == ' ' && u[i+1].r == ' ' &&
+	return i+2 < len(u) && isApostrophe(u[i].r) && u[i-1].r == ' ' && u[i+1].r == ' ' &&
 		z.sepRun(i+1) == 1 && z.single(i+2)
 }
+
+func isApostrophe(r rune) bool { return r == '\'' || r == '’' }
 
 // sepRun returns how many units from i on are separators of spelled-out
 // letters, counting at most 4.
@@ -454,7 +462,9 @@ func (z *Normalizer) join() {
 				if z.sepRun(j) != 1 || u[j].r != ' ' || !z.single(j+1) && !z.spacedApostrophe(j+1) {
 					break
 				}
-				narrow = min(narrow, u[j].hi-u[j].lo)
+				if !isApostrophe(u[last].r) && !isApostrophe(u[j+1].r) {
+					narrow = min(narrow, u[j].hi-u[j].lo)
+				}
 				last = j + 1
 				elems++
 				if u[last].cls == clsLetter {
@@ -466,7 +476,10 @@ func (z *Normalizer) join() {
 				continue
 			}
 			for k := i + 1; k < last; k += 2 {
-				if u[k].hi-u[k].lo == narrow {
+				// The spaces around a spelled-out apostrophe go whatever
+				// their widths: the normal form keeps no widths, so a
+				// second pass must find the apostrophe already joined.
+				if u[k].hi-u[k].lo == narrow || isApostrophe(u[k-1].r) || isApostrophe(u[k+1].r) {
 					u[k].flags |= fDeleted
 					deleted = true
 				}
@@ -681,7 +694,7 @@ func (z *Normalizer) leet(s, e int) {
 		left := j >= s && leetLetter(&u[j])
 		right := m < e && leetLetter(&u[m])
 		email := between && e+1 < len(u) && u[e].r == '.' && u[e+1].cls == clsLetter
-		unit := !left && right && numberUnit(u[k:m], u[m:e])
+		unit := !left && right && numberUnit(u[k:m], u[m:e]) && !z.capIToOne(s, m, e)
 		if !price && !email && !unit && (left && right || !between && (left || right) && n <= 2) {
 			for x := k; x < m; x++ {
 				if leetish(x) {
@@ -706,6 +719,29 @@ func (z *Normalizer) leet(s, e int) {
 			seenLower = true
 		}
 	}
+}
+
+// capIToOne reports whether the step below will read a capital I in
+// u[from:e] as '1' (a small letter comes before it in the token from s):
+// then the letters after a number are not all letters ("0MI" in "a0MI"
+// becomes "0m1"), and a second pass must not see a unit the first did.
+func (z *Normalizer) capIToOne(s, from, e int) bool {
+	u := z.units
+	seenLower := false
+	for k := s; k < e; k++ {
+		if !leetLetter(&u[k]) || u[k].flags&fMapped != 0 {
+			continue
+		}
+		switch {
+		case u[k].flags&fCapI != 0 && seenLower:
+			if k >= from {
+				return true
+			}
+		case u[k].flags&fUpper == 0:
+			seenLower = true
+		}
+	}
+	return false
 }
 
 // units are the letters that follow a number as its unit or multiplier:
@@ -957,8 +993,8 @@ func (s *Shared) Normalize(str string) Normalized {
 func mixedScripts(u []unit) bool {
 	first := -1
 	for k := range u {
-		if u[k].cls != clsLetter {
-			continue
+		if u[k].cls != clsLetter || u[k].r == unknownLetter {
+			continue // a letter nobody reads has no script (see foldPlan)
 		}
 		sc := scriptGroup(u[k].r, u[k].flags&fLatin != 0)
 		switch {
@@ -1028,8 +1064,8 @@ func foldPlan(u []unit) (mapped, masked bool) {
 	}
 	ascii, other := 0, 0
 	for k := range u {
-		if k > 0 && u[k].r == u[k-1].r {
-			continue // a run counts once: collapse shortens runs
+		if k > 0 && u[k].r == u[k-1].r && u[k].look == u[k-1].look {
+			continue // a run counts once: collapse shortens runs (a capital that looks Latin is another letter: "Вв")
 		}
 		switch {
 		case u[k].r == unknownLetter:

@@ -140,6 +140,8 @@ var normalizeCases = []struct {
 	{"spaced", "p a y   £ 9 0   n o w", "pay £ 90 now"},
 	{"spaced", "s i n c e   w e ' r e   t a l k i n g", "since we're talking"},
 	{"spaced", "f i r s t   m o n t h ’ s   r e n t", "first month’s rent"},
+	{"spaced apostrophe, spaces of two widths", "0 A '  A", "oa'a"}, // FuzzNormalize findings: a second pass reads the same
+	{"spaced apostrophe among wide spaces", "0  A  A '  0", "oaa'0"},
 	{"spaced", "he said ' hi ' ok", "he said ' hi ' ok"},
 	{"spaced", "p a y   3 0 0   o r   i   w i l l", "pay 300 or i will"},
 	{"spaced", "I a m", "iam"},
