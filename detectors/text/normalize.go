@@ -694,7 +694,7 @@ func (z *Normalizer) leet(s, e int) {
 		left := j >= s && leetLetter(&u[j])
 		right := m < e && leetLetter(&u[m])
 		email := between && e+1 < len(u) && u[e].r == '.' && u[e+1].cls == clsLetter
-		unit := !left && right && numberUnit(u[k:m], u[m:e]) && !z.capIToOne(s, m, e)
+		unit := !left && right && numberUnit(u[k:m], u[m:e]) && z.capIOne(s, m, e) < 0
 		if !price && !email && !unit && (left && right || !between && (left || right) && n <= 2) {
 			for x := k; x < m; x++ {
 				if leetish(x) {
@@ -706,26 +706,18 @@ func (z *Normalizer) leet(s, e int) {
 	}
 	// A capital I after a small letter in the same word is often an l in
 	// disguise ("kiII"): mark it '1', "i or l".
-	seenLower := false
-	for k := s; k < e; k++ {
-		if !leetLetter(&u[k]) || u[k].flags&fMapped != 0 {
-			continue
-		}
-		switch {
-		case u[k].flags&fCapI != 0 && seenLower:
-			u[k].r, u[k].cls = '1', clsDigit
-			u[k].flags |= fMapped
-		case u[k].flags&fUpper == 0:
-			seenLower = true
-		}
+	for k := z.capIOne(s, s, e); k >= 0; k = z.capIOne(s, k+1, e) {
+		u[k].r, u[k].cls = '1', clsDigit
+		u[k].flags |= fMapped
 	}
 }
 
-// capIToOne reports whether the step below will read a capital I in
-// u[from:e] as '1' (a small letter comes before it in the token from s):
-// then the letters after a number are not all letters ("0MI" in "a0MI"
-// becomes "0m1"), and a second pass must not see a unit the first did.
-func (z *Normalizer) capIToOne(s, from, e int) bool {
+// capIOne returns the first capital I in u[from:e] that the step above
+// reads as '1' (a small letter comes before it in the token from s), or
+// -1. The number-and-unit test asks it too: "0MI" in "a0MI" becomes "0m1",
+// whose letters are not all letters, and a second pass must not see a unit
+// the first did not.
+func (z *Normalizer) capIOne(s, from, e int) int {
 	u := z.units
 	seenLower := false
 	for k := s; k < e; k++ {
@@ -735,13 +727,13 @@ func (z *Normalizer) capIToOne(s, from, e int) bool {
 		switch {
 		case u[k].flags&fCapI != 0 && seenLower:
 			if k >= from {
-				return true
+				return k
 			}
 		case u[k].flags&fUpper == 0:
 			seenLower = true
 		}
 	}
-	return false
+	return -1
 }
 
 // units are the letters that follow a number as its unit or multiplier:
